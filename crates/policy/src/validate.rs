@@ -1,0 +1,912 @@
+//! Policy-document validation with AWS IAM's exact `MalformedPolicyDocument` messages.
+//!
+//! [`validate`] checks a policy document the way IAM does before it stores one, and answers with
+//! the message IAM sends back. The order of the checks matters as much as the checks: a document
+//! with several faults gets the message of the first check that fails, in this order (which is
+//! what AWS was recorded doing, see `tests/validate_recorded.rs`):
+//!
+//! 1. JSON parsing: `Syntax errors in policy.` (`This policy contains invalid Json` for trust
+//!    policies).
+//! 2. Grammar: known top-level and statement elements only, value types, `Effect` (any case),
+//!    `Version` one of `2008-10-17`/`2012-10-17`, no `Action` with `NotAction` nor `Resource`
+//!    with `NotResource`, condition blocks and operators: `Syntax errors in policy.`
+//! 3. Version: identity policies must say `2012-10-17`; trust and resource policies may say
+//!    `2008-10-17` or nothing unless they use policy variables:
+//!    `Policy document must be version 2012-10-17 or greater.`
+//! 4. Principal placement: identity policies must not have one; trust policies must not have a
+//!    `Resource`.
+//! 5. "Legacy parsing": `Effect` case, date condition values, and the short forms of ARNs that
+//!    IAM's older parser rejects: `The policy failed legacy parsing`.
+//! 6. `Statement IDs (SID) in a single policy must be unique.`, then (identity policies) the
+//!    alphanumeric `Sid` rule.
+//! 7. `Policy statement must contain actions.`, then `Policy statement must contain resources.`
+//! 8. The first resource-format fault found in step 5 (`Resource X must be in ARN format or "*".`,
+//!    `Partition "p" is not valid for resource "…".`, region and IAM path rules).
+//! 9. Action prefixes (`Actions/Conditions must be prefaced by a vendor, …`, one colon, vendor
+//!    characters), then the trust-policy action rule and the principal rules.
+//!
+//! [`policy_size`] counts a document against IAM's size quotas.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+/// Which kind of policy a document is, as IAM validates each kind differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Identity-based policies: managed, inline (user, group, role), permissions boundaries and
+    /// session policies. No `Principal`; `Resource` required.
+    Identity,
+    /// A role's trust policy (`AssumeRolePolicyDocument`). `Principal` required, no `Resource`,
+    /// only STS role-assumption actions.
+    Trust,
+    /// Any other resource-based policy. `Principal` and `Resource` required.
+    Resource,
+}
+
+/// A policy document IAM would refuse, with IAM's message (the `MalformedPolicyDocument` error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct MalformedPolicy {
+    pub message: String,
+}
+
+impl MalformedPolicy {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+const SYNTAX_ERRORS: &str = "Syntax errors in policy.";
+const INVALID_JSON: &str = "This policy contains invalid Json";
+const VERSION_TOO_OLD: &str = "Policy document must be version 2012-10-17 or greater.";
+const LEGACY_PARSING: &str = "The policy failed legacy parsing";
+const SID_NOT_UNIQUE: &str = "Statement IDs (SID) in a single policy must be unique.";
+const SID_NOT_ALPHANUMERIC: &str = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
+const NO_ACTIONS: &str = "Policy statement must contain actions.";
+const NO_RESOURCES: &str = "Policy statement must contain resources.";
+const NO_VENDOR: &str =
+    "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+const TOO_MANY_COLONS: &str = "Actions/Condition can contain only one colon.";
+const VENDOR_NOT_QUALIFIED: &str =
+    "Resource vendor must be fully qualified and cannot contain regexes.";
+const PRINCIPAL_IN_IDENTITY_POLICY: &str = "Policy document should not specify a principal.";
+const MISSING_PRINCIPAL: &str = "Missing required field Principal";
+const EMPTY_PRINCIPAL: &str = "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!";
+const TRUST_ACTIONS_ONLY: &str = "AssumeRole policy may only specify STS AssumeRole actions.";
+const IAM_PATH_PREFIXES: [&str; 13] = [
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
+];
+
+const VERSION_2012: &str = "2012-10-17";
+const VERSION_2008: &str = "2008-10-17";
+
+const TOP_LEVEL_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
+const STATEMENT_ELEMENTS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+];
+const PRINCIPAL_TYPES: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+const CONDITION_OPERATORS: [&str; 27] = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+];
+/// The actions a trust policy may name (compared case-insensitively; wildcards must match one).
+const TRUST_ACTIONS: [&str; 6] = [
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+];
+
+/// Checks `document` as IAM does for a policy of `kind`; the error carries IAM's exact message.
+pub fn validate(document: &str, kind: PolicyKind) -> Result<(), MalformedPolicy> {
+    let json: Value = serde_json::from_str(document).map_err(|_| {
+        MalformedPolicy::new(match kind {
+            PolicyKind::Trust => INVALID_JSON,
+            PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
+        })
+    })?;
+    let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
+    policy.check(kind).map_err(MalformedPolicy::new)
+}
+
+/// The size of `document` as IAM counts it against its quotas (managed policy 6,144; inline
+/// policies of a user 2,048, group 5,120, role 10,240; trust policy 2,048 by default).
+///
+/// AWS documents only that "IAM does not count white space when calculating the size of a policy"
+/// (IAM and AWS STS quotas, IAM and STS character quotas). It stores and counts the document
+/// as JSON, so the white space it drops is the insignificant white space between JSON tokens
+/// (space, tab, line feed, carriage return, as RFC 8259 defines it). Everything inside a string
+/// literal, quotes, escapes and spaces included, is part of the value and counts, one per
+/// character. A document that is not valid JSON is counted the same way, token by token.
+pub fn policy_size(document: &str) -> usize {
+    let mut size = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in document.chars() {
+        if in_string {
+            size += 1;
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            size += 1;
+            if c == '"' {
+                in_string = true;
+            }
+        }
+    }
+    size
+}
+
+/// A policy document that passed the grammar checks (step 2).
+struct Policy<'a> {
+    version: Option<&'a str>,
+    statements: Vec<Statement<'a>>,
+}
+
+/// One statement that passed the grammar checks.
+struct Statement<'a> {
+    sid: Option<&'a str>,
+    effect: &'a str,
+    action: Option<Vec<&'a str>>,
+    not_action: Option<Vec<&'a str>>,
+    resource: Option<Vec<&'a str>>,
+    not_resource: Option<Vec<&'a str>>,
+    principal: Option<&'a Value>,
+    not_principal: Option<&'a Value>,
+    conditions: Vec<ConditionBlock<'a>>,
+}
+
+/// One operator of a `Condition` element: its condition keys and their values as text, in
+/// document order.
+struct ConditionBlock<'a> {
+    operator: &'a str,
+    entries: Vec<(&'a str, Vec<String>)>,
+}
+
+impl<'a> Policy<'a> {
+    /// Step 2: the grammar. `None` means "Syntax errors in policy."
+    fn from_json(json: &'a Value) -> Option<Self> {
+        let top = json.as_object()?;
+        if top
+            .keys()
+            .any(|k| !TOP_LEVEL_ELEMENTS.contains(&k.as_str()))
+        {
+            return None;
+        }
+        let version = match top.get("Version") {
+            None => None,
+            Some(v) => {
+                let v = v.as_str()?;
+                if v != VERSION_2012 && v != VERSION_2008 {
+                    return None;
+                }
+                Some(v)
+            }
+        };
+        if let Some(id) = top.get("Id") {
+            id.as_str()?;
+        }
+        let statements = match top.get("Statement")? {
+            Value::Object(one) => vec![Statement::from_json(one)?],
+            Value::Array(many) if !many.is_empty() => many
+                .iter()
+                .map(|s| s.as_object().and_then(Statement::from_json))
+                .collect::<Option<Vec<_>>>()?,
+            _ => return None,
+        };
+        Some(Self {
+            version,
+            statements,
+        })
+    }
+
+    /// Steps 3 to 9, for a document that passed the grammar.
+    fn check(&self, kind: PolicyKind) -> Result<(), String> {
+        self.check_version(kind)?;
+        self.check_principal_placement(kind)?;
+        let resource_fault = self.legacy_parsing()?;
+        self.check_sids(kind)?;
+        if self
+            .statements
+            .iter()
+            .any(|s| !has_values(s.action.as_deref()) && !has_values(s.not_action.as_deref()))
+        {
+            return Err(NO_ACTIONS.into());
+        }
+        if kind != PolicyKind::Trust
+            && self.statements.iter().any(|s| {
+                !has_values(s.resource.as_deref()) && !has_values(s.not_resource.as_deref())
+            })
+        {
+            return Err(NO_RESOURCES.into());
+        }
+        if let Some(fault) = resource_fault {
+            return Err(fault);
+        }
+        for statement in &self.statements {
+            for action in statement.action.iter().flatten() {
+                check_action_prefix(action)?;
+            }
+        }
+        for statement in &self.statements {
+            for action in statement.not_action.iter().flatten() {
+                check_action_prefix(action)?;
+            }
+        }
+        match kind {
+            PolicyKind::Identity => Ok(()),
+            PolicyKind::Trust => {
+                self.check_trust_actions()?;
+                self.check_principals()
+            }
+            PolicyKind::Resource => self.check_principals(),
+        }
+    }
+
+    fn check_version(&self, kind: PolicyKind) -> Result<(), String> {
+        if self.version == Some(VERSION_2012) {
+            return Ok(());
+        }
+        let needs_2012 = match kind {
+            PolicyKind::Identity => true,
+            // Older trust and resource policies stay valid as long as they use no policy
+            // variables, which need 2012-10-17.
+            PolicyKind::Trust | PolicyKind::Resource => {
+                self.statements.iter().any(Statement::uses_policy_variables)
+            }
+        };
+        if needs_2012 {
+            Err(VERSION_TOO_OLD.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_principal_placement(&self, kind: PolicyKind) -> Result<(), String> {
+        match kind {
+            PolicyKind::Identity => {
+                if self
+                    .statements
+                    .iter()
+                    .any(|s| s.principal.is_some() || s.not_principal.is_some())
+                {
+                    return Err(PRINCIPAL_IN_IDENTITY_POLICY.into());
+                }
+            }
+            PolicyKind::Trust => {
+                for statement in &self.statements {
+                    if statement.resource.is_some() {
+                        return Err("Has prohibited field Resource".into());
+                    }
+                    if statement.not_resource.is_some() {
+                        return Err("Has prohibited field NotResource".into());
+                    }
+                }
+            }
+            PolicyKind::Resource => {}
+        }
+        Ok(())
+    }
+
+    /// Step 5. An `Err` is "The policy failed legacy parsing"; `Ok(Some(message))` is the first
+    /// resource-format fault, which IAM reports only after the later existence checks.
+    fn legacy_parsing(&self) -> Result<Option<String>, String> {
+        for statement in &self.statements {
+            if statement.effect != "Allow" && statement.effect != "Deny" {
+                return Err(LEGACY_PARSING.into());
+            }
+            for block in &statement.conditions {
+                if strip_operator(block.operator).starts_with("Date")
+                    && !block
+                        .entries
+                        .iter()
+                        .flat_map(|(_, values)| values)
+                        .all(|v| legacy_date_ok(v))
+                {
+                    return Err(LEGACY_PARSING.into());
+                }
+            }
+        }
+        let mut first_fault: Option<String> = None;
+        let resource_lists = self
+            .statements
+            .iter()
+            .filter_map(|s| s.resource.as_deref())
+            .chain(
+                self.statements
+                    .iter()
+                    .filter_map(|s| s.not_resource.as_deref()),
+            );
+        for resources in resource_lists {
+            for resource in resources {
+                if first_fault.is_none() {
+                    first_fault = resource_format_fault(resource);
+                }
+            }
+            // The old parser only ran on statements whose resources had no format fault so far.
+            if first_fault.is_none() && !resources.iter().all(|r| legacy_resource_ok(r)) {
+                return Err(LEGACY_PARSING.into());
+            }
+        }
+        Ok(first_fault)
+    }
+
+    fn check_sids(&self, kind: PolicyKind) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for sid in self.statements.iter().filter_map(|s| s.sid) {
+            // Empty Sids are allowed more than once.
+            if !sid.is_empty() && !seen.insert(sid) {
+                return Err(SID_NOT_UNIQUE.into());
+            }
+        }
+        if kind == PolicyKind::Identity
+            && seen
+                .iter()
+                .any(|sid| !sid.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(SID_NOT_ALPHANUMERIC.into());
+        }
+        Ok(())
+    }
+
+    fn check_trust_actions(&self) -> Result<(), String> {
+        let all_allowed = self
+            .statements
+            .iter()
+            .flat_map(|s| s.action.iter().flatten())
+            .all(|action| {
+                let action = action.to_ascii_lowercase();
+                TRUST_ACTIONS
+                    .iter()
+                    .any(|allowed| wildcard_match(&action, allowed))
+            });
+        if all_allowed {
+            Ok(())
+        } else {
+            Err(TRUST_ACTIONS_ONLY.into())
+        }
+    }
+
+    fn check_principals(&self) -> Result<(), String> {
+        for statement in &self.statements {
+            let principal = match (statement.principal, statement.not_principal) {
+                (Some(p), None) | (None, Some(p)) => p,
+                _ => return Err(MISSING_PRINCIPAL.into()),
+            };
+            let map = match principal {
+                Value::String(_) => continue, // "*", checked by the grammar
+                Value::Object(map) => map,
+                _ => return Err(SYNTAX_ERRORS.into()),
+            };
+            let mut any = false;
+            for (kind, ids) in map {
+                for id in string_or_strings(ids).unwrap_or_default() {
+                    any = true;
+                    if !principal_id_ok(kind, id) {
+                        let label = match kind.as_str() {
+                            "AWS" => "AWS",
+                            "Service" => "SERVICE",
+                            "Federated" => "FEDERATED",
+                            _ => "CANONICAL_USER",
+                        };
+                        return Err(format!("Invalid principal in policy: \"{label}\":\"{id}\""));
+                    }
+                }
+            }
+            if !any {
+                return Err(EMPTY_PRINCIPAL.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Statement<'a> {
+    fn from_json(map: &'a Map<String, Value>) -> Option<Self> {
+        if map
+            .keys()
+            .any(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
+        {
+            return None;
+        }
+        let both = |a: &str, b: &str| map.contains_key(a) && map.contains_key(b);
+        if both("Action", "NotAction")
+            || both("Resource", "NotResource")
+            || both("Principal", "NotPrincipal")
+        {
+            return None;
+        }
+        let effect = map.get("Effect")?.as_str()?;
+        if !effect.eq_ignore_ascii_case("Allow") && !effect.eq_ignore_ascii_case("Deny") {
+            return None;
+        }
+        let sid = match map.get("Sid") {
+            None => None,
+            Some(v) => Some(v.as_str()?),
+        };
+        let list = |key: &str| -> Option<Option<Vec<&'a str>>> {
+            match map.get(key) {
+                None => Some(None),
+                Some(v) => string_or_strings(v).map(Some),
+            }
+        };
+        let principal = |key: &str| -> Option<Option<&'a Value>> {
+            match map.get(key) {
+                None => Some(None),
+                Some(v) if principal_syntax_ok(v) => Some(Some(v)),
+                Some(_) => None,
+            }
+        };
+        Some(Self {
+            sid,
+            effect,
+            action: list("Action")?,
+            not_action: list("NotAction")?,
+            resource: list("Resource")?,
+            not_resource: list("NotResource")?,
+            principal: principal("Principal")?,
+            not_principal: principal("NotPrincipal")?,
+            conditions: match map.get("Condition") {
+                None => Vec::new(),
+                Some(c) => conditions_from_json(c)?,
+            },
+        })
+    }
+
+    fn uses_policy_variables(&self) -> bool {
+        let in_list = |l: &Option<Vec<&str>>| l.iter().flatten().any(|s| s.contains("${"));
+        in_list(&self.resource)
+            || in_list(&self.not_resource)
+            || self
+                .conditions
+                .iter()
+                .flat_map(|block| &block.entries)
+                .any(|(_, values)| values.iter().any(|v| v.contains("${")))
+    }
+}
+
+/// A string, or an array of strings (possibly empty).
+fn string_or_strings(value: &Value) -> Option<Vec<&str>> {
+    match value {
+        Value::String(s) => Some(vec![s.as_str()]),
+        Value::Array(items) => items.iter().map(Value::as_str).collect(),
+        _ => None,
+    }
+}
+
+fn has_values(list: Option<&[&str]>) -> bool {
+    list.is_some_and(|l| !l.is_empty())
+}
+
+/// `"*"`, or a map of principal types to an id or a list of ids.
+fn principal_syntax_ok(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s == "*",
+        Value::Object(map) => map
+            .iter()
+            .all(|(k, v)| PRINCIPAL_TYPES.contains(&k.as_str()) && string_or_strings(v).is_some()),
+        _ => false,
+    }
+}
+
+/// `{operator: {key: value or [values]}}`; values are strings, numbers or booleans. An operator
+/// IAM does not know is accepted only with an empty block.
+fn conditions_from_json(value: &Value) -> Option<Vec<ConditionBlock<'_>>> {
+    let mut out = Vec::new();
+    for (operator, block) in value.as_object()? {
+        let block = block.as_object()?;
+        if !block.is_empty() && !CONDITION_OPERATORS.contains(&strip_operator(operator)) {
+            return None;
+        }
+        let mut entries = Vec::new();
+        for (key, values) in block {
+            let values = match values {
+                Value::Array(items) => items.iter().map(scalar_text).collect::<Option<Vec<_>>>()?,
+                other => vec![scalar_text(other)?],
+            };
+            entries.push((key.as_str(), values));
+        }
+        out.push(ConditionBlock {
+            operator: operator.as_str(),
+            entries,
+        });
+    }
+    Some(out)
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The operator without its `ForAnyValue:`/`ForAllValues:` qualifier and `IfExists` suffix.
+fn strip_operator(operator: &str) -> &str {
+    let operator = operator
+        .strip_prefix("ForAnyValue:")
+        .or_else(|| operator.strip_prefix("ForAllValues:"))
+        .unwrap_or(operator);
+    operator.strip_suffix("IfExists").unwrap_or(operator)
+}
+
+/// The vendor rules for one `Action`/`NotAction` entry.
+fn check_action_prefix(action: &str) -> Result<(), String> {
+    let parts: Vec<&str> = action.split(':').collect();
+    if parts.len() == 1 && parts[0] != "*" {
+        return Err(NO_VENDOR.into());
+    }
+    if parts.len() > 2 {
+        return Err(TOO_MANY_COLONS.into());
+    }
+    let vendor = parts[0];
+    if vendor != "*"
+        && !vendor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(format!("Vendor {vendor} is not valid"));
+    }
+    Ok(())
+}
+
+/// Splits an ARN on `:`, keeping policy variables (`${aws:username}`) whole.
+fn arn_fields(arn: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let mut start = 0;
+    let mut depth = 0usize;
+    let bytes = arn.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                fields.push(&arn[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    fields.push(&arn[start..]);
+    fields
+}
+
+/// The format rules IAM reports after its existence checks; `None` when the resource is fine.
+fn resource_format_fault(resource: &str) -> Option<String> {
+    if resource == "*" {
+        return None;
+    }
+    let fields = arn_fields(resource);
+    if fields.len() == 1 {
+        return Some(format!(
+            "Resource {resource} must be in ARN format or \"*\"."
+        ));
+    }
+    // The first field is not checked: IAM reads any `x:partition:…` as an ARN.
+    let partition = fields[1];
+    if partition != "*" && !PARTITIONS.contains(&partition) {
+        // IAM echoes the resource as a six-field ARN, filling the fields it lacks with `*`.
+        let rest = &fields[2..];
+        let service = match rest.first() {
+            Some(s) if !s.is_empty() || rest.len() > 1 => s,
+            _ => "*",
+        };
+        let field = |i: usize| rest.get(i).copied().unwrap_or("*");
+        let resource_id = if rest.len() > 3 {
+            rest[3..].join(":")
+        } else {
+            "*".to_string()
+        };
+        return Some(format!(
+            "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{service}:{}:{}:{resource_id}\".",
+            field(1),
+            field(2),
+        ));
+    }
+    if fields.len() == 2 {
+        return Some(VENDOR_NOT_QUALIFIED.into());
+    }
+    let service = fields[2];
+    let region = fields.get(3).copied().unwrap_or("");
+    let account = fields.get(4).copied().unwrap_or("");
+    let resource_id = if fields.len() > 5 {
+        fields[5..].join(":")
+    } else {
+        String::new()
+    };
+    match service {
+        "iam" => {
+            if !region.is_empty() {
+                return Some(format!(
+                    "IAM resource {resource} cannot contain region information."
+                ));
+            }
+            let path_ok = resource_id == "*"
+                || resource_id == "root"
+                || IAM_PATH_PREFIXES.iter().any(|p| resource_id.starts_with(p));
+            if !path_ok {
+                return Some(format!(
+                    "IAM resource path must either be \"*\", root, or start with {}.",
+                    IAM_PATH_PREFIXES.join(", ")
+                ));
+            }
+        }
+        // Buckets and objects have neither region nor account; account-scoped S3 resources
+        // (access points, batch jobs, Storage Lens) carry both.
+        "s3" if !region.is_empty() && account.is_empty() => {
+            return Some(format!(
+                "Resource {resource} can not contain region information."
+            ));
+        }
+        "route53" if !region.is_empty() => {
+            return Some(format!(
+                "Resource {resource} can not contain region information."
+            ));
+        }
+        "route53" if !account.is_empty() => {
+            return Some(format!("Resource {resource} cannot contain an account id."));
+        }
+        _ => {}
+    }
+    None
+}
+
+/// IAM's old parser rejected ARNs with fewer than six fields that have an empty field between
+/// two colons (`arn:aws:s3::bucket`), and ARNs with an empty or missing service.
+fn legacy_resource_ok(resource: &str) -> bool {
+    if resource == "*" {
+        return true;
+    }
+    let fields = arn_fields(resource);
+    let colons = fields.len() - 1;
+    let empty_inner_field = fields
+        .iter()
+        .skip(1)
+        .take(fields.len().saturating_sub(2))
+        .any(|f| f.is_empty());
+    (colons >= 5 || !empty_inner_field) && fields.get(2).is_some_and(|s| !s.is_empty())
+}
+
+/// A date condition value as IAM's old parser read it: an epoch in seconds, or an ISO 8601 date
+/// or date-time.
+fn legacy_date_ok(value: &str) -> bool {
+    let lower = value.to_lowercase();
+    if lower.contains('t') || value.contains('-') {
+        iso_datetime_ok(&lower)
+    } else {
+        parse_int(value).is_some_and(|n| (0..=i128::from(i64::MAX)).contains(&n))
+    }
+}
+
+fn iso_datetime_ok(value: &str) -> bool {
+    let (date, time) = value.split_once('t').unwrap_or((value, ""));
+    let (negative, date) = match date.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, date),
+    };
+    let date_parts: Vec<&str> = date.split('-').collect();
+    let year = match parse_int(date_parts[0]) {
+        Some(y) if negative && !date_parts[0].starts_with(['+', '-']) => -y,
+        Some(y) if !negative => y,
+        _ => return false,
+    };
+    if !(-292_275_054..=292_278_993).contains(&year) || date_parts.len() > 3 {
+        return false;
+    }
+    if date_parts.len() > 1 && !in_range(date_parts[1], 1, 12) {
+        return false;
+    }
+    if date_parts.len() > 2 && !in_range(date_parts[2], 1, 31) {
+        return false;
+    }
+    let time_parts: Vec<&str> = time.split(':').collect();
+    if !time_parts[0].is_empty() && !in_range(time_parts[0], 0, 23) {
+        return false;
+    }
+    if time_parts.len() > 1 && !in_range(time_parts[1], 0, 59) {
+        return false;
+    }
+    if time_parts.len() > 2 {
+        let last = time_parts[2];
+        let seconds = if let Some((seconds, after)) = last.split_once('z') {
+            if !after.is_empty() {
+                return false;
+            }
+            seconds
+        } else if let Some(at) = last.find(['+', '-']) {
+            // A numeric offset: two-digit hours, optionally `:` and two-digit minutes.
+            let offset = &last[at + 1..];
+            let (hours, minutes) = match offset.split_once(':') {
+                Some((h, m)) => (h, Some(m)),
+                None => (offset, None),
+            };
+            if hours.len() != 2 || !in_range(hours, 0, 23) {
+                return false;
+            }
+            if let Some(m) = minutes {
+                if m.len() != 2 || !in_range(m, 0, 59) {
+                    return false;
+                }
+            }
+            &last[..at]
+        } else {
+            last
+        };
+        let (whole, fraction) = match seconds.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (seconds, None),
+        };
+        if !in_range(whole, 0, 59) {
+            return false;
+        }
+        if let Some(f) = fraction {
+            if !in_range(f, 0, 999_999_999) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn in_range(text: &str, low: i128, high: i128) -> bool {
+    parse_int(text).is_some_and(|n| (low..=high).contains(&n))
+}
+
+/// An integer with an optional sign; `None` when it is not one or does not fit.
+fn parse_int(text: &str) -> Option<i128> {
+    let text = text.trim();
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Glob match of `text` against `pattern`, where `*` and `?` in the pattern are wildcards.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether `id` is a well-formed principal of type `kind` (existence is not checked here).
+fn principal_id_ok(kind: &str, id: &str) -> bool {
+    if id.is_empty() || id.chars().any(char::is_whitespace) {
+        return false;
+    }
+    match kind {
+        "AWS" => id == "*" || is_account_id(id) || aws_principal_arn_ok(id) || is_unique_id(id),
+        "Service" => id.contains('.') && !id.contains('*'),
+        _ => true,
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// IAM users and roles that IAM shows by unique ID once they are deleted.
+fn is_unique_id(s: &str) -> bool {
+    (s.starts_with("AIDA") || s.starts_with("AROA"))
+        && s.len() == 21
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// `arn:P:iam::ACCOUNT:root|user/…|role/…` or `arn:P:sts::ACCOUNT:assumed-role/…|federated-user/…`,
+/// without wildcards.
+fn aws_principal_arn_ok(arn: &str) -> bool {
+    if arn.contains('*') || arn.contains('?') {
+        return false;
+    }
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    if fields.len() != 6
+        || fields[0] != "arn"
+        || !PARTITIONS.contains(&fields[1])
+        || !fields[3].is_empty()
+        || !is_account_id(fields[4])
+    {
+        return false;
+    }
+    let resource = fields[5];
+    let named = |prefix: &str| {
+        resource
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.ends_with('/'))
+    };
+    match fields[2] {
+        "iam" => resource == "root" || named("user/") || named("role/"),
+        "sts" => named("assumed-role/") || named("federated-user/"),
+        _ => false,
+    }
+}

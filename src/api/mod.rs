@@ -1,0 +1,34 @@
+//! The API operations, grouped by family. `registry()` is the table of every implemented operation;
+//! anything else in the models answers `NotImplemented`.
+
+pub mod registry;
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+
+use crate::auth::Principal;
+pub use registry::{Registry, Service};
+
+/// Everything a handler knows about the request besides its input.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub request_id: String,
+    pub principal: Principal,
+    /// The region of the signature's credential scope (`us-east-1` when unsigned).
+    pub region: String,
+    pub source_ip: IpAddr,
+    pub now: OffsetDateTime,
+}
+
+impl Ctx {
+    /// The account the request acts in.
+    pub fn account(&self) -> &str {
+        &self.principal.account_id
+    }
+}
+
+/// The table of implemented operations.
+pub fn registry() -> Registry {
+    Registry::default()
+}

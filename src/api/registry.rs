@@ -1,0 +1,142 @@
+//! The table of implemented operations: typed handlers registered against the generated
+//! [`Operation`]s. An operation of the model that no handler is registered for answers
+//! `NotImplemented`; a name outside the model answers `InvalidAction`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::api::Ctx;
+use crate::error::ApiError;
+use crate::protocol::query::{FromParams, Params, Validator};
+use crate::protocol::xml::success_envelope;
+use crate::protocol::{iam, sts, Operation};
+use crate::state::App;
+
+/// The service a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Iam,
+    Sts,
+}
+
+impl Service {
+    pub fn xmlns(self) -> &'static str {
+        match self {
+            Service::Iam => iam::XMLNS,
+            Service::Sts => sts::XMLNS,
+        }
+    }
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Service::Iam => iam::API_VERSION,
+            Service::Sts => sts::API_VERSION,
+        }
+    }
+    /// The prefix of this service's actions in policies (`iam:CreateUser`).
+    pub fn action_prefix(self) -> &'static str {
+        match self {
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        }
+    }
+    pub fn operations(self) -> &'static [&'static str] {
+        match self {
+            Service::Iam => iam::OPERATIONS,
+            Service::Sts => sts::OPERATIONS,
+        }
+    }
+    fn echo_values(self) -> bool {
+        match self {
+            Service::Iam => iam::ECHO_VALUES,
+            Service::Sts => sts::ECHO_VALUES,
+        }
+    }
+    /// The service a bare action name belongs to, when the request does not say.
+    pub fn of_action(action: &str) -> Option<Service> {
+        if sts::OPERATIONS.contains(&action) {
+            Some(Service::Sts)
+        } else if iam::OPERATIONS.contains(&action) {
+            Some(Service::Iam)
+        } else {
+            None
+        }
+    }
+}
+
+/// A handler's future, type-erased: resolves to the XML body of the response.
+pub type BoxFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send>>;
+type Erased = Box<dyn Fn(App, Ctx, &Params) -> Result<BoxFuture, ApiError> + Send + Sync>;
+
+/// Implemented operations by service and name.
+#[derive(Default)]
+pub struct Registry {
+    ops: HashMap<(Service, &'static str), Erased>,
+}
+
+impl Registry {
+    /// Registers `handler` for operation `O` of `service`.
+    pub fn add<O, F, Fut>(&mut self, service: Service, handler: F)
+    where
+        O: Operation,
+        F: Fn(App, Ctx, O::Input) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
+    {
+        let erased: Erased = Box::new(move |app: App, ctx: Ctx, params: &Params| {
+            let mut v = Validator::new(service.echo_values());
+            let input = O::Input::from_params(params, "", "", &mut v);
+            v.finish()?;
+            let request_id = ctx.request_id.clone();
+            let fut = handler(app, ctx, input);
+            Ok(Box::pin(async move {
+                let out = fut.await?;
+                Ok(success_envelope(
+                    O::NAME,
+                    service.xmlns(),
+                    O::HAS_RESULT,
+                    &out,
+                    &request_id,
+                ))
+            }) as BoxFuture)
+        });
+        self.ops.insert((service, O::NAME), erased);
+    }
+
+    pub fn iam<O, F, Fut>(&mut self, handler: F)
+    where
+        O: Operation,
+        F: Fn(App, Ctx, O::Input) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
+    {
+        self.add::<O, F, Fut>(Service::Iam, handler)
+    }
+
+    pub fn sts<O, F, Fut>(&mut self, handler: F)
+    where
+        O: Operation,
+        F: Fn(App, Ctx, O::Input) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
+    {
+        self.add::<O, F, Fut>(Service::Sts, handler)
+    }
+
+    /// Decodes and validates the input, then returns the handler's future.
+    pub fn dispatch(
+        &self,
+        app: App,
+        ctx: Ctx,
+        service: Service,
+        action: &str,
+        params: &Params,
+    ) -> Result<BoxFuture, ApiError> {
+        match self.ops.get(&(service, action)) {
+            Some(run) => run(app, ctx, params),
+            None if service.operations().contains(&action) => Err(ApiError::not_implemented(action)),
+            None => Err(ApiError::invalid_action(action, service.api_version())),
+        }
+    }
+
+    pub fn is_implemented(&self, service: Service, action: &str) -> bool {
+        self.ops.contains_key(&(service, action))
+    }
+}

@@ -1,0 +1,123 @@
+//! Who is calling: verifies the request's signature and resolves its principal (design notes §3).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::auth::sigv4::{self, Auth, RequestParts, SigV4Error, SignedAuth};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::ids::account_from_key_id;
+use crate::state::{App, KnownKey, LastUsed};
+
+/// The default account's root key, as [`lookup_key`] answers it.
+pub fn root_key(config: &crate::config::Config) -> Arc<KnownKey> {
+    Arc::new(KnownKey {
+        secret: config.root_secret_key.clone(),
+        active: true,
+        principal: Principal::root(&config.account_id, Some(config.root_access_key.clone())),
+        session_token: None,
+        expiration: None,
+    })
+}
+
+impl From<SigV4Error> for ApiError {
+    fn from(e: SigV4Error) -> Self {
+        let status = axum::http::StatusCode::from_u16(e.status)
+            .unwrap_or(axum::http::StatusCode::FORBIDDEN);
+        ApiError::new(e.code, status, e.message)
+    }
+}
+
+/// The outcome of authentication.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub principal: Principal,
+    /// The verified signature, when the request was signed by a known key.
+    pub signature: Option<SignedAuth>,
+    /// The credential scope's service (`iam`/`sts`), when signed.
+    pub scope_service: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Verifies the request and resolves the principal it runs as.
+pub async fn authenticate(
+    app: &App,
+    parts: &RequestParts<'_>,
+    now: OffsetDateTime,
+) -> Result<Authenticated, ApiError> {
+    let strict = app.config.auth.is_strict();
+    let signed = match sigv4::parse_auth(parts)? {
+        Auth::Anonymous if strict => return Err(SigV4Error::missing_authentication_token().into()),
+        Auth::Anonymous => {
+            return Ok(Authenticated {
+                principal: Principal::root(&app.config.account_id, None),
+                signature: None,
+                scope_service: None,
+                region: None,
+            })
+        }
+        Auth::Signed(s) => s,
+    };
+    let key_id = signed.access_key_id.clone();
+    let scope_service = Some(signed.service.clone());
+    let region = Some(signed.region.clone());
+    let Some(key) = lookup_key(app, &key_id).await? else {
+        if strict {
+            return Err(SigV4Error::invalid_client_token_id().into());
+        }
+        let account = account_from_key_id(&key_id).unwrap_or(&app.config.account_id);
+        return Ok(Authenticated {
+            principal: Principal::root(account, Some(key_id)),
+            signature: None,
+            scope_service,
+            region,
+        });
+    };
+    if !key.active {
+        return Err(SigV4Error::invalid_client_token_id().into());
+    }
+    if let Some(token) = &key.session_token {
+        if signed.security_token.as_deref() != Some(token.as_str()) {
+            return Err(SigV4Error::invalid_client_token_id().into());
+        }
+        if key.expiration.is_some_and(|exp| exp <= now) {
+            return Err(SigV4Error::expired_token().into());
+        }
+    }
+    sigv4::verify(parts, &signed, &key.secret, &app.signing_keys)?;
+    if strict {
+        sigv4::check_clock(&signed, now)?;
+    }
+    if key.principal.entity_id.is_some() {
+        app.last_used.record(
+            &key_id,
+            LastUsed {
+                date: now,
+                service: signed.service.clone(),
+                region: signed.region.clone(),
+            },
+        );
+    }
+    Ok(Authenticated {
+        principal: key.principal.clone(),
+        signature: Some(signed),
+        scope_service,
+        region,
+    })
+}
+
+/// The key with this ID, from the cache or the store; `None` when localiam does not know it.
+pub async fn lookup_key(app: &App, key_id: &str) -> Result<Option<Arc<KnownKey>>, ApiError> {
+    if key_id == app.config.root_access_key {
+        return Ok(Some(app.root_key.clone()));
+    }
+    if let Some(hit) = app.credentials.get(key_id) {
+        return Ok(hit);
+    }
+    let found = crate::api::access_keys::load_known_key(app, key_id)
+        .await?
+        .map(Arc::new);
+    app.credentials.put(key_id, found.clone());
+    Ok(found)
+}

@@ -1,0 +1,77 @@
+//! Command line and environment configuration (design notes §1).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How requests are authenticated and authorized (design notes §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Any request is accepted; known keys are verified and run as their principal.
+    Open,
+    /// Every request must be signed by a known, active, unexpired key.
+    Strict,
+    /// `strict`, and every call is authorized; denials are logged but allowed.
+    Audit,
+    /// `strict`, and every call is authorized by the policy evaluator.
+    Enforce,
+}
+
+impl AuthMode {
+    /// Whether signatures are required and the clock window applies.
+    pub fn is_strict(self) -> bool {
+        !matches!(self, AuthMode::Open)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// localiam: AWS IAM and STS, locally.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "localiam", version, about)]
+pub struct Config {
+    /// Address IAM and STS are served on.
+    #[arg(long, env = "LOCALIAM_LISTEN", default_value = "127.0.0.1:4593")]
+    pub listen: SocketAddr,
+    /// SQLite database: `:memory:` (gone at exit) or a file path (durable).
+    #[arg(long, env = "LOCALIAM_DB", default_value = ":memory:")]
+    pub db: String,
+    /// Authentication and authorization mode.
+    #[arg(long, env = "LOCALIAM_AUTH", value_enum, default_value = "open")]
+    pub auth: AuthMode,
+    /// The default account (12 digits).
+    #[arg(long, env = "LOCALIAM_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account_id)]
+    pub account_id: String,
+    /// Access key ID of the default account's root user.
+    #[arg(long, env = "LOCALIAM_ROOT_ACCESS_KEY", default_value = "test")]
+    pub root_access_key: String,
+    /// Secret access key of the default account's root user.
+    #[arg(long, env = "LOCALIAM_ROOT_SECRET_KEY", default_value = "test", hide_env_values = true)]
+    pub root_secret_key: String,
+    /// JSON file of users, groups, roles, policies and keys to create at start.
+    #[arg(long, env = "LOCALIAM_INIT")]
+    pub init: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, env = "LOCALIAM_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("an account ID is 12 digits".to_string())
+    }
+}
+
+impl Config {
+    /// The defaults, as `localiam` with no flags (for tests and embedding).
+    pub fn default_for_tests() -> Self {
+        Config::parse_from(["localiam"])
+    }
+}

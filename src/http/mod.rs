@@ -1,0 +1,141 @@
+//! HTTP surface (design notes §2): the Query API on `/` and the admin endpoints under `/_localiam/`.
+
+mod admin;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use time::OffsetDateTime;
+
+use crate::api::{Ctx, Service};
+use crate::auth::sigv4::RequestParts;
+use crate::auth::{authenticate, Principal};
+use crate::error::ApiError;
+use crate::ids;
+use crate::protocol::query::Params;
+use crate::protocol::xml::error_envelope;
+use crate::state::App;
+
+/// The largest request body accepted (SAML metadata documents may be up to 10 MB).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/_localiam/health", get(admin::health))
+        .route("/_localiam/reset", post(admin::reset))
+        .route("/moto-api/reset", post(admin::reset))
+        .fallback(query)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(app)
+}
+
+/// One Query API request: authenticate, decode, dispatch, render.
+async fn query(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let mut params = Params::parse(uri.query().unwrap_or("").as_bytes());
+    if method == Method::POST {
+        let mut from_body = Params::parse(&body);
+        from_body.merge_missing(params);
+        params = from_body;
+    }
+    let action = params.get("Action").unwrap_or_default().to_string();
+    let parts = RequestParts {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut principal_arn = String::new();
+    let mut service = Service::of_action(&action).unwrap_or(Service::Iam);
+    let result = async {
+        let auth = authenticate(&app, &parts, now).await?;
+        principal_arn.clone_from(&auth.principal.arn);
+        service = match auth.scope_service.as_deref() {
+            Some("sts") => Service::Sts,
+            Some("iam") => Service::Iam,
+            _ => service,
+        };
+        if action.is_empty() {
+            return Err(ApiError::new(
+                "MissingAction",
+                StatusCode::BAD_REQUEST,
+                "Missing Action",
+            ));
+        }
+        let ctx = Ctx {
+            request_id: request_id.clone(),
+            principal: auth.principal,
+            region: auth.region.unwrap_or_else(|| "us-east-1".to_string()),
+            source_ip: peer.ip(),
+            now,
+        };
+        let fut = app
+            .registry
+            .dispatch(app.clone(), ctx, service, &action, &params)?;
+        let body = fut.await?;
+        if !is_read_only(&action) {
+            app.credentials.clear();
+        }
+        Ok::<_, ApiError>(body)
+    }
+    .await;
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(e) => {
+            if e.status.is_server_error() && e.status != StatusCode::NOT_IMPLEMENTED {
+                tracing::error!(request_id = %request_id, action = %action, error = %e, "request failed");
+            }
+            (
+                e.status,
+                error_envelope(service.xmlns(), e.sender_fault, &e.code, &e.message, &request_id),
+            )
+        }
+    };
+    tracing::info!(
+        request_id = %request_id,
+        action = %action,
+        principal = %principal_arn,
+        status = status.as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    xml_response(status, body, &request_id)
+}
+
+/// Operations that change nothing (so cached credentials stay valid).
+fn is_read_only(action: &str) -> bool {
+    ["Get", "List", "Simulate"]
+        .iter()
+        .any(|p| action.starts_with(p))
+}
+
+fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    resp
+}
+
+/// The principal of the default account's root, for admin operations.
+pub fn default_root(app: &App) -> Principal {
+    Principal::root(&app.config.account_id, None)
+}

@@ -1,0 +1,17 @@
+//! localiam: AWS IAM and STS, locally. See README.md.
+//!
+//! Layout: `http` (routes, admin endpoints) → `auth` (SigV4, principals) → `api` (operations by
+//! family, registered in a table against the generated `protocol` layer) → `store` (SQLite).
+//! Policies are decided by the pure `localiam-policy` crate, re-exported as [`policy`].
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod protocol;
+pub mod server;
+pub mod state;
+pub mod store;
+
+pub use localiam_policy as policy;

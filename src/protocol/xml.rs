@@ -1,0 +1,206 @@
+//! Query-protocol output: AWS's XML envelope and a small, allocation-light XML writer.
+
+use time::OffsetDateTime;
+
+/// Appends XML to one buffer; element text is escaped.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    buf: String,
+}
+
+impl XmlWriter {
+    pub fn with_capacity(n: usize) -> Self {
+        XmlWriter {
+            buf: String::with_capacity(n),
+        }
+    }
+
+    pub fn start(&mut self, name: &str) {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    pub fn end(&mut self, name: &str) {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    pub fn raw(&mut self, s: &str) {
+        self.buf.push_str(s);
+    }
+
+    pub fn text(&mut self, s: &str) {
+        self.buf.push_str(&quick_xml::escape::escape(s));
+    }
+
+    pub fn elem(&mut self, name: &str, value: &str) {
+        self.start(name);
+        self.text(value);
+        self.end(name);
+    }
+
+    pub fn into_string(self) -> String {
+        self.buf
+    }
+}
+
+/// Formats a timestamp as AWS's Query APIs do: `2026-11-27T20:58:25Z`.
+pub fn format_timestamp(t: &OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Encoding of a model shape's members as XML elements. Generated for every output structure.
+pub trait ToXml {
+    fn write_members(&self, w: &mut XmlWriter);
+}
+
+impl ToXml for () {
+    fn write_members(&self, _: &mut XmlWriter) {}
+}
+
+/// A scalar that can be an XML element's text.
+pub trait XmlScalar {
+    fn write_text(&self, w: &mut XmlWriter);
+}
+
+impl XmlScalar for String {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.text(self);
+    }
+}
+impl XmlScalar for i32 {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.raw(itoa_i64(i64::from(*self)).as_str());
+    }
+}
+impl XmlScalar for i64 {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.raw(itoa_i64(*self).as_str());
+    }
+}
+impl XmlScalar for bool {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.raw(if *self { "true" } else { "false" });
+    }
+}
+impl XmlScalar for OffsetDateTime {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.raw(&format_timestamp(self));
+    }
+}
+impl XmlScalar for Vec<u8> {
+    fn write_text(&self, w: &mut XmlWriter) {
+        use base64::Engine as _;
+        w.raw(&base64::engine::general_purpose::STANDARD.encode(self));
+    }
+}
+
+fn itoa_i64(n: i64) -> String {
+    n.to_string()
+}
+
+pub fn write_scalar<T: XmlScalar>(w: &mut XmlWriter, name: &str, v: &T) {
+    w.start(name);
+    v.write_text(w);
+    w.end(name);
+}
+
+pub fn write_struct<T: ToXml>(w: &mut XmlWriter, name: &str, v: &T) {
+    w.start(name);
+    v.write_members(w);
+    w.end(name);
+}
+
+pub fn write_list<T>(w: &mut XmlWriter, name: &str, items: &[T], mut item: impl FnMut(&mut XmlWriter, &T)) {
+    if items.is_empty() {
+        w.raw("<");
+        w.raw(name);
+        w.raw("/>");
+        return;
+    }
+    w.start(name);
+    for x in items {
+        item(w, x);
+    }
+    w.end(name);
+}
+
+pub fn write_map<T>(
+    w: &mut XmlWriter,
+    name: &str,
+    entries: &[(String, T)],
+    mut value: impl FnMut(&mut XmlWriter, &T),
+) {
+    w.start(name);
+    for (k, v) in entries {
+        w.start("entry");
+        w.elem("key", k);
+        value(w, v);
+        w.end("entry");
+    }
+    w.end(name);
+}
+
+/// `<XResponse xmlns=…><XResult>…</XResult><ResponseMetadata>…</ResponseMetadata></XResponse>`.
+pub fn success_envelope<O: ToXml>(
+    op: &str,
+    xmlns: &str,
+    has_result: bool,
+    out: &O,
+    request_id: &str,
+) -> String {
+    let mut w = XmlWriter::with_capacity(512);
+    w.raw("<");
+    w.raw(op);
+    w.raw("Response xmlns=\"");
+    w.raw(xmlns);
+    w.raw("\">");
+    if has_result {
+        w.raw("<");
+        w.raw(op);
+        w.raw("Result>");
+        out.write_members(&mut w);
+        w.raw("</");
+        w.raw(op);
+        w.raw("Result>");
+    }
+    w.raw("<ResponseMetadata><RequestId>");
+    w.text(request_id);
+    w.raw("</RequestId></ResponseMetadata></");
+    w.raw(op);
+    w.raw("Response>");
+    w.into_string()
+}
+
+/// `<ErrorResponse xmlns=…><Error><Type>…</Type><Code>…</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`.
+pub fn error_envelope(
+    xmlns: &str,
+    sender_fault: bool,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
+    let mut w = XmlWriter::with_capacity(256);
+    w.raw("<ErrorResponse xmlns=\"");
+    w.raw(xmlns);
+    w.raw("\"><Error><Type>");
+    w.raw(if sender_fault { "Sender" } else { "Receiver" });
+    w.raw("</Type>");
+    w.elem("Code", code);
+    w.elem("Message", message);
+    w.raw("</Error>");
+    w.elem("RequestId", request_id);
+    w.raw("</ErrorResponse>");
+    w.into_string()
+}

@@ -1,0 +1,143 @@
+//! Starting and stopping the server.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::auth::authenticate::root_key;
+use crate::auth::sigv4::SigningKeyCache;
+use crate::config::Config;
+use crate::http;
+use crate::state::{App, AppState, CredentialCache, LastUsedTracker};
+use crate::store::Store;
+
+/// How often recorded access-key use is written to the store.
+const LAST_USED_FLUSH: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A started server: its address, and the handle that stops it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, flushes and closes the store.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server stops on its own (after SIGTERM/SIGINT when started by `run_until_signal`).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Builds the state for `config`: opens the store and applies migrations.
+pub async fn build_app(config: Config) -> Result<App, StartError> {
+    let store = Store::open(&config.db)
+        .await
+        .map_err(|e| StartError::Store(e.to_string()))?;
+    Ok(App::new(AppState {
+        root_key: root_key(&config),
+        config,
+        store,
+        registry: api::registry(),
+        signing_keys: SigningKeyCache::default(),
+        credentials: CredentialCache::default(),
+        last_used: LastUsedTracker::default(),
+    }))
+}
+
+/// Starts serving `config.listen` in the background; stops on `Running::stop` or when `signal` resolves.
+pub async fn start(
+    config: Config,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    let addr = config.listen;
+    let app = build_app(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let router = http::router(app.clone());
+    let flusher = tokio::spawn(flush_last_used(app.clone()));
+    let app2 = app.clone();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            tokio::select! {
+                _ = rx => {}
+                _ = signal => {}
+            }
+        };
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server error");
+        }
+        flusher.abort();
+        api::access_keys::flush_last_used(&app2).await;
+        app2.store.close().await;
+        tracing::info!("stopped");
+    });
+    tracing::info!(address = %local, "localiam ready on http://{local}");
+    Ok(Running {
+        addr: local,
+        app,
+        shutdown: tx,
+        task,
+    })
+}
+
+async fn flush_last_used(app: App) {
+    let mut tick = tokio::time::interval(LAST_USED_FLUSH);
+    loop {
+        tick.tick().await;
+        api::access_keys::flush_last_used(&app).await;
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

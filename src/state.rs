@@ -1,0 +1,118 @@
+//! Shared server state: configuration, store, caches.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, RwLock};
+
+use time::OffsetDateTime;
+
+use crate::api::Registry;
+use crate::auth::sigv4::SigningKeyCache;
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::store::Store;
+
+/// A key localiam issued (or the root key), as the signature check needs it.
+#[derive(Debug, Clone)]
+pub struct KnownKey {
+    pub secret: String,
+    pub active: bool,
+    pub principal: Principal,
+    /// For temporary (`ASIA…`) credentials: the session token and expiry.
+    pub session_token: Option<String>,
+    pub expiration: Option<OffsetDateTime>,
+}
+
+/// Access key ID → what localiam knows of it (`None`: not a key of localiam). Cleared by every
+/// write operation, so it never serves stale keys.
+#[derive(Default)]
+pub struct CredentialCache {
+    map: RwLock<HashMap<String, Option<Arc<KnownKey>>>>,
+}
+
+const CREDENTIAL_CACHE_MAX: usize = 10_000;
+
+impl CredentialCache {
+    pub fn get(&self, key_id: &str) -> Option<Option<Arc<KnownKey>>> {
+        self.map.read().ok()?.get(key_id).cloned()
+    }
+    pub fn put(&self, key_id: &str, value: Option<Arc<KnownKey>>) {
+        if let Ok(mut m) = self.map.write() {
+            if m.len() >= CREDENTIAL_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(key_id.to_string(), value);
+        }
+    }
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.map.write() {
+            m.clear();
+        }
+    }
+}
+
+/// When, where and for what service an access key was last used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsed {
+    pub date: OffsetDateTime,
+    pub service: String,
+    pub region: String,
+}
+
+/// Access-key usage recorded in memory on the request path and written to the store in the
+/// background (AWS itself reports last use with a delay), so signed reads never write.
+#[derive(Default)]
+pub struct LastUsedTracker {
+    pending: Mutex<HashMap<String, LastUsed>>,
+}
+
+impl LastUsedTracker {
+    pub fn record(&self, key_id: &str, used: LastUsed) {
+        if let Ok(mut m) = self.pending.lock() {
+            m.insert(key_id.to_string(), used);
+        }
+    }
+    /// The not-yet-flushed use of a key, newer than what the store has.
+    pub fn pending(&self, key_id: &str) -> Option<LastUsed> {
+        self.pending.lock().ok()?.get(key_id).cloned()
+    }
+    pub fn take_all(&self) -> HashMap<String, LastUsed> {
+        self.pending
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.pending.lock() {
+            m.clear();
+        }
+    }
+}
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub registry: Registry,
+    pub signing_keys: SigningKeyCache,
+    pub credentials: CredentialCache,
+    pub last_used: LastUsedTracker,
+    /// The default account's root key, prebuilt for the signature hot path.
+    pub root_key: Arc<KnownKey>,
+}
+
+/// Cheaply clonable handle on the shared state.
+#[derive(Clone)]
+pub struct App(Arc<AppState>);
+
+impl App {
+    pub fn new(state: AppState) -> Self {
+        App(Arc::new(state))
+    }
+}
+
+impl Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
+}
