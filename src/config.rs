@@ -51,7 +51,12 @@ pub struct Config {
     #[arg(long, env = "LOCALIAM_ROOT_ACCESS_KEY", default_value = "test")]
     pub root_access_key: String,
     /// Secret access key of the default account's root user.
-    #[arg(long, env = "LOCALIAM_ROOT_SECRET_KEY", default_value = "test", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LOCALIAM_ROOT_SECRET_KEY",
+        default_value = "test",
+        hide_env_values = true
+    )]
     pub root_secret_key: String,
     /// JSON file of users, groups, roles, policies and keys to create at start.
     #[arg(long, env = "LOCALIAM_INIT")]

@@ -65,10 +65,6 @@ impl ApiError {
     }
     /// A fault of localiam itself (for example the database failing). Logged; never expected.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(
-            "ServiceFailure",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            message,
-        )
+        Self::new("ServiceFailure", StatusCode::INTERNAL_SERVER_ERROR, message)
     }
 }

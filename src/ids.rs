@@ -43,6 +43,7 @@ impl IdKind {
 }
 
 /// A new unique ID: 21 characters for entities, 20 for access key IDs.
+#[allow(dead_code)]
 pub fn new_id(kind: IdKind) -> String {
     let len = match kind {
         IdKind::AccessKey | IdKind::TemporaryAccessKey => 16,

@@ -55,6 +55,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         .map_err(|e| StartError::Store(e.to_string()))?;
     Ok(App::new(AppState {
         root_key: root_key(&config),
+        started: time::OffsetDateTime::now_utc(),
         config,
         store,
         registry: api::registry(),

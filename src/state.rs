@@ -98,6 +98,8 @@ pub struct AppState {
     pub last_used: LastUsedTracker,
     /// The default account's root key, prebuilt for the signature hot path.
     pub root_key: Arc<KnownKey>,
+    /// When the server started (the root user's CreateDate).
+    pub started: OffsetDateTime,
 }
 
 /// Cheaply clonable handle on the shared state.

@@ -304,7 +304,12 @@ class Gen:
         lines.append("    fn write_members(&self, %s: &mut XmlWriter) {" % ("w" if members else "_w"))
         for m, ms in members.items():
             f = snake(m)
-            if m in req:
+            if m in req and self.shapes[ms["shape"]]["type"] == "string":
+                # An empty required string is left out (the root user's GetUser has no UserName/Path).
+                lines.append("        if !self.%s.is_empty() {" % f)
+                lines.append(self.write_stmt(ms["shape"], json.dumps(m), "&self.%s" % f, 12))
+                lines.append("        }")
+            elif m in req:
                 lines.append(self.write_stmt(ms["shape"], json.dumps(m), "&self.%s" % f, 8))
             else:
                 lines.append("        if let Some(x) = &self.%s {" % f)

@@ -1,7 +1,12 @@
 //! The API operations, grouped by family. `registry()` is the table of every implemented operation;
 //! anything else in the models answers `NotImplemented`.
 
+pub mod access_keys;
+pub mod common;
+pub mod permissions_boundary;
 pub mod registry;
+pub mod sts_identity;
+pub mod users;
 
 use std::net::IpAddr;
 
@@ -30,5 +35,10 @@ impl Ctx {
 
 /// The table of implemented operations.
 pub fn registry() -> Registry {
-    Registry::default()
+    let mut r = Registry::default();
+    users::register(&mut r);
+    access_keys::register(&mut r);
+    permissions_boundary::register(&mut r);
+    sts_identity::register(&mut r);
+    r
 }

@@ -131,7 +131,9 @@ impl Registry {
     ) -> Result<BoxFuture, ApiError> {
         match self.ops.get(&(service, action)) {
             Some(run) => run(app, ctx, params),
-            None if service.operations().contains(&action) => Err(ApiError::not_implemented(action)),
+            None if service.operations().contains(&action) => {
+                Err(ApiError::not_implemented(action))
+            }
             None => Err(ApiError::invalid_action(action, service.api_version())),
         }
     }

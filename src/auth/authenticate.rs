@@ -23,8 +23,8 @@ pub fn root_key(config: &crate::config::Config) -> Arc<KnownKey> {
 
 impl From<SigV4Error> for ApiError {
     fn from(e: SigV4Error) -> Self {
-        let status = axum::http::StatusCode::from_u16(e.status)
-            .unwrap_or(axum::http::StatusCode::FORBIDDEN);
+        let status =
+            axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::FORBIDDEN);
         ApiError::new(e.code, status, e.message)
     }
 }
@@ -66,9 +66,11 @@ pub async fn authenticate(
         if strict {
             return Err(SigV4Error::invalid_client_token_id().into());
         }
-        let account = account_from_key_id(&key_id).unwrap_or(&app.config.account_id);
+        let account = account_from_key_id(&key_id)
+            .unwrap_or(&app.config.account_id)
+            .to_string();
         return Ok(Authenticated {
-            principal: Principal::root(account, Some(key_id)),
+            principal: Principal::root(&account, Some(key_id)),
             signature: None,
             scope_service,
             region,

@@ -103,7 +103,13 @@ async fn query(
             }
             (
                 e.status,
-                error_envelope(service.xmlns(), e.sender_fault, &e.code, &e.message, &request_id),
+                error_envelope(
+                    service.xmlns(),
+                    e.sender_fault,
+                    &e.code,
+                    &e.message,
+                    &request_id,
+                ),
             )
         }
     };

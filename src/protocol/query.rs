@@ -54,7 +54,10 @@ impl Params {
     /// True when some key starts with `prefix` (a nested structure or list element is present).
     pub fn has_prefix(&self, prefix: &str) -> bool {
         self.map
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .next()
             .is_some_and(|(k, _)| k.starts_with(prefix))
     }
@@ -262,7 +265,13 @@ pub fn read_string(
     Some(value.to_string())
 }
 
-pub fn read_int(p: &Params, key: &str, path: &str, rule: &IntRule, v: &mut Validator) -> Option<i32> {
+pub fn read_int(
+    p: &Params,
+    key: &str,
+    path: &str,
+    rule: &IntRule,
+    v: &mut Validator,
+) -> Option<i32> {
     let raw = p.get(key)?;
     match raw.trim().parse::<i64>() {
         Ok(n) => {
@@ -361,7 +370,10 @@ pub fn read_map<T>(
         if !p.has_prefix(&format!("{base}.")) {
             break;
         }
-        let k = p.get(&format!("{base}.key")).unwrap_or_default().to_string();
+        let k = p
+            .get(&format!("{base}.key"))
+            .unwrap_or_default()
+            .to_string();
         if let Some(x) = value(p, &format!("{base}.value"), &format!("{path}.{n}.value"), v) {
             out.push((k, x));
         }

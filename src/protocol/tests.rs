@@ -55,11 +55,23 @@ fn validation_messages_use_aws_wording() {
     );
     let long = "a".repeat(129);
     let e = decode::<iam::GetUserRequest>(&[("UserName", long.as_str())]).unwrap_err();
-    assert!(e.contains("Member must have length less than or equal to 128"), "{e}");
+    assert!(
+        e.contains("Member must have length less than or equal to 128"),
+        "{e}"
+    );
     let e = decode::<iam::ListUsersRequest>(&[("MaxItems", "0")]).unwrap_err();
     assert!(e.contains("Value at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"), "{e}");
-    let e = decode::<iam::UpdateAccessKeyRequest>(&[("AccessKeyId", "AKIAAAAAAAAAAAAAAAAA"), ("Status", "On")]).unwrap_err();
-    assert!(e.contains("Value at 'status' failed to satisfy constraint: Member must satisfy enum value set"), "{e}");
+    let e = decode::<iam::UpdateAccessKeyRequest>(&[
+        ("AccessKeyId", "AKIAAAAAAAAAAAAAAAAA"),
+        ("Status", "On"),
+    ])
+    .unwrap_err();
+    assert!(
+        e.contains(
+            "Value at 'status' failed to satisfy constraint: Member must satisfy enum value set"
+        ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -122,7 +122,12 @@ pub fn write_struct<T: ToXml>(w: &mut XmlWriter, name: &str, v: &T) {
     w.end(name);
 }
 
-pub fn write_list<T>(w: &mut XmlWriter, name: &str, items: &[T], mut item: impl FnMut(&mut XmlWriter, &T)) {
+pub fn write_list<T>(
+    w: &mut XmlWriter,
+    name: &str,
+    items: &[T],
+    mut item: impl FnMut(&mut XmlWriter, &T),
+) {
     if items.is_empty() {
         w.raw("<");
         w.raw(name);

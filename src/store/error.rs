@@ -1,0 +1,39 @@
+//! Errors of the persistence layer.
+
+/// An error of the store. Handlers map `UniqueViolation` to `EntityAlreadyExists`, `NotFound` to `NoSuchEntity`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A UNIQUE constraint failed (a name or ID that already exists). Carries SQLite's message.
+    #[error("unique constraint violated: {0}")]
+    UniqueViolation(String),
+    /// A FOREIGN KEY constraint failed (the referenced entity does not exist or still has dependants).
+    #[error("foreign key constraint violated: {0}")]
+    ForeignKeyViolation(String),
+    /// The row the operation addresses does not exist.
+    #[error("entity not found")]
+    NotFound,
+    /// Applying the embedded migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::UniqueViolation(db.message().to_string())
+            }
+            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
+                StoreError::ForeignKeyViolation(db.message().to_string())
+            }
+            other => StoreError::Other(other),
+        }
+    }
+}
+
+/// Result alias of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
