@@ -1,0 +1,253 @@
+//! ARN patterns: `arn:partition:service:region:account:resource`, matched component by
+//! component (a wildcard never spans a `:` between the first five components; the resource
+//! component may itself contain `:` and `/`). A pattern with fewer than six components is
+//! padded with `*` components, as AWS's parser does (`arn:aws:s3` = `arn:aws:s3:*:*:*`).
+
+use crate::glob::{Glob, Piece};
+use crate::request::Context;
+use crate::vars::{self, TPart};
+
+/// A compiled ARN pattern without policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArnPattern {
+    /// `*`
+    Any,
+    /// Six component globs, and the pattern's literal text before its first wildcard (every
+    /// match starts with it: a cheap first test).
+    Parts(Box<[Glob; 6]>, Box<str>),
+    /// Not ARN-shaped: the whole text as one glob.
+    Whole(Glob),
+}
+
+impl ArnPattern {
+    /// Compiles a pattern where `*` and `?` are wildcards.
+    pub(crate) fn compile(pattern: &str) -> ArnPattern {
+        if pattern == "*" {
+            return ArnPattern::Any;
+        }
+        if !pattern.starts_with("arn:") {
+            return ArnPattern::Whole(Glob::compile(pattern));
+        }
+        let mut it = pattern.splitn(6, ':');
+        let parts: [Glob; 6] = std::array::from_fn(|_| it.next().map_or(Glob::Any, Glob::compile));
+        let head = pattern.find(['*', '?']).map_or(pattern, |i| &pattern[..i]);
+        ArnPattern::Parts(Box::new(parts), Box::from(head))
+    }
+
+    /// Whether `value` (an ARN, or anything) matches.
+    pub(crate) fn matches(&self, value: &str) -> bool {
+        self.matches_split(&SplitArn::new(value))
+    }
+
+    /// Like [`ArnPattern::matches`], with the value already split.
+    pub(crate) fn matches_split(&self, value: &SplitArn<'_>) -> bool {
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Whole(g) => g.matches(value.whole),
+            ArnPattern::Parts(parts, head) => {
+                value.whole.starts_with(&**head)
+                    && match &value.parts {
+                        Some(segs) => parts.iter().zip(segs).all(|(g, seg)| g.matches(seg)),
+                        None => false,
+                    }
+            }
+        }
+    }
+}
+
+/// A value split once into its six ARN components (`parts` is `None` when it has fewer).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SplitArn<'a> {
+    pub(crate) whole: &'a str,
+    pub(crate) parts: Option<[&'a str; 6]>,
+}
+
+impl<'a> SplitArn<'a> {
+    pub(crate) fn new(whole: &'a str) -> SplitArn<'a> {
+        let mut it = whole.splitn(6, ':');
+        let mut parts = [""; 6];
+        let mut complete = true;
+        for p in parts.iter_mut() {
+            match it.next() {
+                Some(seg) => *p = seg,
+                None => complete = false,
+            }
+        }
+        SplitArn {
+            whole,
+            parts: complete.then_some(parts),
+        }
+    }
+}
+
+/// One component of an [`ArnTemplate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Glob(Glob),
+    Tmpl(Box<[TPart]>),
+}
+
+/// An ARN pattern with policy variables (variable values are literal text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArnTemplate {
+    Whole(Box<[TPart]>),
+    /// The six components, and the literal text before the first wildcard or variable.
+    Parts(Box<[Segment]>, Box<str>),
+}
+
+impl ArnTemplate {
+    /// Splits template parts into the six ARN components.
+    pub(crate) fn compile(parts: Vec<TPart>) -> ArnTemplate {
+        let starts_arn = matches!(parts.first(), Some(TPart::Lit(l)) if l.starts_with("arn:"));
+        if !starts_arn {
+            return ArnTemplate::Whole(parts.into_boxed_slice());
+        }
+        let mut head = String::new();
+        for part in &parts {
+            match part {
+                TPart::Lit(l) => head.push_str(l),
+                _ => break,
+            }
+        }
+        let mut segments: Vec<Vec<TPart>> = vec![Vec::new()];
+        for part in parts {
+            match part {
+                TPart::Lit(l) if segments.len() < 6 && l.contains(':') => {
+                    let mut rest: &str = &l;
+                    while segments.len() < 6 {
+                        match rest.find(':') {
+                            Some(i) => {
+                                if i > 0 {
+                                    push(&mut segments, TPart::Lit(Box::from(&rest[..i])));
+                                }
+                                segments.push(Vec::new());
+                                rest = &rest[i + 1..];
+                            }
+                            None => break,
+                        }
+                    }
+                    if !rest.is_empty() {
+                        push(&mut segments, TPart::Lit(Box::from(rest)));
+                    }
+                }
+                other => push(&mut segments, other),
+            }
+        }
+        while segments.len() < 6 {
+            segments.push(vec![TPart::Star]);
+        }
+        ArnTemplate::Parts(
+            segments
+                .into_iter()
+                .map(|seg| {
+                    if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
+                        Segment::Tmpl(seg.into_boxed_slice())
+                    } else {
+                        Segment::Glob(Glob::from_pieces(
+                            seg.into_iter()
+                                .map(|p| match p {
+                                    TPart::Lit(l) => Piece::Lit(l),
+                                    TPart::Star => Piece::Star,
+                                    _ => Piece::One,
+                                })
+                                .collect(),
+                        ))
+                    }
+                })
+                .collect(),
+            head.into_boxed_str(),
+        )
+    }
+
+    /// Whether `value` matches; unresolvable variables make it not match (and are recorded).
+    pub(crate) fn matches<'p>(
+        &'p self,
+        value: &str,
+        ctx: &Context,
+        missing: &mut Vec<&'p str>,
+    ) -> bool {
+        self.matches_split(&SplitArn::new(value), ctx, missing)
+    }
+
+    /// Like [`ArnTemplate::matches`], with the value already split.
+    pub(crate) fn matches_split<'p>(
+        &'p self,
+        value: &SplitArn<'_>,
+        ctx: &Context,
+        missing: &mut Vec<&'p str>,
+    ) -> bool {
+        match self {
+            ArnTemplate::Whole(parts) => vars::matches(parts, value.whole, ctx, missing),
+            ArnTemplate::Parts(segs, head) => {
+                if !value.whole.starts_with(&**head) {
+                    return false;
+                }
+                let mut ok = true;
+                for seg in segs.iter() {
+                    if let Segment::Tmpl(t) = seg {
+                        ok &= vars::resolvable(t, ctx, missing);
+                    }
+                }
+                if !ok {
+                    return false;
+                }
+                let Some(values) = &value.parts else {
+                    return false;
+                };
+                segs.iter().zip(values).all(|(seg, v)| match seg {
+                    Segment::Glob(g) => g.matches(v),
+                    Segment::Tmpl(t) => vars::matches_resolved(t, v, ctx),
+                })
+            }
+        }
+    }
+}
+
+fn push<T>(segments: &mut [Vec<T>], p: T) {
+    if let Some(last) = segments.last_mut() {
+        last.push(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(s: &str) -> ArnPattern {
+        ArnPattern::compile(s)
+    }
+
+    #[test]
+    fn templates() {
+        let mut ctx = Context::new();
+        ctx.insert("aws:username", "bob");
+        let t = ArnTemplate::compile(vars::parse(
+            "arn:aws:iam::*:user/${aws:username}",
+            true,
+            true,
+        ));
+        let mut missing = Vec::new();
+        assert!(t.matches("arn:aws:iam::1:user/bob", &ctx, &mut missing));
+        assert!(!t.matches("arn:aws:iam::1:user/bobby", &ctx, &mut missing));
+        let u = ArnTemplate::compile(vars::parse("arn:aws:iam::*:user/${aws:userid}", true, true));
+        assert!(!u.matches("arn:aws:iam::1:user/bob", &ctx, &mut missing));
+        assert_eq!(missing, vec!["aws:userid"]);
+    }
+
+    #[test]
+    fn component_matching() {
+        assert!(pat("*").matches("anything"));
+        assert!(pat("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket/a/b:c"));
+        assert!(!pat("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::other/a"));
+        assert!(pat("arn:aws:iam::*:user/*").matches("arn:aws:iam::123456789012:user/x"));
+        // a wildcard does not span components
+        assert!(!pat("arn:aws:iam:*:user/x").matches("arn:aws:iam::123:user/x"));
+        assert!(pat("arn:aws:*").matches("arn:aws:iam::123:user/x"));
+        assert!(pat("arn:aws:iam").matches("arn:aws:iam::123:user/x"));
+        assert!(!pat("arn:aws:iam").matches("arn:aws:s3:::b"));
+        assert!(pat("arn:aws:ec2:us-east-?:*:instance/*")
+            .matches("arn:aws:ec2:us-east-1:1:instance/i-1"));
+        assert!(!pat("arn:aws:s3:::b").matches("*"));
+        assert!(!pat("arn:aws:s3:::b").matches("arn:aws:s3:::B"));
+    }
+}

@@ -1,0 +1,403 @@
+//! Condition operators and their evaluation against the request context.
+//!
+//! Semantics (AWS IAM User Guide, "Condition operators" and "Conditions with multiple context
+//! keys or values"):
+//! - several operators in a block, and several keys under one operator: AND;
+//! - several values for one key: OR (for negated operators: NOR — none may match);
+//! - a key missing from the context: positive operators are false, negated operators
+//!   (`StringNotEquals`, `NotIpAddress`, `ArnNotLike`, …) are true, `…IfExists` is true;
+//!   `Null` tests presence;
+//! - `ForAllValues:` is true when every context value satisfies the operator (true for a
+//!   missing or empty key); `ForAnyValue:` when at least one does (false when missing);
+//! - a context key with several values under a plain operator: positive operators match when
+//!   any value matches, negated ones when no value matches;
+//! - a policy variable that cannot be resolved makes that policy value match nothing.
+
+use std::borrow::Cow;
+
+use crate::arn::{ArnPattern, ArnTemplate, Segment};
+use crate::glob::Glob;
+use crate::request::{Context, LowerKey};
+use crate::values::{decode_base64, parse_bool, parse_date, parse_number, Addr, Cidr};
+use crate::vars::{self, TPart};
+
+/// Comparison for numeric and date operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn test<T: PartialOrd>(self, ctx: T, policy: T) -> bool {
+        match self {
+            Cmp::Eq => ctx == policy,
+            Cmp::Lt => ctx < policy,
+            Cmp::Le => ctx <= policy,
+            Cmp::Gt => ctx > policy,
+            Cmp::Ge => ctx >= policy,
+        }
+    }
+}
+
+/// The operator family, without negation / IfExists / set qualifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Base {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    Numeric(Cmp),
+    Date(Cmp),
+    Bool,
+    Binary,
+    Ip,
+    Arn,
+    Null,
+}
+
+/// `ForAllValues:` / `ForAnyValue:` qualifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetQualifier {
+    None,
+    ForAllValues,
+    ForAnyValue,
+}
+
+/// A parsed condition operator name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Operator {
+    pub(crate) base: Base,
+    pub(crate) negated: bool,
+    pub(crate) if_exists: bool,
+    pub(crate) set: SetQualifier,
+}
+
+impl Operator {
+    /// Parses an operator name such as `ForAnyValue:StringNotLikeIfExists`
+    /// (case-insensitive). `None` for unknown operators.
+    pub(crate) fn parse(name: &str) -> Option<Operator> {
+        let lower = name.to_ascii_lowercase();
+        let (set, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
+            (SetQualifier::ForAllValues, r)
+        } else if let Some(r) = lower.strip_prefix("foranyvalue:") {
+            (SetQualifier::ForAnyValue, r)
+        } else {
+            (SetQualifier::None, lower.as_str())
+        };
+        let (rest, if_exists) = match rest.strip_suffix("ifexists") {
+            Some(r) => (r, true),
+            None => (rest, false),
+        };
+        use Base::*;
+        let (base, negated) = match rest {
+            "stringequals" => (StringEquals, false),
+            "stringnotequals" => (StringEquals, true),
+            "stringequalsignorecase" => (StringEqualsIgnoreCase, false),
+            "stringnotequalsignorecase" => (StringEqualsIgnoreCase, true),
+            "stringlike" => (StringLike, false),
+            "stringnotlike" => (StringLike, true),
+            "numericequals" => (Numeric(Cmp::Eq), false),
+            "numericnotequals" => (Numeric(Cmp::Eq), true),
+            "numericlessthan" => (Numeric(Cmp::Lt), false),
+            "numericlessthanequals" => (Numeric(Cmp::Le), false),
+            "numericgreaterthan" => (Numeric(Cmp::Gt), false),
+            "numericgreaterthanequals" => (Numeric(Cmp::Ge), false),
+            "dateequals" => (Date(Cmp::Eq), false),
+            "datenotequals" => (Date(Cmp::Eq), true),
+            "datelessthan" => (Date(Cmp::Lt), false),
+            "datelessthanequals" => (Date(Cmp::Le), false),
+            "dategreaterthan" => (Date(Cmp::Gt), false),
+            "dategreaterthanequals" => (Date(Cmp::Ge), false),
+            "bool" => (Bool, false),
+            "binaryequals" => (Binary, false),
+            "ipaddress" => (Ip, false),
+            "notipaddress" => (Ip, true),
+            "arnequals" | "arnlike" => (Arn, false),
+            "arnnotequals" | "arnnotlike" => (Arn, true),
+            "null" => (Null, false),
+            _ => return None,
+        };
+        Some(Operator {
+            base,
+            negated,
+            if_exists,
+            set,
+        })
+    }
+}
+
+/// A string value that may hold policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StrVal {
+    Lit(Box<str>),
+    Tmpl(Box<[TPart]>),
+}
+
+/// A wildcard pattern that may hold policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LikeVal {
+    Glob(Glob),
+    Tmpl(Box<[TPart]>),
+}
+
+/// An ARN pattern that may hold policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArnVal {
+    Pat(ArnPattern),
+    Tmpl(ArnTemplate),
+}
+
+/// A `BinaryEquals` value: the text as written and its decoded bytes.
+pub(crate) type BinaryValue = (Box<str>, Option<Vec<u8>>);
+
+/// The compiled policy values of one condition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Values {
+    Str(Box<[StrVal]>),
+    StrIc(Box<[StrVal]>),
+    Like(Box<[LikeVal]>),
+    Arn(Box<[ArnVal]>),
+    Num(Box<[Option<f64>]>),
+    Date(Box<[Option<i128>]>),
+    Bool(Box<[Option<bool>]>),
+    Bin(Box<[BinaryValue]>),
+    Ip(Box<[Option<Cidr>]>),
+    Null(Box<[Option<bool>]>),
+}
+
+/// One `operator: { key: values }` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Condition {
+    pub(crate) op: Operator,
+    /// The operator as written.
+    pub(crate) op_name: Box<str>,
+    /// The key as written.
+    pub(crate) key: Box<str>,
+    pub(crate) key_lower: LowerKey,
+    pub(crate) values: Values,
+}
+
+impl Condition {
+    /// Compiles a condition from its operator, key and raw string values.
+    pub(crate) fn compile(
+        op: Operator,
+        op_name: &str,
+        key: &str,
+        raw: &[Cow<'_, str>],
+        variables: bool,
+    ) -> Condition {
+        let template = |s: &str, wildcards: bool| -> Option<Vec<TPart>> {
+            if !variables || !s.contains("${") {
+                return None;
+            }
+            let parts = vars::parse(s, true, wildcards);
+            Some(parts)
+        };
+        let str_val = |s: &Cow<'_, str>| match template(s, false) {
+            Some(parts) => StrVal::Tmpl(parts.into_boxed_slice()),
+            None => StrVal::Lit(Box::from(&**s)),
+        };
+        let values = match op.base {
+            Base::StringEquals => Values::Str(raw.iter().map(str_val).collect()),
+            Base::StringEqualsIgnoreCase => Values::StrIc(raw.iter().map(str_val).collect()),
+            Base::StringLike => Values::Like(
+                raw.iter()
+                    .map(|s| match template(s, true) {
+                        Some(parts) => LikeVal::Tmpl(parts.into_boxed_slice()),
+                        None => LikeVal::Glob(Glob::compile(s)),
+                    })
+                    .collect(),
+            ),
+            Base::Arn => Values::Arn(
+                raw.iter()
+                    .map(|s| match template(s, true) {
+                        Some(parts) => ArnVal::Tmpl(ArnTemplate::compile(parts)),
+                        None => ArnVal::Pat(ArnPattern::compile(s)),
+                    })
+                    .collect(),
+            ),
+            Base::Numeric(_) => Values::Num(raw.iter().map(|s| parse_number(s)).collect()),
+            Base::Date(_) => Values::Date(raw.iter().map(|s| parse_date(s)).collect()),
+            Base::Bool => Values::Bool(raw.iter().map(|s| parse_bool(s)).collect()),
+            Base::Binary => Values::Bin(
+                raw.iter()
+                    .map(|s| (Box::from(&**s), decode_base64(s)))
+                    .collect(),
+            ),
+            Base::Ip => Values::Ip(raw.iter().map(|s| Cidr::parse(s)).collect()),
+            Base::Null => Values::Null(raw.iter().map(|s| parse_bool(s)).collect()),
+        };
+        Condition {
+            op,
+            op_name: Box::from(op_name),
+            key: Box::from(key),
+            key_lower: LowerKey::new(key),
+            values,
+        }
+    }
+
+    /// Keys referenced by policy variables in the values, as written.
+    pub(crate) fn variable_keys(&self) -> Vec<&str> {
+        let templates: Vec<&[TPart]> = match &self.values {
+            Values::Str(v) | Values::StrIc(v) => v
+                .iter()
+                .filter_map(|s| match s {
+                    StrVal::Tmpl(p) => Some(&**p),
+                    StrVal::Lit(_) => None,
+                })
+                .collect(),
+            Values::Like(v) => v
+                .iter()
+                .filter_map(|s| match s {
+                    LikeVal::Tmpl(p) => Some(&**p),
+                    LikeVal::Glob(_) => None,
+                })
+                .collect(),
+            Values::Arn(v) => v
+                .iter()
+                .flat_map(|s| match s {
+                    ArnVal::Tmpl(ArnTemplate::Whole(p)) => vec![&**p],
+                    ArnVal::Tmpl(ArnTemplate::Parts(segs, _)) => segs
+                        .iter()
+                        .filter_map(|s| match s {
+                            Segment::Tmpl(t) => Some(&**t),
+                            Segment::Glob(_) => None,
+                        })
+                        .collect(),
+                    ArnVal::Pat(_) => Vec::new(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        templates.into_iter().flat_map(vars::var_keys).collect()
+    }
+
+    /// Evaluates this condition. Keys (and variable keys) found missing are pushed to
+    /// `missing`, as written in the policy.
+    pub(crate) fn evaluate<'p>(&'p self, ctx: &Context, missing: &mut Vec<&'p str>) -> bool {
+        let present = ctx.get_key(&self.key_lower);
+        if let Values::Null(expect) = &self.values {
+            let absent = present.is_none();
+            return expect.contains(&Some(absent));
+        }
+        let neg = self.op.negated;
+        match (self.op.set, present) {
+            (SetQualifier::ForAllValues, None) => true,
+            (_, None) => {
+                missing.push(&self.key);
+                self.op.if_exists || (self.op.set == SetQualifier::None && neg)
+            }
+            (SetQualifier::None, Some(vs)) => {
+                let any = vs.iter().any(|v| self.matches_value(v, ctx, missing));
+                any != neg
+            }
+            (SetQualifier::ForAnyValue, Some(vs)) => vs
+                .iter()
+                .any(|v| self.matches_value(v, ctx, missing) != neg),
+            (SetQualifier::ForAllValues, Some(vs)) => vs
+                .iter()
+                .all(|v| self.matches_value(v, ctx, missing) != neg),
+        }
+    }
+
+    /// Whether the context value `v` matches any policy value under the positive operator.
+    fn matches_value<'p>(&'p self, v: &str, ctx: &Context, missing: &mut Vec<&'p str>) -> bool {
+        match &self.values {
+            Values::Str(vals) => vals.iter().any(|p| match p {
+                StrVal::Lit(l) => **l == *v,
+                StrVal::Tmpl(t) => vars::equals(t, v, ctx, missing),
+            }),
+            Values::StrIc(vals) => vals.iter().any(|p| match p {
+                StrVal::Lit(l) => eq_ignore_case(l, v),
+                StrVal::Tmpl(t) => {
+                    vars::resolve_string(t, ctx, missing).is_some_and(|s| eq_ignore_case(&s, v))
+                }
+            }),
+            Values::Like(vals) => vals.iter().any(|p| match p {
+                LikeVal::Glob(g) => g.matches(v),
+                LikeVal::Tmpl(t) => vars::matches(t, v, ctx, missing),
+            }),
+            Values::Arn(vals) => vals.iter().any(|p| match p {
+                ArnVal::Pat(a) => a.matches(v),
+                ArnVal::Tmpl(t) => t.matches(v, ctx, missing),
+            }),
+            Values::Num(vals) => match (parse_number(v), self.op.base) {
+                (Some(n), Base::Numeric(cmp)) => vals.iter().flatten().any(|p| cmp.test(n, *p)),
+                _ => false,
+            },
+            Values::Date(vals) => match (parse_date(v), self.op.base) {
+                (Some(d), Base::Date(cmp)) => vals.iter().flatten().any(|p| cmp.test(d, *p)),
+                _ => false,
+            },
+            Values::Bool(vals) => match parse_bool(v) {
+                Some(b) => vals.contains(&Some(b)),
+                None => false,
+            },
+            Values::Bin(vals) => {
+                let decoded = decode_base64(v);
+                vals.iter().any(|(raw, bytes)| match (bytes, &decoded) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => **raw == *v,
+                })
+            }
+            Values::Ip(vals) => {
+                Addr::parse(v).is_some_and(|a| vals.iter().flatten().any(|c| c.contains(a)))
+            }
+            Values::Null(_) => false,
+        }
+    }
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(op: &str, key: &str, vals: &[&str]) -> Condition {
+        let raw: Vec<Cow<'_, str>> = vals.iter().map(|s| Cow::Borrowed(*s)).collect();
+        Condition::compile(Operator::parse(op).unwrap(), op, key, &raw, true)
+    }
+
+    #[test]
+    fn operator_names() {
+        let o = Operator::parse("ForAnyValue:StringNotLikeIfExists").unwrap();
+        assert_eq!(o.base, Base::StringLike);
+        assert!(o.negated && o.if_exists);
+        assert_eq!(o.set, SetQualifier::ForAnyValue);
+        assert!(Operator::parse("stringequals").is_some());
+        assert!(Operator::parse("NullIfExists").is_some());
+        assert!(Operator::parse("Bogus").is_none());
+    }
+
+    #[test]
+    fn missing_keys() {
+        let ctx = Context::new();
+        let c = [
+            cond("StringEquals", "k", &["a"]),
+            cond("StringNotEquals", "k", &["a"]),
+            cond("StringEqualsIfExists", "k", &["a"]),
+            cond("ForAllValues:StringEquals", "k", &["a"]),
+            cond("ForAnyValue:StringEquals", "k", &["a"]),
+            cond("Null", "k", &["true"]),
+        ];
+        let mut m = Vec::new();
+        let got: Vec<bool> = c.iter().map(|c| c.evaluate(&ctx, &mut m)).collect();
+        assert_eq!(got, [false, true, true, true, false, true]);
+        assert_eq!(m, vec!["k", "k", "k", "k"]);
+    }
+
+    #[test]
+    fn variable_keys_listed() {
+        let c = cond("StringLike", "s3:prefix", &["home/${aws:username}/*"]);
+        assert_eq!(c.variable_keys(), vec!["aws:username"]);
+    }
+}

@@ -1,0 +1,238 @@
+//! A small, allocation-free glob matcher for IAM wildcards: `*` (any run of characters,
+//! possibly empty) and `?` (exactly one character).
+
+/// One piece of a compiled glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Literal text (never contains wildcard semantics, even if it holds `*` or `?`).
+    Lit(Box<str>),
+    /// `*`
+    Star,
+    /// `?`
+    One,
+}
+
+/// A compiled glob with fast paths for the common shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Glob {
+    /// `*` alone: matches everything.
+    Any,
+    /// No wildcard at all.
+    Exact(Box<str>),
+    /// `literal*`
+    Prefix(Box<str>),
+    /// Anything else.
+    Pieces(Box<[Piece]>),
+}
+
+impl Glob {
+    /// Compiles `pattern`, where `*` and `?` are wildcards.
+    pub(crate) fn compile(pattern: &str) -> Glob {
+        let wild = |s: &str| s.contains(['*', '?']);
+        if !wild(pattern) {
+            return Glob::Exact(Box::from(pattern));
+        }
+        if pattern == "*" {
+            return Glob::Any;
+        }
+        if let Some(prefix) = pattern.strip_suffix('*') {
+            if !wild(prefix) {
+                return Glob::Prefix(Box::from(prefix));
+            }
+        }
+        Glob::from_pieces(pieces_of(pattern))
+    }
+
+    /// Builds a glob from pieces, merging adjacent literals and stars.
+    pub(crate) fn from_pieces(pieces: Vec<Piece>) -> Glob {
+        let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            match (out.last_mut(), p) {
+                (Some(Piece::Star), Piece::Star) => {}
+                (Some(Piece::Lit(prev)), Piece::Lit(l)) => {
+                    let mut s = String::with_capacity(prev.len() + l.len());
+                    s.push_str(prev);
+                    s.push_str(&l);
+                    *prev = s.into_boxed_str();
+                }
+                (_, Piece::Lit(l)) if l.is_empty() => {}
+                (_, p) => out.push(p),
+            }
+        }
+        match out.as_slice() {
+            [] => Glob::Exact(Box::from("")),
+            [Piece::Star] => Glob::Any,
+            [Piece::Lit(l)] => Glob::Exact(l.clone()),
+            [Piece::Lit(l), Piece::Star] => Glob::Prefix(l.clone()),
+            _ => Glob::Pieces(out.into_boxed_slice()),
+        }
+    }
+
+    /// Case-sensitive match of the whole of `s`.
+    pub(crate) fn matches(&self, s: &str) -> bool {
+        self.matches_with(s, false)
+    }
+
+    /// ASCII-case-insensitive match of the whole of `s`.
+    pub(crate) fn matches_ci(&self, s: &str) -> bool {
+        self.matches_with(s, true)
+    }
+
+    fn matches_with(&self, s: &str, ci: bool) -> bool {
+        match self {
+            Glob::Any => true,
+            Glob::Exact(l) => {
+                if ci {
+                    l.eq_ignore_ascii_case(s)
+                } else {
+                    **l == *s
+                }
+            }
+            Glob::Prefix(l) => eq_at(s.as_bytes(), 0, l.as_bytes(), ci),
+            Glob::Pieces(p) => match_pieces(p, s, ci),
+        }
+    }
+}
+
+/// Splits a wildcard pattern into pieces.
+pub(crate) fn pieces_of(pattern: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    for c in pattern.chars() {
+        match c {
+            '*' | '?' => {
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit).into_boxed_str()));
+                }
+                out.push(if c == '*' { Piece::Star } else { Piece::One });
+            }
+            _ => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit.into_boxed_str()));
+    }
+    out
+}
+
+fn eq_at(s: &[u8], at: usize, lit: &[u8], ci: bool) -> bool {
+    match s.get(at..at + lit.len()) {
+        Some(window) => {
+            if ci {
+                window.eq_ignore_ascii_case(lit)
+            } else {
+                window == lit
+            }
+        }
+        None => false,
+    }
+}
+
+/// Width in bytes of the UTF-8 character starting at `s[i]` (`i` is a char boundary).
+fn char_width(s: &[u8], i: usize) -> usize {
+    match s.get(i) {
+        Some(b) if *b < 0x80 => 1,
+        Some(b) if *b >= 0xF0 => 4,
+        Some(b) if *b >= 0xE0 => 3,
+        Some(_) => 2,
+        None => 1,
+    }
+}
+
+fn match_pieces(p: &[Piece], s: &str, ci: bool) -> bool {
+    match_tokens(
+        p.len(),
+        |i| match &p[i] {
+            Piece::Lit(l) => Tok::Lit(l),
+            Piece::Star => Tok::Star,
+            Piece::One => Tok::One,
+        },
+        s,
+        ci,
+    )
+}
+
+/// A glob token, literal text borrowed from wherever it lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tok<'a> {
+    Lit(&'a str),
+    Star,
+    One,
+}
+
+/// Matches the whole of `s` against the `n` tokens produced by `tok` (iterative, with
+/// backtracking to the last star only: linear in practice, no allocation).
+pub(crate) fn match_tokens<'a>(
+    n: usize,
+    tok: impl Fn(usize) -> Tok<'a>,
+    s: &str,
+    ci: bool,
+) -> bool {
+    let sb = s.as_bytes();
+    let (mut pi, mut si) = (0usize, 0usize);
+    // (index of the token after the last star, position in s it currently absorbs up to)
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if pi < n {
+            match tok(pi) {
+                Tok::Star => {
+                    if pi + 1 == n {
+                        return true;
+                    }
+                    star = Some((pi + 1, si));
+                    pi += 1;
+                    continue;
+                }
+                Tok::One => {
+                    if si < sb.len() {
+                        si += char_width(sb, si);
+                        pi += 1;
+                        continue;
+                    }
+                }
+                Tok::Lit(l) => {
+                    if eq_at(sb, si, l.as_bytes(), ci) {
+                        si += l.len();
+                        pi += 1;
+                        continue;
+                    }
+                }
+            }
+        } else if si >= sb.len() {
+            return true;
+        }
+        match star {
+            Some((spi, ssi)) if ssi < sb.len() => {
+                let next = ssi + char_width(sb, ssi);
+                star = Some((spi, next));
+                pi = spi;
+                si = next;
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basics() {
+        assert!(Glob::compile("*").matches(""));
+        assert!(Glob::compile("iam:*").matches_ci("IAM:CreateUser"));
+        assert!(!Glob::compile("iam:*").matches("s3:GetObject"));
+        assert!(Glob::compile("iam:*User").matches_ci("iam:createuser"));
+        assert!(Glob::compile("a?c").matches("abc"));
+        assert!(!Glob::compile("a?c").matches("ac"));
+        assert!(Glob::compile("a*b*c").matches("aXXbYYc"));
+        assert!(!Glob::compile("a*b*c").matches("aXXbYY"));
+        assert!(Glob::compile("*a*").matches("bab"));
+        assert!(Glob::compile("é?").matches("éü"));
+        assert!(Glob::compile("a*?").matches("ab"));
+        assert!(!Glob::compile("a*?").matches("a"));
+        assert!(Glob::compile("").matches(""));
+        assert!(!Glob::compile("").matches("x"));
+        assert!(Glob::compile("**a").matches("a"));
+    }
+}

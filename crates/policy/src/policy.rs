@@ -1,0 +1,401 @@
+//! Parsing a policy document into its compiled, immutable form.
+
+use std::borrow::Cow;
+
+use crate::arn::{ArnPattern, ArnTemplate, Segment};
+use crate::condition::{Condition, Operator};
+use crate::glob::Glob;
+use crate::position::{statement_spans, Position};
+use crate::raw::{RawPolicy, RawPrincipal, RawStatement, RawStatements};
+use crate::vars;
+
+/// Why a document could not be parsed. (Grammar errors with AWS's messages are the business
+/// of [`crate::validate`]; these are for documents the evaluator cannot make sense of.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("policy is not valid JSON: {0}")]
+    Json(String),
+    #[error("policy document must be a JSON object")]
+    NotAnObject,
+    #[error("policy has no Statement")]
+    MissingStatement,
+    #[error("invalid {element} in statement {index}")]
+    InvalidElement { element: &'static str, index: usize },
+    #[error("unknown condition operator {0}")]
+    UnknownOperator(String),
+}
+
+/// The policy language version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `2012-10-17`: policy variables are recognised.
+    V2012_10_17,
+    /// `2008-10-17`, or no `Version`: `${…}` is literal text.
+    V2008_10_17,
+}
+
+/// `Allow` or `Deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    /// `"Allow"` / `"Deny"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ActionSpec {
+    Action(Box<[Glob]>),
+    NotAction(Box<[Glob]>),
+    Absent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ResPat {
+    Static(ArnPattern),
+    Tmpl(ArnTemplate),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ResourceSpec {
+    Resource(Box<[ResPat]>),
+    NotResource(Box<[ResPat]>),
+    Absent,
+}
+
+/// An entry of `Principal: {"AWS": …}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AwsPrincipal {
+    Any,
+    Account(Box<str>),
+    Arn(Box<str>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Principals {
+    pub(crate) any: bool,
+    pub(crate) aws: Vec<AwsPrincipal>,
+    pub(crate) service: Vec<Box<str>>,
+    pub(crate) federated: Vec<Box<str>>,
+    pub(crate) canonical: Vec<Box<str>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PrincipalSpec {
+    Principal(Principals),
+    NotPrincipal(Principals),
+    Absent,
+}
+
+/// One compiled statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: Effect,
+    pub(crate) start: Position,
+    pub(crate) end: Position,
+    pub(crate) actions: ActionSpec,
+    pub(crate) resources: ResourceSpec,
+    pub(crate) principal: PrincipalSpec,
+    pub(crate) conditions: Box<[Condition]>,
+}
+
+impl Statement {
+    /// The `Sid`, if any.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+    /// The `Effect`.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+    /// Position of the statement's `{` (1-based line and column).
+    pub fn start_position(&self) -> Position {
+        self.start
+    }
+    /// Position just after the statement's `}`.
+    pub fn end_position(&self) -> Position {
+        self.end
+    }
+    /// Whether the statement has a `Principal` or `NotPrincipal`.
+    pub fn has_principal(&self) -> bool {
+        !matches!(self.principal, PrincipalSpec::Absent)
+    }
+}
+
+/// A parsed, compiled policy: parse once, evaluate many times. `Send + Sync`, share it via
+/// `Arc`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    version: Version,
+    id: Option<String>,
+    statements: Vec<Statement>,
+    context_keys: Vec<String>,
+}
+
+impl Policy {
+    /// Parses a policy document. Accepts everything AWS accepts (it does not check the
+    /// grammar: see [`crate::validate`]); never panics.
+    pub fn parse(text: &str) -> Result<Policy, ParseError> {
+        if !text.trim_start().starts_with('{') {
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => Err(ParseError::NotAnObject),
+                Err(e) => Err(ParseError::Json(e.to_string())),
+            };
+        }
+        let raw: RawPolicy<'_> =
+            serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
+        let version = match raw.version.as_deref() {
+            Some("2012-10-17") => Version::V2012_10_17,
+            _ => Version::V2008_10_17,
+        };
+        let variables = version == Version::V2012_10_17;
+        let id = raw.id.map(Cow::into_owned);
+        let raw_statements: Vec<Option<RawStatement<'_>>> = match raw.statement {
+            Some(RawStatements::Many(items)) => items,
+            Some(RawStatements::One(s)) => vec![Some(*s)],
+            _ => return Err(ParseError::MissingStatement),
+        };
+        let mut spans = statement_spans(text);
+        if spans.len() != raw_statements.len() {
+            spans = vec![(Position::default(), Position::default()); raw_statements.len()];
+        }
+        let mut statements = Vec::with_capacity(raw_statements.len());
+        for (index, (st, (start, end))) in raw_statements.into_iter().zip(spans).enumerate() {
+            let st = st.ok_or(ParseError::InvalidElement {
+                element: "Statement",
+                index,
+            })?;
+            statements.push(statement(st, index, variables, start, end)?);
+        }
+        let context_keys = collect_keys(&statements);
+        Ok(Policy {
+            version,
+            id,
+            statements,
+            context_keys,
+        })
+    }
+
+    /// The `Version` (absent counts as 2008-10-17).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+    /// The `Id`, if any.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    /// The statements, in document order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+    /// The context keys the policy uses (condition keys and policy-variable keys), as written,
+    /// in order of first appearance, without case-insensitive duplicates.
+    pub fn context_keys(&self) -> &[String] {
+        &self.context_keys
+    }
+}
+
+fn collect_keys(statements: &[Statement]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |k: &str| {
+        if !out.iter().any(|e| e.eq_ignore_ascii_case(k)) {
+            out.push(k.to_string());
+        }
+    };
+    for s in statements {
+        if let ResourceSpec::Resource(r) | ResourceSpec::NotResource(r) = &s.resources {
+            for p in r.iter() {
+                match p {
+                    ResPat::Tmpl(ArnTemplate::Whole(t)) => vars::var_keys(t).for_each(&mut add),
+                    ResPat::Tmpl(ArnTemplate::Parts(segs, _)) => {
+                        for seg in segs.iter() {
+                            if let Segment::Tmpl(t) = seg {
+                                vars::var_keys(t).for_each(&mut add);
+                            }
+                        }
+                    }
+                    ResPat::Static(_) => {}
+                }
+            }
+        }
+        for c in s.conditions.iter() {
+            add(&c.key);
+            c.variable_keys().into_iter().for_each(&mut add);
+        }
+    }
+    out
+}
+
+fn statement(
+    st: RawStatement<'_>,
+    index: usize,
+    variables: bool,
+    start: Position,
+    end: Position,
+) -> Result<Statement, ParseError> {
+    let bad = |element: &'static str| ParseError::InvalidElement { element, index };
+    let sid = match st.sid {
+        None => None,
+        Some(Some(s)) => Some(s.into_owned()),
+        Some(None) => return Err(bad("Sid")),
+    };
+    let effect = match st.effect.flatten().as_deref() {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        _ => return Err(bad("Effect")),
+    };
+    let action_globs = |v: Option<Vec<Cow<'_, str>>>, element| -> Result<Box<[Glob]>, ParseError> {
+        Ok(v.ok_or(bad(element))?
+            .iter()
+            .map(|a| Glob::compile(a))
+            .collect())
+    };
+    let actions = match (st.action, st.not_action) {
+        (Some(v), _) => ActionSpec::Action(action_globs(v, "Action")?),
+        (None, Some(v)) => ActionSpec::NotAction(action_globs(v, "NotAction")?),
+        (None, None) => ActionSpec::Absent,
+    };
+    let res_pats = |v: Option<Vec<Cow<'_, str>>>, element| -> Result<Box<[ResPat]>, ParseError> {
+        Ok(v.ok_or(bad(element))?
+            .iter()
+            .map(|r| {
+                if variables && r.contains("${") {
+                    ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
+                } else {
+                    ResPat::Static(ArnPattern::compile(r))
+                }
+            })
+            .collect())
+    };
+    let resources = match (st.resource, st.not_resource) {
+        (Some(v), _) => ResourceSpec::Resource(res_pats(v, "Resource")?),
+        (None, Some(v)) => ResourceSpec::NotResource(res_pats(v, "NotResource")?),
+        (None, None) => ResourceSpec::Absent,
+    };
+    let principal = match (st.principal, st.not_principal) {
+        (Some(v), _) => PrincipalSpec::Principal(principals(v).ok_or(bad("Principal"))?),
+        (None, Some(v)) => PrincipalSpec::NotPrincipal(principals(v).ok_or(bad("NotPrincipal"))?),
+        (None, None) => PrincipalSpec::Absent,
+    };
+    let mut conditions = Vec::new();
+    match st.condition {
+        None => {}
+        Some(Some(ops)) => {
+            for (op_name, block) in ops {
+                if block.is_empty() {
+                    continue;
+                }
+                let op = Operator::parse(&op_name)
+                    .ok_or_else(|| ParseError::UnknownOperator(op_name.to_string()))?;
+                for (key, raw) in block {
+                    conditions.push(Condition::compile(op, &op_name, &key, &raw, variables));
+                }
+            }
+        }
+        Some(None) => return Err(bad("Condition")),
+    }
+    Ok(Statement {
+        sid,
+        effect,
+        start,
+        end,
+        actions,
+        resources,
+        principal,
+        conditions: conditions.into_boxed_slice(),
+    })
+}
+
+fn principals(v: RawPrincipal<'_>) -> Option<Principals> {
+    let mut p = Principals::default();
+    match v {
+        RawPrincipal::Text(s) if s == "*" => p.any = true,
+        RawPrincipal::Map(map) => {
+            for (kind, list) in map {
+                match &*kind {
+                    "AWS" => p.aws.extend(list.iter().map(|a| aws_principal(a))),
+                    "Service" => p.service.extend(list.iter().map(|s| Box::from(&**s))),
+                    "Federated" => p.federated.extend(list.iter().map(|s| Box::from(&**s))),
+                    "CanonicalUser" => p.canonical.extend(list.iter().map(|s| Box::from(&**s))),
+                    _ => return None,
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(p)
+}
+
+fn aws_principal(a: &str) -> AwsPrincipal {
+    if a == "*" {
+        return AwsPrincipal::Any;
+    }
+    if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
+        return AwsPrincipal::Account(Box::from(a));
+    }
+    let parts: Vec<&str> = a.splitn(6, ':').collect();
+    if let ["arn", _, "iam", "", account, "root"] = parts.as_slice() {
+        return AwsPrincipal::Account(Box::from(*account));
+    }
+    AwsPrincipal::Arn(Box::from(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_shapes() {
+        let p = Policy::parse(
+            r#"{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"a":{}}},{"Effect":"Deny","NotAction":["iam:*"],"NotResource":"*","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:root"]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.statements().len(), 2);
+        assert_eq!(p.id(), Some("x"));
+        assert_eq!(p.context_keys(), ["aws:username", "aws:CurrentTime"]);
+        assert_eq!(
+            p.statements()[0].start_position(),
+            Position {
+                line: 1,
+                column: 47
+            }
+        );
+        assert!(p.statements()[1].has_principal());
+    }
+
+    #[test]
+    fn duplicate_keys_escapes_and_numbers() {
+        let p = Policy::parse(
+            r#"{"Statement":{"Effect":"Deny","Effect":"Allow","Action":"s3:Get\u004fbject","Resource":"*","Condition":{"NumericEquals":{"k":1.0,"n":7}}}}"#,
+        )
+        .unwrap();
+        let st = &p.statements()[0];
+        assert_eq!(st.effect(), Effect::Allow);
+        assert!(st.matches_action("s3:GetObject"));
+        assert_eq!(p.version(), Version::V2008_10_17);
+        assert_eq!(p.context_keys(), ["k", "n"]);
+        assert!(matches!(Policy::parse("[1]"), Err(ParseError::NotAnObject)));
+        assert!(matches!(Policy::parse("{"), Err(ParseError::Json(_))));
+    }
+
+    #[test]
+    fn rejects_garbage_without_panicking() {
+        assert!(Policy::parse("").is_err());
+        assert!(Policy::parse("[]").is_err());
+        assert!(Policy::parse(r#"{"Statement":[1]}"#).is_err());
+        assert!(Policy::parse(r#"{"Statement":{"Effect":"allow"}}"#).is_err());
+        assert!(matches!(
+            Policy::parse(r#"{"Statement":{"Effect":"Allow","Condition":{"x":{"a":"1"}}}}"#),
+            Err(ParseError::UnknownOperator(_))
+        ));
+    }
+}

@@ -1,0 +1,380 @@
+//! The request being decided: who (principal), what (action), on what (resource), and the
+//! request context (condition keys).
+
+/// What kind of principal makes the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// The root user of an account (`arn:aws:iam::ACCOUNT:root`).
+    Root,
+    /// An IAM user (`arn:aws:iam::ACCOUNT:user/PATH/NAME`).
+    User,
+    /// An STS role session (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`); set `role_arn`.
+    AssumedRole,
+    /// An STS federated user session (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
+    FederatedUser,
+    /// An AWS service principal; `arn` holds the service name, e.g. `ec2.amazonaws.com`.
+    Service,
+    /// A web-identity or SAML federated principal; `arn` holds the provider
+    /// (`cognito-identity.amazonaws.com`, `arn:aws:iam::ACCOUNT:saml-provider/NAME`, …).
+    Federated,
+    /// An unauthenticated caller.
+    Anonymous,
+}
+
+impl PrincipalKind {
+    /// The value AWS puts in `aws:PrincipalType`.
+    pub fn principal_type(self) -> &'static str {
+        match self {
+            PrincipalKind::Root => "Account",
+            PrincipalKind::User => "User",
+            PrincipalKind::AssumedRole => "AssumedRole",
+            PrincipalKind::FederatedUser => "FederatedUser",
+            PrincipalKind::Service => "Service",
+            PrincipalKind::Federated => "WebIdentityUser",
+            PrincipalKind::Anonymous => "Anonymous",
+        }
+    }
+
+    /// Whether identity-based policies can apply to this kind of principal at all.
+    pub(crate) fn has_identity_policies(self) -> bool {
+        matches!(
+            self,
+            PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+        )
+    }
+}
+
+/// The calling principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// The principal's ARN (service name for `Service`, provider for `Federated`, empty for
+    /// `Anonymous`).
+    pub arn: String,
+    /// The 12-digit account the principal belongs to (empty for service/federated/anonymous).
+    pub account: String,
+    /// For `AssumedRole`: the role's ARN (with its path), `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub role_arn: Option<String>,
+    /// The unique ID (`AIDA…` for users, `AROA…:session` for role sessions, the account for root).
+    pub user_id: String,
+    /// The friendly name (IAM users only: `aws:username`).
+    pub username: Option<String>,
+    /// Principal tags (`aws:PrincipalTag/KEY`).
+    pub tags: Vec<(String, String)>,
+}
+
+impl Principal {
+    fn bare(kind: PrincipalKind, arn: String, account: String) -> Principal {
+        Principal {
+            kind,
+            arn,
+            account,
+            role_arn: None,
+            user_id: String::new(),
+            username: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The root user of `account`.
+    pub fn root(account: &str) -> Principal {
+        let mut p = Principal::bare(
+            PrincipalKind::Root,
+            format!("arn:aws:iam::{account}:root"),
+            account.to_string(),
+        );
+        p.user_id = account.to_string();
+        p
+    }
+
+    /// An IAM user.
+    pub fn user(arn: &str, user_id: &str) -> Principal {
+        let account = arn_account(arn).unwrap_or_default().to_string();
+        let mut p = Principal::bare(PrincipalKind::User, arn.to_string(), account);
+        p.user_id = user_id.to_string();
+        p.username = arn.rsplit('/').next().map(str::to_string);
+        p
+    }
+
+    /// A role session: `session_arn` is `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`,
+    /// `role_arn` the role's IAM ARN, `user_id` `AROA…:SESSION`.
+    pub fn assumed_role(session_arn: &str, role_arn: &str, user_id: &str) -> Principal {
+        let account = arn_account(session_arn).unwrap_or_default().to_string();
+        let mut p = Principal::bare(PrincipalKind::AssumedRole, session_arn.to_string(), account);
+        p.role_arn = Some(role_arn.to_string());
+        p.user_id = user_id.to_string();
+        p
+    }
+
+    /// An AWS service principal such as `ec2.amazonaws.com`.
+    pub fn service(name: &str) -> Principal {
+        Principal::bare(PrincipalKind::Service, name.to_string(), String::new())
+    }
+
+    /// A web-identity / SAML federated principal, identified by its provider.
+    pub fn federated(provider: &str) -> Principal {
+        Principal::bare(
+            PrincipalKind::Federated,
+            provider.to_string(),
+            String::new(),
+        )
+    }
+
+    /// An unauthenticated caller.
+    pub fn anonymous() -> Principal {
+        Principal::bare(PrincipalKind::Anonymous, String::new(), String::new())
+    }
+
+    /// Builds a principal from an ARN: `…:root`, `…:user/…`, `…:assumed-role/R/S` (role ARN
+    /// derived without path), `…:federated-user/N`. Unique IDs are left empty.
+    pub fn from_arn(arn: &str) -> Option<Principal> {
+        let mut parts = arn.splitn(6, ':');
+        let (prefix, _partition, service, _region, account, rest) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if prefix != "arn" || account.is_empty() {
+            return None;
+        }
+        match (service, rest) {
+            ("iam", "root") => Some(Principal::root(account)),
+            ("iam", r) if r.starts_with("user/") => Some(Principal::user(arn, "")),
+            ("sts", r) if r.starts_with("assumed-role/") => {
+                let mut it = r["assumed-role/".len()..].splitn(2, '/');
+                let role = it.next().filter(|s| !s.is_empty())?;
+                let partition = arn.split(':').nth(1).unwrap_or("aws");
+                let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
+                Some(Principal::assumed_role(arn, &role_arn, ""))
+            }
+            ("sts", r) if r.starts_with("federated-user/") => {
+                let mut p = Principal::bare(
+                    PrincipalKind::FederatedUser,
+                    arn.to_string(),
+                    account.to_string(),
+                );
+                p.username = None;
+                Some(p)
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of `aws:PrincipalArn`: the role ARN for role sessions, else the ARN.
+    pub fn principal_arn(&self) -> &str {
+        match (&self.kind, &self.role_arn) {
+            (PrincipalKind::AssumedRole, Some(r)) => r,
+            _ => &self.arn,
+        }
+    }
+}
+
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4)
+}
+
+/// The request context: condition keys (case-insensitive) mapped to one or more string values.
+/// Typed interpretation (numbers, dates, IPs, booleans) happens in the condition operators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Sorted by lower-cased key.
+    entries: Vec<ContextEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ContextEntry {
+    lower: String,
+    hash: u64,
+    values: Vec<String>,
+}
+
+/// FNV-1a over a lower-cased key: lets lookups skip string comparisons.
+pub(crate) fn key_hash(lower: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in lower.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A condition key, lower-cased and hashed once at compile time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LowerKey {
+    pub(crate) lower: Box<str>,
+    pub(crate) hash: u64,
+}
+
+impl LowerKey {
+    pub(crate) fn new(key: &str) -> LowerKey {
+        let lower = key.to_lowercase();
+        LowerKey {
+            hash: key_hash(&lower),
+            lower: lower.into_boxed_str(),
+        }
+    }
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets `key` to a single value (replacing any previous values).
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
+        self.insert_many(key, vec![value.into()])
+    }
+
+    /// Sets `key` to several values (a multivalued key such as `aws:TagKeys`).
+    pub fn insert_many(&mut self, key: &str, values: Vec<String>) -> &mut Context {
+        let lower = key.to_lowercase();
+        match self
+            .entries
+            .binary_search_by(|e| e.lower.as_str().cmp(&lower))
+        {
+            Ok(i) => self.entries[i].values = values,
+            Err(i) => self.entries.insert(
+                i,
+                ContextEntry {
+                    hash: key_hash(&lower),
+                    lower,
+                    values,
+                },
+            ),
+        }
+        self
+    }
+
+    /// Adds one more value to `key`.
+    pub fn push(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
+        let lower = key.to_lowercase();
+        match self
+            .entries
+            .binary_search_by(|e| e.lower.as_str().cmp(&lower))
+        {
+            Ok(i) => self.entries[i].values.push(value.into()),
+            Err(i) => self.entries.insert(
+                i,
+                ContextEntry {
+                    hash: key_hash(&lower),
+                    lower,
+                    values: vec![value.into()],
+                },
+            ),
+        }
+        self
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) {
+        let lower = key.to_lowercase();
+        self.entries.retain(|e| e.lower != lower);
+    }
+
+    /// The values of `key` (case-insensitive), if present.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.get_lower(&key.to_lowercase())
+    }
+
+    /// Lookup by an already lower-cased key. An empty value list counts as absent.
+    pub(crate) fn get_lower(&self, lower: &str) -> Option<&[String]> {
+        self.find(key_hash(lower), lower)
+    }
+
+    /// Lookup by a compiled key.
+    pub(crate) fn get_key(&self, key: &LowerKey) -> Option<&[String]> {
+        self.find(key.hash, &key.lower)
+    }
+
+    fn find(&self, hash: u64, lower: &str) -> Option<&[String]> {
+        self.entries
+            .iter()
+            .find(|e| e.hash == hash && e.lower == lower)
+            .filter(|e| !e.values.is_empty())
+            .map(|e| e.values.as_slice())
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds the keys AWS derives from the principal, unless already present:
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`,
+    /// `aws:username` (IAM users) and `aws:PrincipalTag/KEY`.
+    pub fn add_principal_keys(&mut self, p: &Principal) -> &mut Context {
+        let add = |ctx: &mut Context, k: &str, v: &str| {
+            if ctx.get(k).is_none() && !v.is_empty() {
+                ctx.insert(k, v);
+            }
+        };
+        if p.kind != PrincipalKind::Anonymous {
+            add(self, "aws:PrincipalArn", p.principal_arn());
+            add(self, "aws:PrincipalAccount", &p.account);
+        }
+        add(self, "aws:PrincipalType", p.kind.principal_type());
+        add(self, "aws:userid", &p.user_id);
+        if p.kind == PrincipalKind::User {
+            if let Some(u) = &p.username {
+                add(self, "aws:username", u);
+            }
+        }
+        for (k, v) in &p.tags {
+            let key = format!("aws:PrincipalTag/{k}");
+            if self.get(&key).is_none() {
+                self.insert(&key, v.clone());
+            }
+        }
+        self
+    }
+}
+
+/// The request to decide.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub principal: &'a Principal,
+    /// `service:Action`, e.g. `iam:CreateUser` (matched case-insensitively).
+    pub action: &'a str,
+    /// The resource ARN (or `*`).
+    pub resource: &'a str,
+    pub context: &'a Context,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_case_insensitive() {
+        let mut c = Context::new();
+        c.insert("aws:SourceIp", "1.2.3.4");
+        c.push("AWS:TagKeys", "a").push("aws:tagkeys", "b");
+        assert_eq!(c.get("AWS:SOURCEIP").unwrap(), ["1.2.3.4"]);
+        assert_eq!(c.get("aws:TagKeys").unwrap().len(), 2);
+        c.insert_many("x", vec![]);
+        assert!(c.get("x").is_none());
+    }
+
+    #[test]
+    fn from_arn() {
+        let p = Principal::from_arn("arn:aws:sts::123456789012:assumed-role/R/s").unwrap();
+        assert_eq!(p.kind, PrincipalKind::AssumedRole);
+        assert_eq!(
+            p.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/R")
+        );
+        let u = Principal::from_arn("arn:aws:iam::123456789012:user/a/b/bob").unwrap();
+        assert_eq!(u.username.as_deref(), Some("bob"));
+        assert_eq!(u.account, "123456789012");
+        assert!(Principal::from_arn("nonsense").is_none());
+    }
+}
