@@ -3,6 +3,8 @@
 
 pub mod access_keys;
 pub mod common;
+pub mod groups;
+pub mod login_profiles;
 pub mod permissions_boundary;
 pub mod registry;
 pub mod sts_identity;
@@ -40,5 +42,7 @@ pub fn registry() -> Registry {
     access_keys::register(&mut r);
     permissions_boundary::register(&mut r);
     sts_identity::register(&mut r);
+    groups::register(&mut r);
+    login_profiles::register(&mut r);
     r
 }
