@@ -11,6 +11,9 @@ use crate::store::tags::{self, TagTarget};
 use crate::store::users::{self, UserRow};
 use crate::store::StoreError;
 
+/// AWS's default quota of IAM users per account.
+const USERS_PER_ACCOUNT: i64 = 5000;
+
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateUser, _, _>(create_user);
     r.iam::<iam::GetUser, _, _>(get_user);
@@ -47,6 +50,11 @@ async fn create_user(
     let tags = input.tags.unwrap_or_default();
     check_tags(&tags)?;
     let mut tx = begin(&app).await?;
+    if users::count(&mut tx, ctx.account()).await? >= USERS_PER_ACCOUNT {
+        return Err(ApiError::limit_exceeded(format!(
+            "Cannot exceed quota for UsersPerAccount: {USERS_PER_ACCOUNT}"
+        )));
+    }
     let mut user = UserRow::new(
         ctx.account(),
         &input.user_name,
@@ -179,7 +187,7 @@ async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Resul
                 "Cannot delete entity, must detach all policies first."
             }
             UserConflict::GroupMemberships => {
-                "Cannot delete entity, must remove user from all groups first."
+                "Cannot delete entity, must remove users from group first."
             }
             UserConflict::SshPublicKeys | UserConflict::ServiceSpecificCredentials => {
                 "Cannot delete entity, must remove referenced objects first."

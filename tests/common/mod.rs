@@ -1,0 +1,367 @@
+//! Test harness: an in-process localiam per test, SDK clients pointed at it, and a raw HTTP helper
+//! for unsigned or deliberately malformed requests.
+#![allow(dead_code)]
+
+use std::fmt::Debug;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+pub use localiam::config::{AuthMode, Config};
+use localiam::server::{self, Running};
+
+/// The default account of a test server (`Config` default).
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+/// The default account's root credentials (`Config` default).
+pub const ROOT_KEY: &str = "test";
+pub const ROOT_SECRET: &str = "test";
+
+/// A localiam running inside the test process on `127.0.0.1:<free port>`.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub config: Config,
+    running: Option<Running>,
+}
+
+impl TestServer {
+    /// A server with the default configuration (open auth, in-memory database).
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server in the given auth mode.
+    pub async fn start_auth(mode: AuthMode) -> TestServer {
+        Self::start_with(|c| c.auth = mode).await
+    }
+
+    /// A server whose configuration `tweak` adjusts (auth mode, `db`, `account_id`, ...). The
+    /// listen address is always forced to `127.0.0.1:0`.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::default_for_tests();
+        tweak(&mut config);
+        config.listen = "127.0.0.1:0".parse().expect("listen address");
+        let running = server::start(config.clone(), std::future::pending::<()>())
+            .await
+            .unwrap_or_else(|e| panic!("localiam did not start: {e}"));
+        TestServer {
+            addr: running.addr,
+            config,
+            running: Some(running),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The default account ID this server was started with.
+    pub fn account_id(&self) -> &str {
+        &self.config.account_id
+    }
+
+    /// Stops the server (graceful: in-flight requests finish, the store is closed).
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    /// IAM client signed with the default root credentials.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        self.iam_with(
+            &self.config.root_access_key,
+            &self.config.root_secret_key,
+            None,
+        )
+    }
+
+    /// STS client signed with the default root credentials.
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        self.sts_with(
+            &self.config.root_access_key,
+            &self.config.root_secret_key,
+            None,
+        )
+    }
+
+    /// IAM client signed with the given credentials (a session token for `ASIA…` keys).
+    pub fn iam_with(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(creds(key, secret, token))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// STS client signed with the given credentials (a session token for `ASIA…` keys).
+    pub fn sts_with(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(creds(key, secret, token))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// Raw HTTP access to the server, for unsigned or malformed requests.
+    pub fn raw(&self) -> Raw {
+        Raw {
+            base: self.url(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("reqwest client"),
+        }
+    }
+}
+
+fn creds(key: &str, secret: &str, token: Option<&str>) -> Credentials {
+    Credentials::new(
+        key,
+        secret,
+        token.map(str::to_string),
+        None,
+        "localiam-tests",
+    )
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// A name unique within this test process: `prefix-N-PID`, so tests never collide even if the
+/// store were shared between servers.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        N.fetch_add(1, Ordering::Relaxed),
+        std::process::id()
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// What an SDK error carried: AWS error code, message and HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrInfo {
+    pub code: String,
+    pub message: String,
+    pub status: u16,
+}
+
+/// Code, message and status of an SDK error (IAM or STS).
+pub fn err_info<E>(e: &SdkError<E>) -> ErrInfo
+where
+    E: ProvideErrorMetadata + Debug,
+{
+    let status = e
+        .raw_response()
+        .map(|r| r.status().as_u16())
+        .unwrap_or_else(|| panic!("no HTTP response for error: {e:?}"));
+    ErrInfo {
+        code: e.code().unwrap_or_default().to_string(),
+        message: e.message().unwrap_or_default().to_string(),
+        status,
+    }
+}
+
+/// The error of a call that must fail; panics (showing the output) if it succeeded.
+pub fn expect_err<T, E>(r: Result<T, SdkError<E>>) -> ErrInfo
+where
+    T: Debug,
+    E: ProvideErrorMetadata + Debug,
+{
+    match r {
+        Ok(v) => panic!("expected an error, got success: {v:?}"),
+        Err(e) => err_info(&e),
+    }
+}
+
+/// Asserts a call failed with exactly this code, HTTP status and message.
+#[track_caller]
+pub fn assert_err<T, E>(r: Result<T, SdkError<E>>, code: &str, status: u16, message: &str)
+where
+    T: Debug,
+    E: ProvideErrorMetadata + Debug,
+{
+    let got = expect_err(r);
+    assert_eq!(
+        got,
+        ErrInfo {
+            code: code.to_string(),
+            message: message.to_string(),
+            status,
+        }
+    );
+}
+
+/// Asserts a call failed with this code and HTTP status (any message).
+#[track_caller]
+pub fn assert_code<T, E>(r: Result<T, SdkError<E>>, code: &str, status: u16) -> ErrInfo
+where
+    T: Debug,
+    E: ProvideErrorMetadata + Debug,
+{
+    let got = expect_err(r);
+    assert_eq!((got.code.as_str(), got.status), (code, status), "{got:?}");
+    got
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP
+
+/// Unsigned HTTP requests against the server.
+pub struct Raw {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+/// A raw response: status, headers and body text.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl RawResponse {
+    /// The text of the first `<tag>…</tag>` in the body.
+    pub fn tag(&self, tag: &str) -> Option<String> {
+        xml_tag(&self.body, tag)
+    }
+    /// `<Error><Code>` of an error response.
+    pub fn code(&self) -> Option<String> {
+        self.tag("Code")
+    }
+    /// `<Error><Message>` of an error response (XML entities decoded).
+    pub fn message(&self) -> Option<String> {
+        self.tag("Message")
+    }
+}
+
+impl Raw {
+    /// `POST /` with a form-encoded body built from `params`.
+    pub async fn post_form(&self, params: &[(&str, &str)]) -> RawResponse {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        self.post(
+            "/",
+            "application/x-www-form-urlencoded; charset=utf-8",
+            body.into_bytes(),
+        )
+        .await
+    }
+
+    /// `POST path` with an arbitrary body and content type.
+    pub async fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> RawResponse {
+        let resp = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("raw POST");
+        Self::read(resp).await
+    }
+
+    /// `POST path` with arbitrary headers and body.
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> RawResponse {
+        let mut req = self.client.post(format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.body(body).send().await.expect("raw POST");
+        Self::read(resp).await
+    }
+
+    /// `GET /?query` with the query string built from `params`.
+    pub async fn get_query(&self, params: &[(&str, &str)]) -> RawResponse {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        self.get(&format!("/?{q}")).await
+    }
+
+    /// `GET path_and_query` (sent as given).
+    pub async fn get(&self, path_and_query: &str) -> RawResponse {
+        let resp = self
+            .client
+            .get(format!("{}{}", self.base, path_and_query))
+            .send()
+            .await
+            .expect("raw GET");
+        Self::read(resp).await
+    }
+
+    async fn read(resp: reqwest::Response) -> RawResponse {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("response body");
+        RawResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// The text of the first `<tag>…</tag>` in `xml`, with the five XML entities decoded.
+pub fn xml_tag(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(
+        xml[start..end]
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Tracing output for failing tests: `RUST_LOG=localiam=debug cargo test … -- --nocapture`.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// The 12-digit account ID in an ARN (`arn:aws:iam::123456789012:…`).
+pub fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or("")
+}
+
+/// Whether `id` is an AWS-style unique ID: `prefix` + 17 characters of `A-Z2-7` (21 in all).
+pub fn is_unique_id(id: &str, prefix: &str) -> bool {
+    id.len() == 21
+        && id.starts_with(prefix)
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Smoke test of localiam with the two most common real clients: boto3 and the AWS CLI.
+
+Usage: python3 tests/smoke/smoke.py http://127.0.0.1:PORT
+
+Exits 0 when every check passed, 1 otherwise (each failure is printed). Driven by tests/smoke.rs.
+"""
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4593"
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+SUFFIX = uuid.uuid4().hex[:8]
+FAILURES = []
+
+# No retries: an error must surface at once.
+BOTO_CONFIG = Config(region_name=REGION, retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def check(cond, what, detail=None):
+    if cond:
+        print(f"ok   {what}")
+    else:
+        FAILURES.append(what)
+        print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
+
+
+def client(service, key="test", secret="test", token=None):
+    return boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        region_name=REGION,
+        config=BOTO_CONFIG,
+    )
+
+
+def boto_error(fn, **kwargs):
+    """Calls fn, which must fail; returns (code, message, http status)."""
+    try:
+        out = fn(**kwargs)
+    except ClientError as e:
+        err = e.response.get("Error", {})
+        return err.get("Code"), err.get("Message"), e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None, f"unexpected success: {out}", None
+
+
+def cli(*args, key="test", secret="test"):
+    """Runs `aws --endpoint-url ENDPOINT --output json ARGS`; returns (exit code, parsed JSON or None, stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_CA_BUNDLE"}
+    env.update(
+        AWS_ACCESS_KEY_ID=key,
+        AWS_SECRET_ACCESS_KEY=secret,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_PAGER="",
+        AWS_MAX_ATTEMPTS="1",
+        AWS_RETRY_MODE="standard",
+    )
+    p = subprocess.run(
+        ["aws", "--endpoint-url", ENDPOINT, "--output", "json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    parsed = None
+    if p.returncode == 0 and p.stdout.strip():
+        try:
+            parsed = json.loads(p.stdout)
+        except ValueError:
+            parsed = None
+    return p.returncode, parsed, p.stderr
+
+
+def users():
+    iam = client("iam")
+    name = f"smoke-user-{SUFFIX}"
+    # Create with the CLI (tags and path), read back with boto3.
+    rc, out, err = cli(
+        "iam", "create-user", "--user-name", name, "--path", "/smoke/",
+        "--tags", "Key=team,Value=qa", "Key=env,Value=test",
+    )
+    check(rc == 0, "cli create-user", err)
+    if out:
+        u = out["User"]
+        check(u["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/smoke/{name}", "cli create-user ARN", u)
+        check(u["UserId"].startswith("AIDA") and len(u["UserId"]) == 21, "cli create-user UserId", u)
+        check(u.get("Tags") == [{"Key": "team", "Value": "qa"}, {"Key": "env", "Value": "test"}],
+              "cli create-user tags", u.get("Tags"))
+    got = iam.get_user(UserName=name)["User"]
+    check(got["Path"] == "/smoke/", "boto3 get-user path", got)
+    check({t["Key"]: t["Value"] for t in got.get("Tags", [])} == {"team": "qa", "env": "test"},
+          "boto3 get-user tags", got.get("Tags"))
+    listed = iam.list_users(PathPrefix="/smoke/")["Users"]
+    check([u["UserName"] for u in listed] == [name], "boto3 list-users by path", listed)
+    rc, out, err = cli("iam", "list-users", "--path-prefix", "/smoke/")
+    check(rc == 0 and out and [u["UserName"] for u in out["Users"]] == [name], "cli list-users", (rc, out, err))
+    tags = iam.list_user_tags(UserName=name)["Tags"]
+    check(len(tags) == 2, "boto3 list-user-tags", tags)
+
+    new = f"smoke-renamed-{SUFFIX}"
+    rc, _, err = cli("iam", "update-user", "--user-name", name, "--new-user-name", new, "--new-path", "/smoke2/")
+    check(rc == 0, "cli update-user", err)
+    got = iam.get_user(UserName=new)["User"]
+    check(got["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/smoke2/{new}", "renamed user ARN", got)
+    rc, _, err = cli("iam", "delete-user", "--user-name", new)
+    check(rc == 0, "cli delete-user", err)
+    code, msg, status = boto_error(iam.get_user, UserName=new)
+    check(code == "NoSuchEntity" and status == 404, "deleted user is gone", (code, msg, status))
+
+
+def groups():
+    iam = client("iam")
+    user = f"smoke-member-{SUFFIX}"
+    group = f"smoke-group-{SUFFIX}"
+    iam.create_user(UserName=user)
+    g = iam.create_group(GroupName=group, Path="/teams/")["Group"]
+    check(g["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/teams/{group}", "boto3 create-group ARN", g)
+    check(g["GroupId"].startswith("AGPA"), "group id prefix", g)
+    rc, _, err = cli("iam", "add-user-to-group", "--group-name", group, "--user-name", user)
+    check(rc == 0, "cli add-user-to-group", err)
+    members = iam.get_group(GroupName=group)["Users"]
+    check([m["UserName"] for m in members] == [user], "boto3 get-group members", members)
+    rc, out, err = cli("iam", "list-groups-for-user", "--user-name", user)
+    check(rc == 0 and out and [x["GroupName"] for x in out["Groups"]] == [group],
+          "cli list-groups-for-user", (rc, out, err))
+    code, msg, status = boto_error(iam.delete_group, GroupName=group)
+    check(code == "DeleteConflict" and status == 409, "delete non-empty group conflicts", (code, msg, status))
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    check(iam.get_group(GroupName=group)["Users"] == [], "member removed")
+    rc, _, err = cli("iam", "delete-group", "--group-name", group)
+    check(rc == 0, "cli delete-group", err)
+    iam.delete_user(UserName=user)
+
+
+def access_keys():
+    iam = client("iam")
+    user = f"smoke-keys-{SUFFIX}"
+    u = iam.create_user(UserName=user)["User"]
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    check(key["AccessKeyId"].startswith("AKIA") and len(key["AccessKeyId"]) == 20, "access key id", key)
+    check(len(key["SecretAccessKey"]) == 40, "secret length")
+    check(key["Status"] == "Active", "new key active", key)
+
+    unused = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    check(unused["UserName"] == user, "last-used user", unused)
+    check(unused["AccessKeyLastUsed"]["ServiceName"] == "N/A" and unused["AccessKeyLastUsed"]["Region"] == "N/A",
+          "unused key shows N/A", unused["AccessKeyLastUsed"])
+
+    # A second client signs with the new key.
+    sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    me = sts.get_caller_identity()
+    check(me["Arn"] == u["Arn"], "sts get-caller-identity as the user", me)
+    check(me["UserId"] == u["UserId"] and me["Account"] == ACCOUNT, "caller identity ids", me)
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    check(used.get("ServiceName") == "sts" and used.get("Region") == REGION and "LastUsedDate" in used,
+          "last used after sts call", used)
+    as_user = client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    own = as_user.list_access_keys()["AccessKeyMetadata"]
+    check([k["AccessKeyId"] for k in own] == [key["AccessKeyId"]], "user lists own keys", own)
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    check(used.get("ServiceName") == "iam" and used.get("Region") == REGION, "last used after iam call", used)
+
+    # The CLI, signing with the user's key.
+    rc, out, err = cli("sts", "get-caller-identity", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    check(rc == 0 and out and out["Arn"] == u["Arn"], "cli sts get-caller-identity as the user", (rc, out, err))
+
+    rc, out, err = cli("iam", "list-access-keys", "--user-name", user)
+    check(rc == 0 and out and len(out["AccessKeyMetadata"]) == 1, "cli list-access-keys", (rc, out, err))
+    rc, _, err = cli("iam", "update-access-key", "--user-name", user, "--access-key-id", key["AccessKeyId"],
+                     "--status", "Inactive")
+    check(rc == 0, "cli update-access-key", err)
+    meta = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    check(meta and meta[0]["Status"] == "Inactive", "key now inactive", meta)
+    code, msg, status = boto_error(sts.get_caller_identity)
+    check(code == "InvalidClientTokenId" and status == 403, "inactive key rejected", (code, msg, status))
+
+    iam.create_access_key(UserName=user)
+    code, msg, status = boto_error(iam.create_access_key, UserName=user)
+    check((code, msg, status) == ("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409),
+          "third key is LimitExceeded", (code, msg, status))
+    for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
+    check(iam.list_access_keys(UserName=user)["AccessKeyMetadata"] == [], "keys deleted")
+    iam.delete_user(UserName=user)
+
+
+def login_profiles():
+    iam = client("iam")
+    user = f"smoke-console-{SUFFIX}"
+    iam.create_user(UserName=user)
+    rc, out, err = cli("iam", "create-login-profile", "--user-name", user, "--password", "Sm0ke-Test-Passw0rd!")
+    check(rc == 0 and out and out["LoginProfile"]["UserName"] == user, "cli create-login-profile", (rc, out, err))
+    lp = iam.get_login_profile(UserName=user)["LoginProfile"]
+    check(lp["PasswordResetRequired"] is False, "login profile default reset flag", lp)
+    iam.update_login_profile(UserName=user, PasswordResetRequired=True)
+    rc, out, err = cli("iam", "get-login-profile", "--user-name", user)
+    check(rc == 0 and out and out["LoginProfile"]["PasswordResetRequired"] is True,
+          "cli get-login-profile after update", (rc, out, err))
+    code, msg, status = boto_error(iam.create_login_profile, UserName=user, Password="Sm0ke-Test-Passw0rd!")
+    check((code, msg, status) == ("EntityAlreadyExists", f"Login Profile for user {user} already exists.", 409),
+          "duplicate login profile", (code, msg, status))
+    iam.delete_login_profile(UserName=user)
+    code, msg, status = boto_error(iam.get_login_profile, UserName=user)
+    check((code, msg, status) == ("NoSuchEntity", f"Login Profile for User {user} cannot be found.", 404),
+          "deleted login profile", (code, msg, status))
+    iam.delete_user(UserName=user)
+
+
+def errors():
+    iam = client("iam")
+    missing = f"smoke-missing-{SUFFIX}"
+    code, msg, status = boto_error(iam.get_user, UserName=missing)
+    check((code, msg, status) == ("NoSuchEntity", f"The user with name {missing} cannot be found.", 404),
+          "boto3 missing user", (code, msg, status))
+    rc, _, err = cli("iam", "get-user", "--user-name", missing)
+    check(rc != 0 and "(NoSuchEntity)" in err and f"The user with name {missing} cannot be found." in err,
+          "cli missing user", (rc, err))
+
+    bad_iam = client("iam", "test", "definitely-not-the-secret")
+    code, msg, status = boto_error(bad_iam.list_users)
+    check(code == "SignatureDoesNotMatch" and status == 403, "boto3 wrong secret (iam)", (code, msg, status))
+    bad_sts = client("sts", "test", "definitely-not-the-secret")
+    code, msg, status = boto_error(bad_sts.get_caller_identity)
+    check(code == "SignatureDoesNotMatch" and status == 403, "boto3 wrong secret (sts)", (code, msg, status))
+    rc, _, err = cli("iam", "list-users", secret="definitely-not-the-secret")
+    check(rc != 0 and "SignatureDoesNotMatch" in err, "cli wrong secret", (rc, err))
+
+
+def main():
+    for section in (users, groups, access_keys, login_profiles, errors):
+        print(f"--- {section.__name__}")
+        try:
+            section()
+        except Exception as e:  # an unexpected exception fails the section, the others still run
+            check(False, f"{section.__name__} raised", repr(e))
+    if FAILURES:
+        print(f"\n{len(FAILURES)} smoke check(s) failed: {FAILURES}")
+        return 1
+    print("\nall smoke checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
