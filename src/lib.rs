@@ -5,6 +5,7 @@
 //! Policies are decided by the pure `localiam-policy` crate, re-exported as [`policy`].
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod error;
 pub mod http;

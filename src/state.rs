@@ -100,6 +100,8 @@ pub struct AppState {
     pub root_key: Arc<KnownKey>,
     /// When the server started (the root user's CreateDate).
     pub started: OffsetDateTime,
+    /// Compiled policies, shared by enforcement and the simulator.
+    pub policies: crate::authz::PolicyCache,
 }
 
 /// Cheaply clonable handle on the shared state.

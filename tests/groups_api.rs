@@ -303,7 +303,7 @@ async fn membership_add_twice_remove_nonmember() {
         iam.delete_user().user_name("alice").send().await,
         "DeleteConflict",
         409,
-        "Cannot delete entity, must remove user from all groups first.",
+        "Cannot delete entity, must remove users from group first.",
     );
     assert_err(
         iam.delete_group().group_name("readers").send().await,

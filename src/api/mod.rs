@@ -4,9 +4,12 @@
 pub mod access_keys;
 pub mod common;
 pub mod groups;
+pub mod inline_policies;
 pub mod login_profiles;
 pub mod permissions_boundary;
+pub mod policies;
 pub mod registry;
+pub mod simulator;
 pub mod sts_identity;
 pub mod users;
 
@@ -44,5 +47,8 @@ pub fn registry() -> Registry {
     sts_identity::register(&mut r);
     groups::register(&mut r);
     login_profiles::register(&mut r);
+    policies::register(&mut r);
+    inline_policies::register(&mut r);
+    simulator::register(&mut r);
     r
 }
