@@ -2,7 +2,7 @@
 //! conditions) and parsing (+ validation) of a ~6 KB policy.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use localiam_policy::validate::{validate, PolicyKind};
+use localiam_policy::validate::{validate, validate_and_parse, PolicyKind};
 use localiam_policy::{
     evaluate, Context, EvalInput, Policy, PolicyRef, Principal, Request, SourceType,
 };
@@ -100,6 +100,10 @@ fn parsing(c: &mut Criterion) {
             Policy::parse(black_box(&text)).unwrap()
         })
     });
+    group.bench_function(
+        BenchmarkId::new("validate_and_parse_once", text.len()),
+        |b| b.iter(|| validate_and_parse(black_box(&text), PolicyKind::Identity).unwrap()),
+    );
     group.finish();
 }
 

@@ -12,9 +12,10 @@ use crate::vars::{self, TPart};
 pub(crate) enum ArnPattern {
     /// `*`
     Any,
-    /// Six component globs, and the pattern's literal text before its first wildcard (every
-    /// match starts with it: a cheap first test).
-    Parts(Box<[Glob; 6]>, Box<str>),
+    /// Six component globs, the pattern's literal text before its first wildcard (every
+    /// match starts with it: a cheap first test), and how many leading components that text
+    /// holds whole (a value that starts with it has those components: no need to test them).
+    Parts(Box<[Glob; 6]>, Box<str>, usize),
     /// Not ARN-shaped: the whole text as one glob.
     Whole(Glob),
 }
@@ -28,10 +29,15 @@ impl ArnPattern {
         if !pattern.starts_with("arn:") {
             return ArnPattern::Whole(Glob::compile(pattern));
         }
-        let mut it = pattern.splitn(6, ':');
-        let parts: [Glob; 6] = std::array::from_fn(|_| it.next().map_or(Glob::Any, Glob::compile));
         let head = pattern.find(['*', '?']).map_or(pattern, |i| &pattern[..i]);
-        ArnPattern::Parts(Box::new(parts), Box::from(head))
+        let known = whole_components(head);
+        // The components inside `head` are never tested (see `matches_split`): not compiled.
+        let mut it = pattern.splitn(6, ':');
+        let parts: [Glob; 6] = std::array::from_fn(|i| match it.next() {
+            Some(p) if i >= known => Glob::compile(p),
+            _ => Glob::Any,
+        });
+        ArnPattern::Parts(Box::new(parts), Box::from(head), known)
     }
 
     /// Whether `value` (an ARN, or anything) matches.
@@ -44,10 +50,14 @@ impl ArnPattern {
         match self {
             ArnPattern::Any => true,
             ArnPattern::Whole(g) => g.matches(value.whole),
-            ArnPattern::Parts(parts, head) => {
+            ArnPattern::Parts(parts, head, known) => {
                 value.whole.starts_with(&**head)
                     && match &value.parts {
-                        Some(segs) => parts.iter().zip(segs).all(|(g, seg)| g.matches(seg)),
+                        Some(segs) => parts
+                            .iter()
+                            .zip(segs)
+                            .skip(*known)
+                            .all(|(g, seg)| g.matches(seg)),
                         None => false,
                     }
             }
@@ -64,14 +74,23 @@ pub(crate) struct SplitArn<'a> {
 
 impl<'a> SplitArn<'a> {
     pub(crate) fn new(whole: &'a str) -> SplitArn<'a> {
-        let mut it = whole.splitn(6, ':');
+        // `splitn(6, ':')` over bytes (`:` is ASCII, so every cut is a char boundary).
         let mut parts = [""; 6];
-        let mut complete = true;
-        for p in parts.iter_mut() {
-            match it.next() {
-                Some(seg) => *p = seg,
-                None => complete = false,
+        let mut n = 0;
+        let mut start = 0;
+        for (i, b) in whole.bytes().enumerate() {
+            if b == b':' {
+                parts[n] = &whole[start..i];
+                n += 1;
+                start = i + 1;
+                if n == 5 {
+                    break;
+                }
             }
+        }
+        let complete = n == 5;
+        if complete {
+            parts[5] = &whole[start..];
         }
         SplitArn {
             whole,
@@ -91,8 +110,9 @@ pub(crate) enum Segment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ArnTemplate {
     Whole(Box<[TPart]>),
-    /// The six components, and the literal text before the first wildcard or variable.
-    Parts(Box<[Segment]>, Box<str>),
+    /// The six components, the literal text before the first wildcard or variable, and how
+    /// many leading components that text holds whole (see [`ArnPattern::Parts`]).
+    Parts(Box<[Segment]>, Box<str>, usize),
 }
 
 impl ArnTemplate {
@@ -109,7 +129,10 @@ impl ArnTemplate {
                 _ => break,
             }
         }
-        let mut segments: Vec<Vec<TPart>> = vec![Vec::new()];
+        // The components inside `head` are never tested (see `matches_split`): not built.
+        let known = whole_components(&head);
+        let mut segments: Vec<Vec<TPart>> = Vec::with_capacity(6);
+        segments.push(Vec::new());
         for part in parts {
             match part {
                 TPart::Lit(l) if segments.len() < 6 && l.contains(':') => {
@@ -117,7 +140,7 @@ impl ArnTemplate {
                     while segments.len() < 6 {
                         match rest.find(':') {
                             Some(i) => {
-                                if i > 0 {
+                                if i > 0 && segments.len() > known {
                                     push(&mut segments, TPart::Lit(Box::from(&rest[..i])));
                                 }
                                 segments.push(Vec::new());
@@ -139,8 +162,11 @@ impl ArnTemplate {
         ArnTemplate::Parts(
             segments
                 .into_iter()
-                .map(|seg| {
-                    if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
+                .enumerate()
+                .map(|(i, seg)| {
+                    if i < known {
+                        Segment::Glob(Glob::Any)
+                    } else if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
                         Segment::Tmpl(seg.into_boxed_slice())
                     } else {
                         Segment::Glob(Glob::from_pieces(
@@ -156,6 +182,7 @@ impl ArnTemplate {
                 })
                 .collect(),
             head.into_boxed_str(),
+            known,
         )
     }
 
@@ -178,7 +205,7 @@ impl ArnTemplate {
     ) -> bool {
         match self {
             ArnTemplate::Whole(parts) => vars::matches(parts, value.whole, ctx, missing),
-            ArnTemplate::Parts(segs, head) => {
+            ArnTemplate::Parts(segs, head, known) => {
                 if !value.whole.starts_with(&**head) {
                     return false;
                 }
@@ -194,13 +221,21 @@ impl ArnTemplate {
                 let Some(values) = &value.parts else {
                     return false;
                 };
-                segs.iter().zip(values).all(|(seg, v)| match seg {
-                    Segment::Glob(g) => g.matches(v),
-                    Segment::Tmpl(t) => vars::matches_resolved(t, v, ctx),
-                })
+                segs.iter()
+                    .zip(values)
+                    .skip(*known)
+                    .all(|(seg, v)| match seg {
+                        Segment::Glob(g) => g.matches(v),
+                        Segment::Tmpl(t) => vars::matches_resolved(t, v, ctx),
+                    })
             }
         }
     }
+}
+
+/// How many of the first five ARN components the literal prefix `head` holds whole.
+fn whole_components(head: &str) -> usize {
+    head.bytes().filter(|&b| b == b':').count().min(5)
 }
 
 fn push<T>(segments: &mut [Vec<T>], p: T) {
@@ -215,6 +250,56 @@ mod tests {
 
     fn pat(s: &str) -> ArnPattern {
         ArnPattern::compile(s)
+    }
+
+    #[test]
+    fn known_components_change_nothing() {
+        let mut ctx = Context::new();
+        ctx.insert("aws:username", "bob");
+        let pats = [
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:s3:::b",
+            "arn:aws:s3",
+            "arn:aws:s3:",
+            "arn:aws:iam::1:user/${aws:username}",
+            "arn:aws:iam::1:user/a:b:c",
+            "arn:a${*}:s3:::x",
+            "arn:aws:*:r:1:x",
+            "arn:",
+        ];
+        let values = [
+            "arn:aws:s3:::bucket/k",
+            "arn:aws:s3:::b",
+            "arn:aws:s3x:::b",
+            "arn:aws:s3:r:1:b",
+            "arn:aws:iam::1:user/bob",
+            "arn:aws:iam::1:user/a:b:c",
+            "arn:a*:s3:::x",
+            "arn:aws:ec2:r:1:x",
+            "arn:aws:s3",
+            "arn::::",
+        ];
+        for p in pats {
+            let compiled = ArnTemplate::compile(vars::parse(p, true, true));
+            let ArnTemplate::Parts(segs, head, _) = &compiled else {
+                panic!("{p}");
+            };
+            let naive = ArnTemplate::Parts(segs.clone(), head.clone(), 0);
+            let stat = pat(p);
+            let ArnPattern::Parts(globs, head, _) = &stat else {
+                panic!("{p}");
+            };
+            let naive_stat = ArnPattern::Parts(globs.clone(), head.clone(), 0);
+            for v in values {
+                let mut m = Vec::new();
+                assert_eq!(
+                    compiled.matches(v, &ctx, &mut m),
+                    naive.matches(v, &ctx, &mut m),
+                    "{p} {v}"
+                );
+                assert_eq!(stat.matches(v), naive_stat.matches(v), "{p} {v}");
+            }
+        }
     }
 
     #[test]

@@ -79,13 +79,18 @@ impl Operator {
     /// Parses an operator name such as `ForAnyValue:StringNotLikeIfExists`
     /// (case-insensitive). `None` for unknown operators.
     pub(crate) fn parse(name: &str) -> Option<Operator> {
-        let lower = name.to_ascii_lowercase();
+        // Lower-cased on the stack: the longest operator name has 46 characters.
+        let mut buf = [0u8; 64];
+        let dst = buf.get_mut(..name.len())?;
+        dst.copy_from_slice(name.as_bytes());
+        dst.make_ascii_lowercase();
+        let lower = std::str::from_utf8(dst).ok()?;
         let (set, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
             (SetQualifier::ForAllValues, r)
         } else if let Some(r) = lower.strip_prefix("foranyvalue:") {
             (SetQualifier::ForAnyValue, r)
         } else {
-            (SetQualifier::None, lower.as_str())
+            (SetQualifier::None, lower)
         };
         let (rest, if_exists) = match rest.strip_suffix("ifexists") {
             Some(r) => (r, true),
@@ -260,7 +265,7 @@ impl Condition {
                 .iter()
                 .flat_map(|s| match s {
                     ArnVal::Tmpl(ArnTemplate::Whole(p)) => vec![&**p],
-                    ArnVal::Tmpl(ArnTemplate::Parts(segs, _)) => segs
+                    ArnVal::Tmpl(ArnTemplate::Parts(segs, ..)) => segs
                         .iter()
                         .filter_map(|s| match s {
                             Segment::Tmpl(t) => Some(&**t),
@@ -278,28 +283,42 @@ impl Condition {
     /// Evaluates this condition. Keys (and variable keys) found missing are pushed to
     /// `missing`, as written in the policy.
     pub(crate) fn evaluate<'p>(&'p self, ctx: &Context, missing: &mut Vec<&'p str>) -> bool {
-        let present = ctx.get_key(&self.key_lower);
         if let Values::Null(expect) = &self.values {
-            let absent = present.is_none();
+            let absent = ctx.get_key(&self.key_lower).is_none();
             return expect.contains(&Some(absent));
         }
+        if let Values::Ip(blocks) = &self.values {
+            // The context's addresses are parsed once, not once per statement.
+            return match ctx.get_addrs(&self.key_lower) {
+                None => self.absent(missing),
+                Some(addrs) => self.quantify(addrs, |a| {
+                    a.is_some_and(|a| blocks.iter().flatten().any(|c| c.contains(a)))
+                }),
+            };
+        }
+        match ctx.get_key(&self.key_lower) {
+            None => self.absent(missing),
+            Some(vs) => self.quantify(vs, |v| self.matches_value(v, ctx, missing)),
+        }
+    }
+
+    /// The outcome when the key is missing from the context (recorded in `missing`).
+    fn absent<'p>(&'p self, missing: &mut Vec<&'p str>) -> bool {
+        if self.op.set == SetQualifier::ForAllValues {
+            return true;
+        }
+        missing.push(&self.key);
+        self.op.if_exists || (self.op.set == SetQualifier::None && self.op.negated)
+    }
+
+    /// Combines the per-value outcomes `test` (positive operator) of the context values as
+    /// the set qualifier and negation say.
+    fn quantify<T>(&self, values: &[T], mut test: impl FnMut(&T) -> bool) -> bool {
         let neg = self.op.negated;
-        match (self.op.set, present) {
-            (SetQualifier::ForAllValues, None) => true,
-            (_, None) => {
-                missing.push(&self.key);
-                self.op.if_exists || (self.op.set == SetQualifier::None && neg)
-            }
-            (SetQualifier::None, Some(vs)) => {
-                let any = vs.iter().any(|v| self.matches_value(v, ctx, missing));
-                any != neg
-            }
-            (SetQualifier::ForAnyValue, Some(vs)) => vs
-                .iter()
-                .any(|v| self.matches_value(v, ctx, missing) != neg),
-            (SetQualifier::ForAllValues, Some(vs)) => vs
-                .iter()
-                .all(|v| self.matches_value(v, ctx, missing) != neg),
+        match self.op.set {
+            SetQualifier::None => values.iter().any(&mut test) != neg,
+            SetQualifier::ForAnyValue => values.iter().any(|v| test(v) != neg),
+            SetQualifier::ForAllValues => values.iter().all(|v| test(v) != neg),
         }
     }
 

@@ -30,6 +30,8 @@
 //! reported in `matched` (allows and denies alike); all conditions of a statement are
 //! evaluated (no short-circuit) so that every missing context key is reported.
 
+use std::borrow::Cow;
+
 use crate::arn::SplitArn;
 use crate::policy::{
     ActionSpec, AwsPrincipal, Effect, Policy, PrincipalSpec, Principals, ResPat, ResourceSpec,
@@ -289,10 +291,21 @@ struct Collector<'a> {
 }
 
 impl Statement {
+    /// Actions match ASCII-case-insensitively.
     pub(crate) fn matches_action(&self, action: &str) -> bool {
         match &self.actions {
             ActionSpec::Action(a) => a.iter().any(|g| g.matches_ci(action)),
             ActionSpec::NotAction(a) => !a.iter().any(|g| g.matches_ci(action)),
+            ActionSpec::Absent => false,
+        }
+    }
+
+    /// `action` must be ASCII-lower-cased (see [`lower_action`]): the action patterns are
+    /// stored lower-cased, as actions match ASCII-case-insensitively.
+    fn matches_action_lower(&self, action: &str) -> bool {
+        match &self.actions {
+            ActionSpec::Action(a) => a.iter().any(|g| g.matches(action)),
+            ActionSpec::NotAction(a) => !a.iter().any(|g| g.matches(action)),
             ActionSpec::Absent => false,
         }
     }
@@ -418,12 +431,53 @@ fn principal_match(list: &Principals, p: &Principal) -> Option<Grant> {
     }
 }
 
+/// From how many statements [`scan`] lower-cases the action first.
+const LOWER_ACTION_FROM: usize = 4;
+
+/// `action` ASCII-lower-cased, in `buf` when it fits (no allocation per request).
+fn lower_action<'b>(action: &'b str, buf: &'b mut [u8; 64]) -> Cow<'b, str> {
+    if !action.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Borrowed(action);
+    }
+    if let Some(dst) = buf.get_mut(..action.len()) {
+        dst.copy_from_slice(action.as_bytes());
+        dst.make_ascii_lowercase();
+        if let Ok(lower) = std::str::from_utf8(dst) {
+            return Cow::Borrowed(lower);
+        }
+    }
+    Cow::Owned(action.to_ascii_lowercase())
+}
+
 /// Evaluates one set of policies.
 fn scan<'a>(
     policies: &[PolicyRef<'a>],
     req: &Request<'_>,
     principal_check: Option<bool>,
     out: &mut Collector<'a>,
+) -> SetResult {
+    // Lower-casing the action once pays from a few statements on (the patterns are stored
+    // lower-cased); below that, comparing case-insensitively is cheaper.
+    let statements: usize = policies.iter().map(|p| p.policy.statements().len()).sum();
+    if statements < LOWER_ACTION_FROM {
+        return scan_with(policies, req, principal_check, out, |st| {
+            st.matches_action(req.action)
+        });
+    }
+    let mut buf = [0u8; 64];
+    let action = lower_action(req.action, &mut buf);
+    scan_with(policies, req, principal_check, out, |st| {
+        st.matches_action_lower(&action)
+    })
+}
+
+/// [`scan`], with `action_matches` telling whether a statement's action element matches.
+fn scan_with<'a>(
+    policies: &[PolicyRef<'a>],
+    req: &Request<'_>,
+    principal_check: Option<bool>,
+    out: &mut Collector<'a>,
+    action_matches: impl Fn(&Statement) -> bool,
 ) -> SetResult {
     let mut r = SetResult::default();
     // Split the resource ARN once, when a statement first needs it.
@@ -432,7 +486,7 @@ fn scan<'a>(
         let policy: &'a Policy = pref.policy;
         let (source_id, source) = (pref.id, pref.source);
         for (index, st) in policy.statements().iter().enumerate() {
-            if !st.matches_action(req.action) {
+            if !action_matches(st) {
                 continue;
             }
             let grant = match principal_check {

@@ -27,7 +27,8 @@
 //!
 //! # API
 //! - [`Policy::parse`] compiles a document (`Send + Sync`; share it via `Arc`).
-//!   [`validate`] checks AWS's grammar and produces its `MalformedPolicyDocument` messages.
+//!   [`validate`] checks AWS's grammar and produces its `MalformedPolicyDocument` messages;
+//!   [`validate::validate_and_parse`] does both, reading the JSON once.
 //! - [`Principal`], [`Context`] and [`Request`] describe the request;
 //!   [`Context::add_principal_keys`] fills `aws:username`, `aws:userid`, `aws:PrincipalArn`,
 //!   `aws:PrincipalTag/…` and friends.
@@ -43,6 +44,7 @@ mod arn;
 mod condition;
 mod eval;
 mod glob;
+mod json;
 mod policy;
 mod position;
 mod raw;

@@ -153,6 +153,11 @@ impl Policy {
         }
         let raw: RawPolicy<'_> =
             serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
+        Policy::from_raw(raw, text)
+    }
+
+    /// Compiles the elements read from `text`.
+    pub(crate) fn from_raw(raw: RawPolicy<'_>, text: &str) -> Result<Policy, ParseError> {
         let version = match raw.version.as_deref() {
             Some("2012-10-17") => Version::V2012_10_17,
             _ => Version::V2008_10_17,
@@ -216,7 +221,7 @@ fn collect_keys(statements: &[Statement]) -> Vec<String> {
             for p in r.iter() {
                 match p {
                     ResPat::Tmpl(ArnTemplate::Whole(t)) => vars::var_keys(t).for_each(&mut add),
-                    ResPat::Tmpl(ArnTemplate::Parts(segs, _)) => {
+                    ResPat::Tmpl(ArnTemplate::Parts(segs, ..)) => {
                         for seg in segs.iter() {
                             if let Segment::Tmpl(t) = seg {
                                 vars::var_keys(t).for_each(&mut add);
@@ -256,7 +261,7 @@ fn statement(
     let action_globs = |v: Option<Vec<Cow<'_, str>>>, element| -> Result<Box<[Glob]>, ParseError> {
         Ok(v.ok_or(bad(element))?
             .iter()
-            .map(|a| Glob::compile(a))
+            .map(|a| Glob::compile(a).into_ascii_lowercase())
             .collect())
     };
     let actions = match (st.action, st.not_action) {
@@ -290,6 +295,7 @@ fn statement(
     match st.condition {
         None => {}
         Some(Some(ops)) => {
+            conditions.reserve_exact(ops.iter().map(|(_, block)| block.len()).sum());
             for (op_name, block) in ops {
                 if block.is_empty() {
                     continue;

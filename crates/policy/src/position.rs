@@ -9,86 +9,110 @@ pub struct Position {
     pub column: u32,
 }
 
+/// Bytes that open or close a string, an object or an array.
+static STRUCTURAL: [bool; 256] = table(b"\"{}[]");
+/// Bytes that end a run of plain string content (a raw line feed is not valid JSON).
+static STRING_SPECIAL: [bool; 256] = table(b"\"\\\n");
+
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// A structural scan of the JSON text, in byte offsets (converted to line/column at the end).
 struct Scan<'a> {
     b: &'a [u8],
     i: usize,
-    line: u32,
-    col: u32,
 }
 
 impl<'a> Scan<'a> {
-    fn pos(&self) -> Position {
-        Position {
-            line: self.line,
-            column: self.col,
-        }
-    }
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
     fn bump(&mut self) -> Option<u8> {
         let c = self.peek()?;
         self.i += 1;
-        if c == b'\n' {
-            self.line += 1;
-            self.col = 1;
-        } else if c & 0xC0 != 0x80 {
-            self.col += 1;
-        }
         Some(c)
     }
     fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.bump();
+            self.i += 1;
         }
     }
     fn expect(&mut self, c: u8) -> Option<()> {
         self.ws();
         (self.bump()? == c).then_some(())
     }
-    /// A string; returns its raw (still escaped) content. (JSON strings hold no raw line
-    /// breaks, so only the column moves.)
+    /// A string; returns its raw (still escaped) content.
     fn string(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let b: &'a [u8] = self.b;
         let start = self.i;
         let mut i = start;
-        let mut cols = 0u32;
         loop {
-            let c = *b.get(i)?;
-            match c {
+            match *b.get(i)? {
                 b'"' => break,
-                b'\\' => {
-                    i += 2;
-                    cols += 2;
-                }
-                b'\n' => {
-                    // Not valid JSON; fall back to exact tracking.
-                    return None;
-                }
-                _ => {
-                    if c & 0xC0 != 0x80 {
-                        cols += 1;
-                    }
-                    i += 1;
-                }
+                b'\\' => i += 2,
+                // Not valid JSON.
+                b'\n' => return None,
+                _ => i += 1,
             }
         }
         self.i = i + 1;
-        self.col += cols + 1;
         b.get(start..i)
     }
+    /// Skips one value. Only brackets outside strings are counted: the text is JSON that
+    /// the parser already accepted.
     fn value(&mut self) -> Option<()> {
         self.ws();
         match self.peek()? {
             b'"' => self.string().map(|_| ()),
-            b'{' => self.object(|_, s| s.value()),
-            b'[' => self.array(|s| s.value()),
+            b'{' | b'[' => {
+                let b = self.b;
+                let mut i = self.i + 1;
+                let mut depth = 1usize;
+                loop {
+                    while b.get(i).is_some_and(|&c| !STRUCTURAL[usize::from(c)]) {
+                        i += 1;
+                    }
+                    match *b.get(i)? {
+                        b'"' => {
+                            i += 1;
+                            loop {
+                                while b.get(i).is_some_and(|&c| !STRING_SPECIAL[usize::from(c)]) {
+                                    i += 1;
+                                }
+                                match *b.get(i)? {
+                                    b'"' => break,
+                                    b'\\' => i += 2,
+                                    _ => return None,
+                                }
+                            }
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                self.i = i + 1;
+                Some(())
+            }
             _ => {
                 let start = self.i;
                 while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
                 {
-                    self.bump();
+                    self.i += 1;
                 }
                 (self.i > start).then_some(())
             }
@@ -130,17 +154,41 @@ impl<'a> Scan<'a> {
             }
         }
     }
-    /// A statement element: records the span of an object.
-    fn statement(&mut self, out: &mut Vec<(Position, Position)>) -> Option<()> {
+    /// A statement element: records the byte span of an object.
+    fn statement(&mut self, out: &mut Vec<(usize, usize)>) -> Option<()> {
         self.ws();
         if self.peek() == Some(b'{') {
-            let start = self.pos();
+            let start = self.i;
             self.value()?;
-            out.push((start, self.pos()));
+            out.push((start, self.i));
             Some(())
         } else {
             self.value()
         }
+    }
+}
+
+/// Converts increasing byte offsets into positions: a line feed starts a new line, every
+/// other character (not byte) moves one column.
+struct Positions<'a> {
+    b: &'a [u8],
+    at: usize,
+    pos: Position,
+}
+
+impl Positions<'_> {
+    fn at(&mut self, offset: usize) -> Position {
+        let seg = self.b.get(self.at..offset).unwrap_or_default();
+        let chars = |s: &[u8]| s.iter().map(|&c| u32::from(c & 0xC0 != 0x80)).sum::<u32>();
+        match seg.iter().rposition(|&c| c == b'\n') {
+            Some(last) => {
+                self.pos.line += seg.iter().map(|&c| u32::from(c == b'\n')).sum::<u32>();
+                self.pos.column = 1 + chars(&seg[last + 1..]);
+            }
+            None => self.pos.column += chars(seg),
+        }
+        self.at = offset;
+        self.pos
     }
 }
 
@@ -150,8 +198,6 @@ pub(crate) fn statement_spans(text: &str) -> Vec<(Position, Position)> {
     let mut s = Scan {
         b: text.as_bytes(),
         i: 0,
-        line: 1,
-        col: 1,
     };
     let mut spans = Vec::new();
     let ok = s.object(|key, s| {
@@ -170,11 +216,18 @@ pub(crate) fn statement_spans(text: &str) -> Vec<(Position, Position)> {
             s.value()
         }
     });
-    if ok.is_some() {
-        spans
-    } else {
-        Vec::new()
+    if ok.is_none() {
+        return Vec::new();
     }
+    let mut positions = Positions {
+        b: text.as_bytes(),
+        at: 0,
+        pos: Position { line: 1, column: 1 },
+    };
+    spans
+        .into_iter()
+        .map(|(start, end)| (positions.at(start), positions.at(end)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -545,3 +545,110 @@ impl<'de> Deserialize<'de> for RawPolicy<'de> {
         d.deserialize_map(V)
     }
 }
+
+/// The same reading as the `Deserialize` impls above, from a document already parsed into a
+/// [`Json`] tree (the validator's): lets [`crate::validate::validate_and_parse`] parse once.
+pub(crate) mod from_json {
+    use std::borrow::Cow;
+
+    use super::{Entries, RawConditions, RawPolicy, RawPrincipal, RawStatement, RawStatements};
+    use crate::json::Json;
+
+    fn scalar<'a>(v: &'a Json<'_>) -> Option<Cow<'a, str>> {
+        match v {
+            Json::String(s) => Some(Cow::Borrowed(s)),
+            Json::Number(n) => Some(Cow::Owned(n.to_string())),
+            Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Json::Null | Json::Array(_) | Json::Object(_) => None,
+        }
+    }
+
+    fn only_str<'a>(v: &'a Json<'_>) -> Option<Cow<'a, str>> {
+        v.as_str().map(Cow::Borrowed)
+    }
+
+    fn list<'a>(v: &'a Json<'_>) -> Option<Vec<Cow<'a, str>>> {
+        match v {
+            Json::Array(items) => items.iter().map(scalar).collect(),
+            other => scalar(other).map(|s| vec![s]),
+        }
+    }
+
+    fn list_map<'a>(v: &'a Json<'_>) -> Option<Entries<'a>> {
+        match v {
+            Json::Object(members) => members
+                .iter()
+                .map(|(k, v)| Some((Cow::Borrowed(&**k), list(v)?)))
+                .collect(),
+            _ => None,
+        }
+    }
+
+    fn principal<'a>(v: &'a Json<'_>) -> RawPrincipal<'a> {
+        match v {
+            Json::String(s) => RawPrincipal::Text(Cow::Borrowed(s)),
+            Json::Object(_) => list_map(v).map_or(RawPrincipal::Invalid, RawPrincipal::Map),
+            _ => RawPrincipal::Invalid,
+        }
+    }
+
+    fn conditions<'a>(v: &'a Json<'_>) -> RawConditions<'a> {
+        match v {
+            Json::Object(members) => members
+                .iter()
+                .map(|(op, block)| Some((Cow::Borrowed(&**op), list_map(block)?)))
+                .collect(),
+            _ => None,
+        }
+    }
+
+    fn statement<'a>(v: &'a Json<'_>) -> Option<RawStatement<'a>> {
+        let Json::Object(members) = v else {
+            return None;
+        };
+        let mut s = RawStatement::default();
+        for (key, v) in members {
+            match &**key {
+                "Sid" => s.sid = Some(only_str(v)),
+                "Effect" => s.effect = Some(only_str(v)),
+                "Action" => s.action = Some(list(v)),
+                "NotAction" => s.not_action = Some(list(v)),
+                "Resource" => s.resource = Some(list(v)),
+                "NotResource" => s.not_resource = Some(list(v)),
+                "Principal" => s.principal = Some(principal(v)),
+                "NotPrincipal" => s.not_principal = Some(principal(v)),
+                "Condition" => s.condition = Some(conditions(v)),
+                _ => {}
+            }
+        }
+        Some(s)
+    }
+
+    /// `None` when the document is not an object.
+    pub(crate) fn policy<'a>(doc: &'a Json<'_>) -> Option<RawPolicy<'a>> {
+        let Json::Object(members) = doc else {
+            return None;
+        };
+        let mut p = RawPolicy::default();
+        for (key, v) in members {
+            match &**key {
+                "Version" => p.version = only_str(v),
+                "Id" => p.id = only_str(v),
+                "Statement" => {
+                    p.statement = Some(match v {
+                        Json::Object(_) => match statement(v) {
+                            Some(s) => RawStatements::One(Box::new(s)),
+                            None => RawStatements::Invalid,
+                        },
+                        Json::Array(items) => {
+                            RawStatements::Many(items.iter().map(statement).collect())
+                        }
+                        _ => RawStatements::Invalid,
+                    })
+                }
+                _ => {}
+            }
+        }
+        Some(p)
+    }
+}

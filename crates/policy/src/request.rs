@@ -1,6 +1,10 @@
 //! The request being decided: who (principal), what (action), on what (resource), and the
 //! request context (condition keys).
 
+use std::sync::OnceLock;
+
+use crate::values::Addr;
+
 /// What kind of principal makes the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
@@ -184,12 +188,35 @@ pub struct Context {
     entries: Vec<ContextEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct ContextEntry {
     lower: String,
     hash: u64,
     values: Vec<String>,
+    /// The values read as IP addresses, once an `IpAddress` condition needed them (reset
+    /// whenever the values change).
+    addrs: OnceLock<Box<[Option<Addr>]>>,
 }
+
+impl ContextEntry {
+    fn new(lower: String, values: Vec<String>) -> ContextEntry {
+        ContextEntry {
+            hash: key_hash(&lower),
+            lower,
+            values,
+            addrs: OnceLock::new(),
+        }
+    }
+}
+
+/// Entries are equal when their keys and values are: the cache does not count.
+impl PartialEq for ContextEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.lower == other.lower && self.values == other.values
+    }
+}
+
+impl Eq for ContextEntry {}
 
 /// FNV-1a over a lower-cased key: lets lookups skip string comparisons.
 pub(crate) fn key_hash(lower: &str) -> u64 {
@@ -236,15 +263,12 @@ impl Context {
             .entries
             .binary_search_by(|e| e.lower.as_str().cmp(&lower))
         {
-            Ok(i) => self.entries[i].values = values,
-            Err(i) => self.entries.insert(
-                i,
-                ContextEntry {
-                    hash: key_hash(&lower),
-                    lower,
-                    values,
-                },
-            ),
+            Ok(i) => {
+                let entry = &mut self.entries[i];
+                entry.values = values;
+                entry.addrs = OnceLock::new();
+            }
+            Err(i) => self.entries.insert(i, ContextEntry::new(lower, values)),
         }
         self
     }
@@ -256,15 +280,14 @@ impl Context {
             .entries
             .binary_search_by(|e| e.lower.as_str().cmp(&lower))
         {
-            Ok(i) => self.entries[i].values.push(value.into()),
-            Err(i) => self.entries.insert(
-                i,
-                ContextEntry {
-                    hash: key_hash(&lower),
-                    lower,
-                    values: vec![value.into()],
-                },
-            ),
+            Ok(i) => {
+                let entry = &mut self.entries[i];
+                entry.values.push(value.into());
+                entry.addrs = OnceLock::new();
+            }
+            Err(i) => self
+                .entries
+                .insert(i, ContextEntry::new(lower, vec![value.into()])),
         }
         self
     }
@@ -291,11 +314,24 @@ impl Context {
     }
 
     fn find(&self, hash: u64, lower: &str) -> Option<&[String]> {
+        self.entry(hash, lower).map(|e| e.values.as_slice())
+    }
+
+    fn entry(&self, hash: u64, lower: &str) -> Option<&ContextEntry> {
         self.entries
             .iter()
             .find(|e| e.hash == hash && e.lower == lower)
             .filter(|e| !e.values.is_empty())
-            .map(|e| e.values.as_slice())
+    }
+
+    /// The values of a compiled key read as IP addresses (`None` for values that are not
+    /// one), parsed once per context.
+    pub(crate) fn get_addrs(&self, key: &LowerKey) -> Option<&[Option<Addr>]> {
+        let e = self.entry(key.hash, &key.lower)?;
+        Some(
+            e.addrs
+                .get_or_init(|| e.values.iter().map(|v| Addr::parse(v)).collect()),
+        )
     }
 
     /// Number of keys.

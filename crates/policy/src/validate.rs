@@ -27,9 +27,10 @@
 //!
 //! [`policy_size`] counts a document against IAM's size quotas.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use crate::json::{get, Json, Members};
 
 /// Which kind of policy a document is, as IAM validates each kind differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +160,7 @@ const TRUST_ACTIONS: [&str; 6] = [
 
 /// Checks `document` as IAM does for a policy of `kind`; the error carries IAM's exact message.
 pub fn validate(document: &str, kind: PolicyKind) -> Result<(), MalformedPolicy> {
-    let json: Value = serde_json::from_str(document).map_err(|_| {
+    let json = Json::parse(document).map_err(|_| {
         MalformedPolicy::new(match kind {
             PolicyKind::Trust => INVALID_JSON,
             PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
@@ -167,6 +168,33 @@ pub fn validate(document: &str, kind: PolicyKind) -> Result<(), MalformedPolicy>
     })?;
     let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
     policy.check(kind).map_err(MalformedPolicy::new)
+}
+
+/// [`validate`], then [`crate::Policy::parse`], reading the JSON once: the policy IAM would
+/// store, or IAM's message. (A document that passes validation always parses; should it not,
+/// the answer is `Syntax errors in policy.`)
+pub fn validate_and_parse(
+    document: &str,
+    kind: PolicyKind,
+) -> Result<crate::Policy, MalformedPolicy> {
+    let (json, duplicate_keys) = Json::parse_noting_duplicates(document).map_err(|_| {
+        MalformedPolicy::new(match kind {
+            PolicyKind::Trust => INVALID_JSON,
+            PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
+        })
+    })?;
+    let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
+    policy.check(kind).map_err(MalformedPolicy::new)?;
+    let parsed = if duplicate_keys {
+        // The parser reads repeated keys its own way: let it read the text.
+        crate::Policy::parse(document)
+    } else {
+        match crate::raw::from_json::policy(&json) {
+            Some(raw) => crate::Policy::from_raw(raw, document),
+            None => crate::Policy::parse(document),
+        }
+    };
+    parsed.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
 }
 
 /// The size of `document` as IAM counts it against its quotas (managed policy 6,144; inline
@@ -216,8 +244,8 @@ struct Statement<'a> {
     not_action: Option<Vec<&'a str>>,
     resource: Option<Vec<&'a str>>,
     not_resource: Option<Vec<&'a str>>,
-    principal: Option<&'a Value>,
-    not_principal: Option<&'a Value>,
+    principal: Option<&'a Json<'a>>,
+    not_principal: Option<&'a Json<'a>>,
     conditions: Vec<ConditionBlock<'a>>,
 }
 
@@ -225,20 +253,20 @@ struct Statement<'a> {
 /// document order.
 struct ConditionBlock<'a> {
     operator: &'a str,
-    entries: Vec<(&'a str, Vec<String>)>,
+    entries: Vec<(&'a str, Vec<Cow<'a, str>>)>,
 }
 
 impl<'a> Policy<'a> {
     /// Step 2: the grammar. `None` means "Syntax errors in policy."
-    fn from_json(json: &'a Value) -> Option<Self> {
+    fn from_json(json: &'a Json<'a>) -> Option<Self> {
         let top = json.as_object()?;
         if top
-            .keys()
-            .any(|k| !TOP_LEVEL_ELEMENTS.contains(&k.as_str()))
+            .iter()
+            .any(|(k, _)| !TOP_LEVEL_ELEMENTS.contains(&k.as_ref()))
         {
             return None;
         }
-        let version = match top.get("Version") {
+        let version = match get(top, "Version") {
             None => None,
             Some(v) => {
                 let v = v.as_str()?;
@@ -248,12 +276,12 @@ impl<'a> Policy<'a> {
                 Some(v)
             }
         };
-        if let Some(id) = top.get("Id") {
+        if let Some(id) = get(top, "Id") {
             id.as_str()?;
         }
-        let statements = match top.get("Statement")? {
-            Value::Object(one) => vec![Statement::from_json(one)?],
-            Value::Array(many) if !many.is_empty() => many
+        let statements = match get(top, "Statement")? {
+            Json::Object(one) => vec![Statement::from_json(one)?],
+            Json::Array(many) if !many.is_empty() => many
                 .iter()
                 .map(|s| s.as_object().and_then(Statement::from_json))
                 .collect::<Option<Vec<_>>>()?,
@@ -383,13 +411,16 @@ impl<'a> Policy<'a> {
                     .filter_map(|s| s.not_resource.as_deref()),
             );
         for resources in resource_lists {
+            let mut legacy_ok = true;
             for resource in resources {
-                if first_fault.is_none() {
-                    first_fault = resource_format_fault(resource);
+                if first_fault.is_none() && *resource != "*" {
+                    let fields = arn_fields(resource);
+                    first_fault = resource_format_fault(resource, &fields);
+                    legacy_ok &= legacy_resource_ok(&fields);
                 }
             }
             // The old parser only ran on statements whose resources had no format fault so far.
-            if first_fault.is_none() && !resources.iter().all(|r| legacy_resource_ok(r)) {
+            if first_fault.is_none() && !legacy_ok {
                 return Err(LEGACY_PARSING.into());
             }
         }
@@ -439,8 +470,8 @@ impl<'a> Policy<'a> {
                 _ => return Err(MISSING_PRINCIPAL.into()),
             };
             let map = match principal {
-                Value::String(_) => continue, // "*", checked by the grammar
-                Value::Object(map) => map,
+                Json::String(_) => continue, // "*", checked by the grammar
+                Json::Object(map) => map,
                 _ => return Err(SYNTAX_ERRORS.into()),
             };
             let mut any = false;
@@ -448,7 +479,7 @@ impl<'a> Policy<'a> {
                 for id in string_or_strings(ids).unwrap_or_default() {
                     any = true;
                     if !principal_id_ok(kind, id) {
-                        let label = match kind.as_str() {
+                        let label = match kind.as_ref() {
                             "AWS" => "AWS",
                             "Service" => "SERVICE",
                             "Federated" => "FEDERATED",
@@ -467,36 +498,36 @@ impl<'a> Policy<'a> {
 }
 
 impl<'a> Statement<'a> {
-    fn from_json(map: &'a Map<String, Value>) -> Option<Self> {
+    fn from_json(map: &'a Members<'a>) -> Option<Self> {
         if map
-            .keys()
-            .any(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
+            .iter()
+            .any(|(k, _)| !STATEMENT_ELEMENTS.contains(&k.as_ref()))
         {
             return None;
         }
-        let both = |a: &str, b: &str| map.contains_key(a) && map.contains_key(b);
+        let both = |a: &str, b: &str| get(map, a).is_some() && get(map, b).is_some();
         if both("Action", "NotAction")
             || both("Resource", "NotResource")
             || both("Principal", "NotPrincipal")
         {
             return None;
         }
-        let effect = map.get("Effect")?.as_str()?;
+        let effect = get(map, "Effect")?.as_str()?;
         if !effect.eq_ignore_ascii_case("Allow") && !effect.eq_ignore_ascii_case("Deny") {
             return None;
         }
-        let sid = match map.get("Sid") {
+        let sid = match get(map, "Sid") {
             None => None,
             Some(v) => Some(v.as_str()?),
         };
         let list = |key: &str| -> Option<Option<Vec<&'a str>>> {
-            match map.get(key) {
+            match get(map, key) {
                 None => Some(None),
                 Some(v) => string_or_strings(v).map(Some),
             }
         };
-        let principal = |key: &str| -> Option<Option<&'a Value>> {
-            match map.get(key) {
+        let principal = |key: &str| -> Option<Option<&'a Json<'a>>> {
+            match get(map, key) {
                 None => Some(None),
                 Some(v) if principal_syntax_ok(v) => Some(Some(v)),
                 Some(_) => None,
@@ -511,7 +542,7 @@ impl<'a> Statement<'a> {
             not_resource: list("NotResource")?,
             principal: principal("Principal")?,
             not_principal: principal("NotPrincipal")?,
-            conditions: match map.get("Condition") {
+            conditions: match get(map, "Condition") {
                 None => Vec::new(),
                 Some(c) => conditions_from_json(c)?,
             },
@@ -531,10 +562,10 @@ impl<'a> Statement<'a> {
 }
 
 /// A string, or an array of strings (possibly empty).
-fn string_or_strings(value: &Value) -> Option<Vec<&str>> {
+fn string_or_strings<'a>(value: &'a Json<'_>) -> Option<Vec<&'a str>> {
     match value {
-        Value::String(s) => Some(vec![s.as_str()]),
-        Value::Array(items) => items.iter().map(Value::as_str).collect(),
+        Json::String(s) => Some(vec![s.as_ref()]),
+        Json::Array(items) => items.iter().map(Json::as_str).collect(),
         _ => None,
     }
 }
@@ -544,19 +575,19 @@ fn has_values(list: Option<&[&str]>) -> bool {
 }
 
 /// `"*"`, or a map of principal types to an id or a list of ids.
-fn principal_syntax_ok(value: &Value) -> bool {
+fn principal_syntax_ok(value: &Json<'_>) -> bool {
     match value {
-        Value::String(s) => s == "*",
-        Value::Object(map) => map
+        Json::String(s) => s == "*",
+        Json::Object(map) => map
             .iter()
-            .all(|(k, v)| PRINCIPAL_TYPES.contains(&k.as_str()) && string_or_strings(v).is_some()),
+            .all(|(k, v)| PRINCIPAL_TYPES.contains(&k.as_ref()) && string_or_strings(v).is_some()),
         _ => false,
     }
 }
 
 /// `{operator: {key: value or [values]}}`; values are strings, numbers or booleans. An operator
 /// IAM does not know is accepted only with an empty block.
-fn conditions_from_json(value: &Value) -> Option<Vec<ConditionBlock<'_>>> {
+fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<Vec<ConditionBlock<'a>>> {
     let mut out = Vec::new();
     for (operator, block) in value.as_object()? {
         let block = block.as_object()?;
@@ -566,24 +597,24 @@ fn conditions_from_json(value: &Value) -> Option<Vec<ConditionBlock<'_>>> {
         let mut entries = Vec::new();
         for (key, values) in block {
             let values = match values {
-                Value::Array(items) => items.iter().map(scalar_text).collect::<Option<Vec<_>>>()?,
+                Json::Array(items) => items.iter().map(scalar_text).collect::<Option<Vec<_>>>()?,
                 other => vec![scalar_text(other)?],
             };
-            entries.push((key.as_str(), values));
+            entries.push((key.as_ref(), values));
         }
         out.push(ConditionBlock {
-            operator: operator.as_str(),
+            operator: operator.as_ref(),
             entries,
         });
     }
     Some(out)
 }
 
-fn scalar_text(value: &Value) -> Option<String> {
+fn scalar_text<'a>(value: &'a Json<'_>) -> Option<Cow<'a, str>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Json::String(s) => Some(Cow::Borrowed(s.as_ref())),
+        Json::Number(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }
@@ -599,14 +630,14 @@ fn strip_operator(operator: &str) -> &str {
 
 /// The vendor rules for one `Action`/`NotAction` entry.
 fn check_action_prefix(action: &str) -> Result<(), String> {
-    let parts: Vec<&str> = action.split(':').collect();
-    if parts.len() == 1 && parts[0] != "*" {
+    let colons = action.bytes().filter(|&b| b == b':').count();
+    if colons == 0 && action != "*" {
         return Err(NO_VENDOR.into());
     }
-    if parts.len() > 2 {
+    if colons > 1 {
         return Err(TOO_MANY_COLONS.into());
     }
-    let vendor = parts[0];
+    let vendor = action.split_once(':').map_or(action, |(vendor, _)| vendor);
     if vendor != "*"
         && !vendor
             .chars()
@@ -619,7 +650,7 @@ fn check_action_prefix(action: &str) -> Result<(), String> {
 
 /// Splits an ARN on `:`, keeping policy variables (`${aws:username}`) whole.
 fn arn_fields(arn: &str) -> Vec<&str> {
-    let mut fields = Vec::new();
+    let mut fields = Vec::with_capacity(8);
     let mut start = 0;
     let mut depth = 0usize;
     let bytes = arn.as_bytes();
@@ -644,11 +675,8 @@ fn arn_fields(arn: &str) -> Vec<&str> {
 }
 
 /// The format rules IAM reports after its existence checks; `None` when the resource is fine.
-fn resource_format_fault(resource: &str) -> Option<String> {
-    if resource == "*" {
-        return None;
-    }
-    let fields = arn_fields(resource);
+/// `fields` are the resource's [`arn_fields`]; `"*"` is fine.
+fn resource_format_fault(resource: &str, fields: &[&str]) -> Option<String> {
     if fields.len() == 1 {
         return Some(format!(
             "Resource {resource} must be in ARN format or \"*\"."
@@ -725,11 +753,8 @@ fn resource_format_fault(resource: &str) -> Option<String> {
 
 /// IAM's old parser rejected ARNs with fewer than six fields that have an empty field between
 /// two colons (`arn:aws:s3::bucket`), and ARNs with an empty or missing service.
-fn legacy_resource_ok(resource: &str) -> bool {
-    if resource == "*" {
-        return true;
-    }
-    let fields = arn_fields(resource);
+/// `fields` are the resource's [`arn_fields`]; `"*"` is fine.
+fn legacy_resource_ok(fields: &[&str]) -> bool {
     let colons = fields.len() - 1;
     let empty_inner_field = fields
         .iter()

@@ -278,6 +278,12 @@ impl Addr {
     /// An address, or the network address of a CIDR block.
     pub(crate) fn parse(s: &str) -> Option<Addr> {
         let s = s.trim();
+        if let Some(bits) = dotted_quad(s) {
+            return Some(Addr {
+                v6: false,
+                bits: u128::from(bits),
+            });
+        }
         let ip = match s.parse::<IpAddr>() {
             Ok(ip) => ip,
             Err(_) => s.split_once('/')?.0.parse::<IpAddr>().ok()?,
@@ -285,6 +291,33 @@ impl Addr {
         let (v6, bits) = ip_bits(ip);
         Some(Addr { v6, bits })
     }
+}
+
+/// A plain IPv4 address (`10.1.2.3`) read without the general parser; `None` for anything
+/// else (leading zeros included: the general parser decides those).
+fn dotted_quad(s: &str) -> Option<u32> {
+    let (mut bits, mut octets) = (0u32, 0u32);
+    let (mut n, mut digits, mut leading_zero) = (0u32, 0u32, false);
+    for &c in s.as_bytes().iter().chain(std::iter::once(&b'.')) {
+        match c {
+            b'0'..=b'9' => {
+                if digits == 0 {
+                    leading_zero = c == b'0';
+                } else if leading_zero || digits == 3 {
+                    return None;
+                }
+                n = n * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && n <= 255 && octets < 4 => {
+                bits = bits << 8 | n;
+                octets += 1;
+                (n, digits) = (0, 0);
+            }
+            _ => return None,
+        }
+    }
+    (octets == 4).then_some(bits)
 }
 
 /// Decodes standard base64 (padding optional).
@@ -333,6 +366,32 @@ mod tests {
         assert_eq!(parse_date("sdfdsf"), None);
         assert_eq!(parse_date("01T"), None);
         assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn dotted_quads_read_like_std() {
+        for s in [
+            "10.1.2.3",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "a.b.c.d",
+            "1.2.3.4/8",
+            "",
+            "1.2.3.-4",
+            "1.2.3.+4",
+        ] {
+            let std = s.parse::<std::net::Ipv4Addr>().ok().map(u32::from);
+            // `None` falls back to the general parser: only a `Some` must agree with it.
+            if let Some(bits) = dotted_quad(s) {
+                assert_eq!(Some(bits), std, "{s}");
+            }
+            assert_eq!(dotted_quad(s).is_some(), std.is_some(), "{s}");
+        }
     }
 
     #[test]

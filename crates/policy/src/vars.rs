@@ -22,7 +22,7 @@ pub(crate) enum TPart {
 /// Splits `text` into parts. `vars`: recognise `${…}`; `wildcards`: `*`/`?` are wildcards.
 pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
     let mut out = Vec::new();
-    let mut lit = String::new();
+    let mut lit = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if vars && rest.starts_with("${") {
@@ -55,7 +55,8 @@ pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
 
 fn flush(out: &mut Vec<TPart>, lit: &mut String) {
     if !lit.is_empty() {
-        out.push(TPart::Lit(std::mem::take(lit).into_boxed_str()));
+        out.push(TPart::Lit(Box::from(lit.as_str())));
+        lit.clear();
     }
 }
 
