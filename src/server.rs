@@ -62,6 +62,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         signing_keys: SigningKeyCache::default(),
         credentials: CredentialCache::default(),
         last_used: LastUsedTracker::default(),
+        read_cache: Default::default(),
         policies: crate::authz::PolicyCache::default(),
     }))
 }

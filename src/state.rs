@@ -96,6 +96,8 @@ pub struct AppState {
     pub signing_keys: SigningKeyCache,
     pub credentials: CredentialCache,
     pub last_used: LastUsedTracker,
+    /// Answers of read-only calls, valid until the next write.
+    pub read_cache: crate::http::read_cache::ReadCache,
     /// The default account's root key, prebuilt for the signature hot path.
     pub root_key: Arc<KnownKey>,
     /// When the server started (the root user's CreateDate).

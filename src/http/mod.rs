@@ -1,6 +1,7 @@
 //! HTTP surface (design notes §2): the Query API on `/` and the admin endpoints under `/_localiam/`.
 
 mod admin;
+pub mod read_cache;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -85,11 +86,23 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
+        // Authorization of the call (enforce/audit) must happen before a cached answer is served.
+        let cache_key = read_cache::cacheable(service, &action)
+            .then(|| read_cache::key(&ctx.principal.arn, &action, &params));
+        if let Some(k) = &cache_key {
+            if let Some(hit) = app.read_cache.get(k, &request_id) {
+                return Ok(hit);
+            }
+        }
+        let generation = app.read_cache.generation();
         let fut = app
             .registry
             .dispatch(app.clone(), ctx, service, &action, &params)?;
         let body = fut.await?;
-        if !is_read_only(&action) {
+        if let Some(k) = cache_key {
+            app.read_cache.put(k, generation, &body, &request_id);
+        } else if !is_read_only(&action) {
+            app.read_cache.invalidate();
             app.credentials.clear();
         }
         Ok::<_, ApiError>(body)

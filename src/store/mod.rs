@@ -110,6 +110,8 @@ impl Store {
             .foreign_keys(true)
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let pool = SqlitePoolOptions::new()
+            // No ping round trip to the connection's worker thread on every acquire.
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -133,6 +135,8 @@ impl Store {
             .busy_timeout(WAIT)
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let writer = SqlitePoolOptions::new()
+            // No ping round trip to the connection's worker thread on every acquire.
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -141,6 +145,8 @@ impl Store {
             .connect_with(base.clone().create_if_missing(true))
             .await?;
         let reader = SqlitePoolOptions::new()
+            // No ping round trip to the connection's worker thread on every acquire.
+            .test_before_acquire(false)
             .max_connections(READERS)
             .min_connections(0)
             .idle_timeout(Some(Duration::from_secs(60)))
