@@ -7,7 +7,10 @@ fn main() -> std::process::ExitCode {
     let config = Config::parse();
     let filter = EnvFilter::try_from_env("LOCALIAM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // Log lines are written by a background thread so a request never waits on stdout.
-    let (writer, _log_guard) = tracing_appender::non_blocking(std::io::stdout());
+    // The queue is preallocated: 8k lines keeps idle memory small (past that, lines are dropped, not waited for).
+    let (writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(8192)
+        .finish(std::io::stdout());
     match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
