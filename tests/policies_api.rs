@@ -1576,3 +1576,53 @@ async fn permissions_boundary_usage() {
         .await
         .expect("delete");
 }
+
+/// As recorded on real AWS (test_policy_tag_operations): policy tag keys are case-sensitive, so
+/// `a` and `A` are two tags and untagging `a` leaves `A`.
+#[tokio::test]
+async fn policy_tag_keys_are_case_sensitive() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let name = unique("case-tags");
+    let a = iam
+        .create_policy()
+        .policy_name(&name)
+        .policy_document(DOC)
+        .send()
+        .await
+        .expect("create")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
+    iam.tag_policy()
+        .policy_arn(&a)
+        .tags(tag("a", "lowercase"))
+        .tags(tag("A", "uppercase"))
+        .send()
+        .await
+        .expect("tag");
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&a)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.tags(),
+        &[tag("A", "uppercase"), tag("a", "lowercase")][..]
+    );
+    iam.untag_policy()
+        .policy_arn(&a)
+        .tag_keys("a")
+        .send()
+        .await
+        .expect("untag");
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&a)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.tags(), &[tag("A", "uppercase")][..]);
+}

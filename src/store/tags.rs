@@ -20,6 +20,16 @@ pub enum TagTarget {
 }
 
 impl TagTarget {
+    /// What identifies a tag key of this entity in the `key_lower` column: AWS compares tag keys
+    /// case-insensitively, except on managed policies, where `a` and `A` are two tags (as recorded
+    /// on real AWS).
+    fn match_key(self, key: &str) -> String {
+        match self {
+            TagTarget::Policy => key.to_string(),
+            _ => lower(key),
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
             TagTarget::User => "user_tags",
@@ -69,7 +79,7 @@ pub async fn put(
             .bind(account_id)
             .bind(owner_id)
             .bind(&tag.key)
-            .bind(lower(&tag.key))
+            .bind(target.match_key(&tag.key))
             .bind(&tag.value)
             .execute(&mut *conn)
             .await?;
@@ -77,7 +87,7 @@ pub async fn put(
     Ok(())
 }
 
-/// Removes the tags with these keys (case-insensitively); absent keys are ignored, as AWS does.
+/// Removes the tags with these keys (see [`TagTarget::match_key`]); absent keys are ignored, as AWS does.
 pub async fn remove(
     conn: &mut SqliteConnection,
     target: TagTarget,
@@ -91,7 +101,7 @@ pub async fn remove(
     for key in keys {
         sqlx::query(&sql)
             .bind(owner_id)
-            .bind(lower(key))
+            .bind(target.match_key(key))
             .execute(&mut *conn)
             .await?;
     }
