@@ -160,6 +160,27 @@ impl Process {
         Process { child, addr }
     }
 
+    /// Sends `signal` (`TERM`, `INT`) and returns the exit status.
+    fn signal_and_wait(mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} {pid}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "localiam did not stop after SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -240,4 +261,32 @@ async fn acknowledged_writes_survive_sigkill() {
         Some(&StatusType::Inactive)
     );
     p.kill();
+}
+
+/// SIGTERM and SIGINT stop the server cleanly: exit status 0, and what it acknowledged is on disk.
+#[tokio::test]
+async fn sigterm_and_sigint_shut_down_cleanly() {
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let p = Process::spawn(&db);
+        let name = unique("graceful");
+        iam_at(&p.addr)
+            .create_user()
+            .user_name(&name)
+            .send()
+            .await
+            .expect("create user");
+        let status = p.signal_and_wait(signal);
+        assert_eq!(status.code(), Some(0), "exit status after SIG{signal}");
+        let p = Process::spawn(&db);
+        let got = iam_at(&p.addr)
+            .get_user()
+            .user_name(&name)
+            .send()
+            .await
+            .expect("user kept across a graceful restart");
+        assert_eq!(got.user().map(|u| u.user_name()), Some(name.as_str()));
+        p.kill();
+    }
 }
