@@ -1,15 +1,16 @@
 //! A light JSON tree that borrows its strings from the document (no copy unless a string holds
-//! escapes) and keeps objects as small vectors in document order. It reads exactly like
-//! `serde_json::Value` with `preserve_order` (same parser, same errors, a repeated key keeps
-//! its first position and its last value), at a fraction of the cost: no hashing, no per-key
-//! allocation.
+//! escapes) and keeps objects as small vectors in document order. It accepts exactly the
+//! documents `serde_json::from_str::<Value>` accepts (RFC 8259, no trailing commas, no lone
+//! surrogates, nesting below serde_json's recursion limit of 128) and reads them like
+//! `serde_json::Value` with `preserve_order` (a repeated key keeps its first position and its
+//! last value; numbers are read by serde_json itself). A hand-written reader: one pass, no
+//! hashing, no per-key allocation, and it notes where the statements of a policy sit in the text.
 
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
+
+use crate::position::Position;
 
 /// Object members, in document order, keys unique.
 pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Json<'a>)>;
@@ -25,21 +26,53 @@ pub(crate) enum Json<'a> {
     Object(Members<'a>),
 }
 
+/// The text is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InvalidJson;
+
+/// A document read in one pass.
+pub(crate) struct Parsed<'a> {
+    pub(crate) json: Json<'a>,
+    /// Whether some object repeated a key.
+    pub(crate) duplicates: bool,
+    /// Where the objects of the last top-level `Statement` element (the element itself, or
+    /// the objects of its array) sit: their `{`, and just after their `}`.
+    pub(crate) statement_spans: Vec<(Position, Position)>,
+}
+
 impl<'a> Json<'a> {
     /// Parses `text`; fails exactly when `serde_json::from_str::<Value>` does.
-    pub(crate) fn parse(text: &'a str) -> Result<Json<'a>, serde_json::Error> {
-        Ok(Json::parse_noting_duplicates(text)?.0)
+    pub(crate) fn parse(text: &'a str) -> Result<Json<'a>, InvalidJson> {
+        Ok(Json::parse_policy(text)?.json)
     }
 
-    /// Like [`Json::parse`], also telling whether some object repeated a key.
-    pub(crate) fn parse_noting_duplicates(
-        text: &'a str,
-    ) -> Result<(Json<'a>, bool), serde_json::Error> {
-        let duplicates = Cell::new(false);
-        let mut de = serde_json::Deserializer::from_str(text);
-        let json = Seed(&duplicates).deserialize(&mut de)?;
-        de.end()?;
-        Ok((json, duplicates.get()))
+    /// Like [`Json::parse`], also telling whether some object repeated a key and where the
+    /// statements are.
+    pub(crate) fn parse_policy(text: &'a str) -> Result<Parsed<'a>, InvalidJson> {
+        let mut p = Parser {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            depth: 0,
+            duplicates: false,
+            line: 1,
+            line_start: 0,
+            spans: Vec::new(),
+            // Room for a policy's statements and a statement's members without regrowing.
+            items: Vec::with_capacity(32),
+            members: Vec::with_capacity(16),
+        };
+        p.ws();
+        let json = p.value(Role::Top).ok_or(InvalidJson)?;
+        p.ws();
+        if p.i != p.b.len() {
+            return Err(InvalidJson);
+        }
+        Ok(Parsed {
+            json,
+            duplicates: p.duplicates,
+            statement_spans: p.spans,
+        })
     }
 
     pub(crate) fn as_str(&self) -> Option<&str> {
@@ -65,98 +98,358 @@ pub(crate) fn get<'m, 'a>(
     members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-/// Reads one value, noting repeated object keys in the cell.
-#[derive(Clone, Copy)]
-struct Seed<'s>(&'s Cell<bool>);
+/// serde_json's nesting limit: the 128th nested array or object is refused.
+const MAX_DEPTH: u32 = 128;
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Json<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        d.deserialize_any(JsonVisitor(self.0))
-    }
+/// Where a value sits, for the statement spans.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The document itself.
+    Top,
+    /// A member of the top-level object.
+    TopMember,
+    /// The value of the top-level `Statement`.
+    Statement,
+    /// An element of the top-level `Statement` array.
+    StatementItem,
+    Other,
 }
 
-struct JsonVisitor<'s>(&'s Cell<bool>);
+struct Parser<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: u32,
+    duplicates: bool,
+    /// The line of `i` (1-based), and the offset where that line starts: line feeds can only
+    /// appear in white space, so [`Parser::ws`] keeps count.
+    line: u32,
+    line_start: usize,
+    spans: Vec<(Position, Position)>,
+    /// The elements of the arrays being read, innermost last: each array is allocated once,
+    /// at its final size.
+    items: Vec<Json<'a>>,
+    /// The members of the objects being read, innermost last.
+    members: Members<'a>,
+}
 
-impl<'de> Visitor<'de> for JsonVisitor<'_> {
-    type Value = Json<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json<'de>, E> {
-        Ok(Json::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.into()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json<'de>, E> {
-        Ok(Number::from_f64(v).map_or(Json::Null, Json::Number))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(v) = seq.next_element_seed(Seed(self.0))? {
-            out.push(v);
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        let b = self.b;
+        let mut i = self.i;
+        loop {
+            // Indentation: eight spaces at a time.
+            while word(b, i) == Some(SPACES) {
+                i += 8;
+            }
+            match b.get(i) {
+                Some(b' ' | b'\t' | b'\r') => i += 1,
+                Some(b'\n') => {
+                    i += 1;
+                    self.line += 1;
+                    self.line_start = i;
+                }
+                _ => break,
+            }
         }
-        Ok(Json::Array(out))
+        self.i = i;
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        // Statements have up to nine members: room for the usual ones without regrowing.
-        let mut out: Members<'de> = Vec::with_capacity(6);
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            let v = map.next_value_seed(Seed(self.0))?;
-            match out.iter_mut().find(|(e, _)| *e == k) {
+
+    /// The position of `offset`, on the current line: columns count characters.
+    fn position(&self, offset: usize) -> Position {
+        let chars = self.b.get(self.line_start..offset).unwrap_or_default();
+        let column = chars.iter().filter(|&&c| c & 0xC0 != 0x80).count();
+        Position {
+            line: self.line,
+            column: 1 + u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn literal(&mut self, word: &[u8], value: Json<'a>) -> Option<Json<'a>> {
+        if self.b.get(self.i..self.i + word.len())? == word {
+            self.i += word.len();
+            Some(value)
+        } else {
+            None
+        }
+    }
+
+    /// One value; white space before it is already skipped.
+    fn value(&mut self, role: Role) -> Option<Json<'a>> {
+        match self.peek()? {
+            b'"' => self.string().map(|(s, _)| Json::String(s)),
+            b'{' => {
+                if matches!(role, Role::Statement | Role::StatementItem) {
+                    let start = self.position(self.i);
+                    let object = self.object(role)?;
+                    let end = self.position(self.i);
+                    self.spans.push((start, end));
+                    Some(object)
+                } else {
+                    self.object(role)
+                }
+            }
+            b'[' => self.array(role),
+            b't' => self.literal(b"true", Json::Bool(true)),
+            b'f' => self.literal(b"false", Json::Bool(false)),
+            b'n' => self.literal(b"null", Json::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth < MAX_DEPTH).then_some(())
+    }
+
+    fn object(&mut self, role: Role) -> Option<Json<'a>> {
+        self.enter()?;
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            self.depth -= 1;
+            return Some(Json::Object(Vec::new()));
+        }
+        let mark = self.members.len();
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (key, raw) = self.string()?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.i += 1;
+            self.ws();
+            let member_role = match role {
+                Role::Top if raw == "Statement" => {
+                    // The last `Statement` wins, as its value does.
+                    self.spans.clear();
+                    Role::Statement
+                }
+                Role::Top => Role::TopMember,
+                _ => Role::Other,
+            };
+            let v = self.value(member_role)?;
+            match self.members[mark..].iter_mut().find(|(e, _)| *e == key) {
                 Some(slot) => {
-                    self.0.set(true);
+                    self.duplicates = true;
                     slot.1 = v;
                 }
-                None => out.push((k, v)),
+                None => self.members.push((key, v)),
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Some(Json::Object(self.members.drain(mark..).collect()));
+                }
+                _ => return None,
             }
         }
-        Ok(Json::Object(out))
+    }
+
+    fn array(&mut self, role: Role) -> Option<Json<'a>> {
+        self.enter()?;
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            self.depth -= 1;
+            return Some(Json::Array(Vec::new()));
+        }
+        let mark = self.items.len();
+        let item_role = if role == Role::Statement {
+            Role::StatementItem
+        } else {
+            Role::Other
+        };
+        loop {
+            let v = self.value(item_role)?;
+            self.items.push(v);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return Some(Json::Array(self.items.drain(mark..).collect()));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string at `"`: its value, and its text as written (escapes not decoded).
+    fn string(&mut self) -> Option<(Cow<'a, str>, &'a str)> {
+        let start = self.i + 1;
+        let mut i = start;
+        let b = self.b;
+        // Plain content, eight bytes at a time.
+        while let Some(w) = word(b, i) {
+            if has_string_special(w) {
+                break;
+            }
+            i += 8;
+        }
+        loop {
+            match *b.get(i)? {
+                b'"' => {
+                    self.i = i + 1;
+                    let s = self.text.get(start..i)?;
+                    return Some((Cow::Borrowed(s), s));
+                }
+                b'\\' => break,
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        // Escapes: decode into an owned string.
+        let mut out = String::with_capacity(i - start + 8);
+        out.push_str(self.text.get(start..i)?);
+        loop {
+            let run = i;
+            while let Some(&c) = b.get(i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                i += 1;
+            }
+            out.push_str(self.text.get(run..i)?);
+            match *b.get(i)? {
+                b'"' => {
+                    self.i = i + 1;
+                    return Some((Cow::Owned(out), self.text.get(start..i)?));
+                }
+                b'\\' => {
+                    let c = match *b.get(i + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let n = hex4(b, i + 2)?;
+                            i += 6;
+                            let c = match n {
+                                0xDC00..=0xDFFF => return None,
+                                0xD800..=0xDBFF => {
+                                    if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+                                        return None;
+                                    }
+                                    let low = hex4(b, i + 2)?;
+                                    if !(0xDC00..=0xDFFF).contains(&low) {
+                                        return None;
+                                    }
+                                    i += 6;
+                                    0x10000 + ((n - 0xD800) << 10) + (low - 0xDC00)
+                                }
+                                n => n,
+                            };
+                            out.push(char::from_u32(c)?);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    out.push(c);
+                    i += 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A number: its form checked here, its value read by serde_json.
+    fn number(&mut self) -> Option<Json<'a>> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        match b.get(i)? {
+            b'0' => {
+                i += 1;
+                if b.get(i).is_some_and(u8::is_ascii_digit) {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        self.i = i;
+        let n: Number = serde_json::from_str(self.text.get(start..i)?).ok()?;
+        Some(Json::Number(n))
     }
 }
 
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
+/// The eight bytes at `at`, if there are eight.
+fn word(b: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_ne_bytes(bytes))
+}
+
+/// Whether one of the eight bytes in `w` is `"`, `\` or a control character (below 0x20).
+fn has_string_special(w: u64) -> bool {
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    has_zero(w ^ (ONES * u64::from(b'"')))
+        || has_zero(w ^ (ONES * u64::from(b'\\')))
+        || w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0
+}
+
+/// The value of the four hex digits at `at`.
+fn hex4(b: &[u8], at: usize) -> Option<u32> {
+    let mut n = 0;
+    for &c in b.get(at..at + 4)? {
+        n = n * 16 + char::from(c).to_digit(16)?;
     }
+    Some(n)
 }
 
 #[cfg(test)]
@@ -188,7 +481,8 @@ mod tests {
             r#""plain""#,
             r#"{"k":"v","k":"w","z":0}"#,
         ] {
-            let (ours, duplicates) = Json::parse_noting_duplicates(text).unwrap();
+            let parsed = Json::parse_policy(text).unwrap();
+            let (ours, duplicates) = (parsed.json, parsed.duplicates);
             assert_eq!(
                 duplicates,
                 text.contains(r#""a":{"#) || text.contains(r#""k":"w""#)
@@ -207,12 +501,115 @@ mod tests {
             "[1 2]",
             r#"{"a":"\ud800"}"#,
             "1e999",
+            "-",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "-01",
+            "tru",
+            "nul",
+            "[1,]",
+            "[,1]",
+            r#"{"a" 1}"#,
+            r#"{,"a":1}"#,
+            r#"{"a":1 "b":2}"#,
+            "\"a\tb\"",
+            "\"a\nb\"",
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\udc00""#,
+            r#""\ud800\u0041""#,
+            r#""\ud800x""#,
+            "[1] 2",
+            "{} x",
+            "\u{feff}{}",
+            " ",
         ] {
+            assert!(Json::parse(bad).is_err(), "{bad}");
             assert_eq!(
                 Json::parse(bad).is_err(),
                 serde_json::from_str::<Value>(bad).is_err(),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn accepts_like_serde_json() {
+        let mut cases: Vec<String> = [
+            " {\"a\" : [ 1 , -0 , 0.5e-3 , 2E+2 , 1e400 , true , null ] } \n",
+            r#""\ud83d\ude00 \u00e9 \/ \b\f\n\r\t \"\\ é""#,
+            "-0.0",
+            "123456789012345678901234567890",
+            "\"\u{7f}\"",
+            "[]",
+            "{}",
+            "[[],{},[{}]]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for depth in [126, 127, 128, 129] {
+            cases.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)));
+            cases.push(format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth)));
+        }
+        for text in &cases {
+            let theirs = serde_json::from_str::<Value>(text);
+            let ours = Json::parse(text);
+            assert_eq!(ours.is_ok(), theirs.is_ok(), "{text}");
+            if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
+                assert_eq!(to_value(&ours), theirs, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_strings_and_white_space_at_every_offset() {
+        let specials = [
+            "\\\"", "\\\\", "\\n", "\\u00e9", "é", "\t", "\n", "\u{1}", "\"", "\\",
+        ];
+        for len in 0..20 {
+            for at in 0..=len {
+                for special in specials {
+                    let mut body = "a".repeat(len);
+                    body.insert_str(at, special);
+                    for text in [
+                        format!("\"{body}\""),
+                        format!("{}[\"{body}\" ]{}", " ".repeat(len), "\t ".repeat(at)),
+                        format!(
+                            "{{\n{}\"{body}\":{}1}}",
+                            " ".repeat(len),
+                            "\r\n ".repeat(at)
+                        ),
+                    ] {
+                        let theirs = serde_json::from_str::<Value>(&text);
+                        let ours = Json::parse(&text);
+                        assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
+                        if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
+                            assert_eq!(to_value(&ours), theirs, "{text:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn statement_spans() {
+        let p = |line, column| Position { line, column };
+        for text in [
+            r#"{"Statement":[{"a":1}, 2, {"b":{}}], "X": {"Statement": {}}}"#,
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\"},\n    {\n      \"Sid\": \"é\"\n    }\n  ]\n}",
+            "{\"Statement\":{\"a\":1},\r\n\"Statement\":[\n\t{\"é\":\"é\"}, {}]}",
+            r#"{"Statement": {"Effect": "Allow"}}"#,
+        ] {
+            let ours = Json::parse_policy(text).unwrap().statement_spans;
+            assert_eq!(ours, crate::position::statement_spans(text), "{text}");
+        }
+        let text = "{\"Statement\":[{},\n {\"é\":1}]}";
+        let spans = Json::parse_policy(text).unwrap().statement_spans;
+        assert_eq!(spans, [(p(1, 15), p(1, 17)), (p(2, 2), p(2, 9))]);
     }
 }

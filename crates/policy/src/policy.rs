@@ -6,7 +6,7 @@ use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::condition::{Condition, Operator};
 use crate::glob::Glob;
 use crate::position::{statement_spans, Position};
-use crate::raw::{RawPolicy, RawPrincipal, RawStatement, RawStatements};
+use crate::raw::{RawPolicy, RawPrincipal, RawStatement, RawStatements, Texts};
 use crate::vars;
 
 /// Why a document could not be parsed. (Grammar errors with AWS's messages are the business
@@ -158,6 +158,23 @@ impl Policy {
 
     /// Compiles the elements read from `text`.
     pub(crate) fn from_raw(raw: RawPolicy<'_>, text: &str) -> Result<Policy, ParseError> {
+        let spans = statement_spans(text);
+        Policy::compile(raw, spans)
+    }
+
+    /// Compiles the elements of a document whose statements sit at `spans` (see
+    /// [`crate::json::Parsed::statement_spans`]).
+    pub(crate) fn from_raw_at(
+        raw: RawPolicy<'_>,
+        spans: Vec<(Position, Position)>,
+    ) -> Result<Policy, ParseError> {
+        Policy::compile(raw, spans)
+    }
+
+    fn compile(
+        raw: RawPolicy<'_>,
+        mut spans: Vec<(Position, Position)>,
+    ) -> Result<Policy, ParseError> {
         let version = match raw.version.as_deref() {
             Some("2012-10-17") => Version::V2012_10_17,
             _ => Version::V2008_10_17,
@@ -169,7 +186,6 @@ impl Policy {
             Some(RawStatements::One(s)) => vec![Some(*s)],
             _ => return Err(ParseError::MissingStatement),
         };
-        let mut spans = statement_spans(text);
         if spans.len() != raw_statements.len() {
             spans = vec![(Position::default(), Position::default()); raw_statements.len()];
         }
@@ -258,7 +274,7 @@ fn statement(
         Some("Deny") => Effect::Deny,
         _ => return Err(bad("Effect")),
     };
-    let action_globs = |v: Option<Vec<Cow<'_, str>>>, element| -> Result<Box<[Glob]>, ParseError> {
+    let action_globs = |v: Option<Texts<'_>>, element| -> Result<Box<[Glob]>, ParseError> {
         Ok(v.ok_or(bad(element))?
             .iter()
             .map(|a| Glob::compile(a).into_ascii_lowercase())
@@ -269,7 +285,7 @@ fn statement(
         (None, Some(v)) => ActionSpec::NotAction(action_globs(v, "NotAction")?),
         (None, None) => ActionSpec::Absent,
     };
-    let res_pats = |v: Option<Vec<Cow<'_, str>>>, element| -> Result<Box<[ResPat]>, ParseError> {
+    let res_pats = |v: Option<Texts<'_>>, element| -> Result<Box<[ResPat]>, ParseError> {
         Ok(v.ok_or(bad(element))?
             .iter()
             .map(|r| {

@@ -103,8 +103,24 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
+/// The texts of a scalar (kept inline: no allocation) or of an array of scalars.
+pub(crate) enum Texts<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl<'a> std::ops::Deref for Texts<'a> {
+    type Target = [Cow<'a, str>];
+    fn deref(&self) -> &[Cow<'a, str>] {
+        match self {
+            Texts::One(s) => std::slice::from_ref(s),
+            Texts::Many(v) => v,
+        }
+    }
+}
+
 /// A scalar or an array of scalars, as text; `None` for anything else.
-pub(crate) struct List<'a>(pub(crate) Option<Vec<Cow<'a, str>>>);
+pub(crate) struct List<'a>(pub(crate) Option<Texts<'a>>);
 
 struct ListVisitor;
 
@@ -114,29 +130,29 @@ impl<'de> Visitor<'de> for ListVisitor {
         f.write_str("any JSON value")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Borrowed(v)])))
+        Ok(List(Some(Texts::One(Cow::Borrowed(v)))))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Owned(v.to_string())])))
+        Ok(List(Some(Texts::One(Cow::Owned(v.to_string())))))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Owned(v)])))
+        Ok(List(Some(Texts::One(Cow::Owned(v)))))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Owned(v.to_string())])))
+        Ok(List(Some(Texts::One(Cow::Owned(v.to_string())))))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Owned(v.to_string())])))
+        Ok(List(Some(Texts::One(Cow::Owned(v.to_string())))))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<List<'de>, E> {
-        Ok(List(number_text(v).map(|n| vec![n])))
+        Ok(List(number_text(v).map(Texts::One)))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<List<'de>, E> {
-        Ok(List(Some(vec![Cow::Borrowed(if v {
+        Ok(List(Some(Texts::One(Cow::Borrowed(if v {
             "true"
         } else {
             "false"
-        })])))
+        })))))
     }
     fn visit_unit<E: de::Error>(self) -> Result<List<'de>, E> {
         Ok(List(None))
@@ -154,7 +170,7 @@ impl<'de> Visitor<'de> for ListVisitor {
                 None => ok = false,
             }
         }
-        Ok(List(ok.then_some(out)))
+        Ok(List(ok.then_some(Texts::Many(out))))
     }
 }
 
@@ -169,7 +185,7 @@ impl<'de> Deserialize<'de> for List<'de> {
 pub(crate) struct ListMap<'a>(pub(crate) Option<Entries<'a>>);
 
 /// Keys with their lists of values, in document order.
-pub(crate) type Entries<'a> = Vec<(Cow<'a, str>, Vec<Cow<'a, str>>)>;
+pub(crate) type Entries<'a> = Vec<(Cow<'a, str>, Texts<'a>)>;
 
 struct ListMapVisitor;
 
@@ -342,10 +358,10 @@ impl<'de> Deserialize<'de> for Conditions<'de> {
 pub(crate) struct RawStatement<'a> {
     pub(crate) sid: Option<Option<Cow<'a, str>>>,
     pub(crate) effect: Option<Option<Cow<'a, str>>>,
-    pub(crate) action: Option<Option<Vec<Cow<'a, str>>>>,
-    pub(crate) not_action: Option<Option<Vec<Cow<'a, str>>>>,
-    pub(crate) resource: Option<Option<Vec<Cow<'a, str>>>>,
-    pub(crate) not_resource: Option<Option<Vec<Cow<'a, str>>>>,
+    pub(crate) action: Option<Option<Texts<'a>>>,
+    pub(crate) not_action: Option<Option<Texts<'a>>>,
+    pub(crate) resource: Option<Option<Texts<'a>>>,
+    pub(crate) not_resource: Option<Option<Texts<'a>>>,
     pub(crate) principal: Option<RawPrincipal<'a>>,
     pub(crate) not_principal: Option<RawPrincipal<'a>>,
     pub(crate) condition: Option<RawConditions<'a>>,
@@ -551,7 +567,9 @@ impl<'de> Deserialize<'de> for RawPolicy<'de> {
 pub(crate) mod from_json {
     use std::borrow::Cow;
 
-    use super::{Entries, RawConditions, RawPolicy, RawPrincipal, RawStatement, RawStatements};
+    use super::{
+        Entries, RawConditions, RawPolicy, RawPrincipal, RawStatement, RawStatements, Texts,
+    };
     use crate::json::Json;
 
     fn scalar<'a>(v: &'a Json<'_>) -> Option<Cow<'a, str>> {
@@ -567,19 +585,28 @@ pub(crate) mod from_json {
         v.as_str().map(Cow::Borrowed)
     }
 
-    fn list<'a>(v: &'a Json<'_>) -> Option<Vec<Cow<'a, str>>> {
+    fn list<'a>(v: &'a Json<'_>) -> Option<Texts<'a>> {
         match v {
-            Json::Array(items) => items.iter().map(scalar).collect(),
-            other => scalar(other).map(|s| vec![s]),
+            Json::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(scalar(item)?);
+                }
+                Some(Texts::Many(out))
+            }
+            other => scalar(other).map(Texts::One),
         }
     }
 
     fn list_map<'a>(v: &'a Json<'_>) -> Option<Entries<'a>> {
         match v {
-            Json::Object(members) => members
-                .iter()
-                .map(|(k, v)| Some((Cow::Borrowed(&**k), list(v)?)))
-                .collect(),
+            Json::Object(members) => {
+                let mut out = Vec::with_capacity(members.len());
+                for (k, v) in members {
+                    out.push((Cow::Borrowed(&**k), list(v)?));
+                }
+                Some(out)
+            }
             _ => None,
         }
     }
@@ -594,10 +621,13 @@ pub(crate) mod from_json {
 
     fn conditions<'a>(v: &'a Json<'_>) -> RawConditions<'a> {
         match v {
-            Json::Object(members) => members
-                .iter()
-                .map(|(op, block)| Some((Cow::Borrowed(&**op), list_map(block)?)))
-                .collect(),
+            Json::Object(members) => {
+                let mut out = Vec::with_capacity(members.len());
+                for (op, block) in members {
+                    out.push((Cow::Borrowed(&**op), list_map(block)?));
+                }
+                Some(out)
+            }
             _ => None,
         }
     }

@@ -28,7 +28,6 @@
 //! [`policy_size`] counts a document against IAM's size quotas.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use crate::json::{get, Json, Members};
 
@@ -177,24 +176,25 @@ pub fn validate_and_parse(
     document: &str,
     kind: PolicyKind,
 ) -> Result<crate::Policy, MalformedPolicy> {
-    let (json, duplicate_keys) = Json::parse_noting_duplicates(document).map_err(|_| {
+    let parsed = Json::parse_policy(document).map_err(|_| {
         MalformedPolicy::new(match kind {
             PolicyKind::Trust => INVALID_JSON,
             PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
         })
     })?;
-    let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
+    let (json, spans) = (&parsed.json, parsed.statement_spans);
+    let policy = Policy::from_json(json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
     policy.check(kind).map_err(MalformedPolicy::new)?;
-    let parsed = if duplicate_keys {
+    let compiled = if parsed.duplicates {
         // The parser reads repeated keys its own way: let it read the text.
         crate::Policy::parse(document)
     } else {
-        match crate::raw::from_json::policy(&json) {
-            Some(raw) => crate::Policy::from_raw(raw, document),
+        match crate::raw::from_json::policy(json) {
+            Some(raw) => crate::Policy::from_raw_at(raw, spans),
             None => crate::Policy::parse(document),
         }
     };
-    parsed.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
+    compiled.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
 }
 
 /// The size of `document` as IAM counts it against its quotas (managed policy 6,144; inline
@@ -240,20 +240,35 @@ struct Policy<'a> {
 struct Statement<'a> {
     sid: Option<&'a str>,
     effect: &'a str,
-    action: Option<Vec<&'a str>>,
-    not_action: Option<Vec<&'a str>>,
-    resource: Option<Vec<&'a str>>,
-    not_resource: Option<Vec<&'a str>>,
+    action: Option<Strs<'a>>,
+    not_action: Option<Strs<'a>>,
+    resource: Option<Strs<'a>>,
+    not_resource: Option<Strs<'a>>,
     principal: Option<&'a Json<'a>>,
     not_principal: Option<&'a Json<'a>>,
-    conditions: Vec<ConditionBlock<'a>>,
+    /// The `Condition` element's operators, checked by [`conditions_from_json`].
+    conditions: &'a [(Cow<'a, str>, Json<'a>)],
 }
 
-/// One operator of a `Condition` element: its condition keys and their values as text, in
-/// document order.
+/// One operator of a `Condition` element: its condition keys and their values (scalars or
+/// arrays of scalars), in document order.
 struct ConditionBlock<'a> {
     operator: &'a str,
-    entries: Vec<(&'a str, Vec<Cow<'a, str>>)>,
+    entries: &'a Members<'a>,
+}
+
+impl<'a> ConditionBlock<'a> {
+    /// Every value of every condition key, as text.
+    fn values(&self) -> impl Iterator<Item = Cow<'a, str>> {
+        let entries: &'a Members<'a> = self.entries;
+        entries
+            .iter()
+            .flat_map(|(_, values)| match values {
+                Json::Array(items) => items.as_slice(),
+                other => std::slice::from_ref(other),
+            })
+            .filter_map(scalar_text)
+    }
 }
 
 impl<'a> Policy<'a> {
@@ -281,10 +296,13 @@ impl<'a> Policy<'a> {
         }
         let statements = match get(top, "Statement")? {
             Json::Object(one) => vec![Statement::from_json(one)?],
-            Json::Array(many) if !many.is_empty() => many
-                .iter()
-                .map(|s| s.as_object().and_then(Statement::from_json))
-                .collect::<Option<Vec<_>>>()?,
+            Json::Array(many) if !many.is_empty() => {
+                let mut statements = Vec::with_capacity(many.len());
+                for s in many {
+                    statements.push(Statement::from_json(s.as_object()?)?);
+                }
+                statements
+            }
             _ => return None,
         };
         Some(Self {
@@ -302,14 +320,15 @@ impl<'a> Policy<'a> {
         if self
             .statements
             .iter()
-            .any(|s| !has_values(s.action.as_deref()) && !has_values(s.not_action.as_deref()))
+            .any(|s| !has_values(s.action) && !has_values(s.not_action))
         {
             return Err(NO_ACTIONS.into());
         }
         if kind != PolicyKind::Trust
-            && self.statements.iter().any(|s| {
-                !has_values(s.resource.as_deref()) && !has_values(s.not_resource.as_deref())
-            })
+            && self
+                .statements
+                .iter()
+                .any(|s| !has_values(s.resource) && !has_values(s.not_resource))
         {
             return Err(NO_RESOURCES.into());
         }
@@ -317,12 +336,12 @@ impl<'a> Policy<'a> {
             return Err(fault);
         }
         for statement in &self.statements {
-            for action in statement.action.iter().flatten() {
+            for action in statement.action.into_iter().flat_map(Strs::iter) {
                 check_action_prefix(action)?;
             }
         }
         for statement in &self.statements {
-            for action in statement.not_action.iter().flatten() {
+            for action in statement.not_action.into_iter().flat_map(Strs::iter) {
                 check_action_prefix(action)?;
             }
         }
@@ -388,13 +407,9 @@ impl<'a> Policy<'a> {
             if statement.effect != "Allow" && statement.effect != "Deny" {
                 return Err(LEGACY_PARSING.into());
             }
-            for block in &statement.conditions {
+            for block in statement.condition_blocks() {
                 if strip_operator(block.operator).starts_with("Date")
-                    && !block
-                        .entries
-                        .iter()
-                        .flat_map(|(_, values)| values)
-                        .all(|v| legacy_date_ok(v))
+                    && !block.values().all(|v| legacy_date_ok(&v))
                 {
                     return Err(LEGACY_PARSING.into());
                 }
@@ -404,16 +419,12 @@ impl<'a> Policy<'a> {
         let resource_lists = self
             .statements
             .iter()
-            .filter_map(|s| s.resource.as_deref())
-            .chain(
-                self.statements
-                    .iter()
-                    .filter_map(|s| s.not_resource.as_deref()),
-            );
+            .filter_map(|s| s.resource)
+            .chain(self.statements.iter().filter_map(|s| s.not_resource));
         for resources in resource_lists {
             let mut legacy_ok = true;
-            for resource in resources {
-                if first_fault.is_none() && *resource != "*" {
+            for resource in resources.iter() {
+                if first_fault.is_none() && resource != "*" {
                     let fields = arn_fields(resource);
                     first_fault = resource_format_fault(resource, &fields);
                     legacy_ok &= legacy_resource_ok(&fields);
@@ -428,17 +439,21 @@ impl<'a> Policy<'a> {
     }
 
     fn check_sids(&self, kind: PolicyKind) -> Result<(), String> {
-        let mut seen = HashSet::new();
-        for sid in self.statements.iter().filter_map(|s| s.sid) {
-            // Empty Sids are allowed more than once.
-            if !sid.is_empty() && !seen.insert(sid) {
-                return Err(SID_NOT_UNIQUE.into());
-            }
+        // Empty Sids are allowed more than once.
+        let mut seen: Vec<&str> = self
+            .statements
+            .iter()
+            .filter_map(|s| s.sid)
+            .filter(|sid| !sid.is_empty())
+            .collect();
+        seen.sort_unstable();
+        if seen.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(SID_NOT_UNIQUE.into());
         }
         if kind == PolicyKind::Identity
             && seen
                 .iter()
-                .any(|sid| !sid.chars().all(|c| c.is_ascii_alphanumeric()))
+                .any(|sid| !sid.bytes().all(|c| c.is_ascii_alphanumeric()))
         {
             return Err(SID_NOT_ALPHANUMERIC.into());
         }
@@ -449,7 +464,7 @@ impl<'a> Policy<'a> {
         let all_allowed = self
             .statements
             .iter()
-            .flat_map(|s| s.action.iter().flatten())
+            .flat_map(|s| s.action.into_iter().flat_map(Strs::iter))
             .all(|action| {
                 let action = action.to_ascii_lowercase();
                 TRUST_ACTIONS
@@ -476,7 +491,7 @@ impl<'a> Policy<'a> {
             };
             let mut any = false;
             for (kind, ids) in map {
-                for id in string_or_strings(ids).unwrap_or_default() {
+                for id in string_or_strings(ids).into_iter().flat_map(Strs::iter) {
                     any = true;
                     if !principal_id_ok(kind, id) {
                         let label = match kind.as_ref() {
@@ -520,7 +535,7 @@ impl<'a> Statement<'a> {
             None => None,
             Some(v) => Some(v.as_str()?),
         };
-        let list = |key: &str| -> Option<Option<Vec<&'a str>>> {
+        let list = |key: &str| -> Option<Option<Strs<'a>>> {
             match get(map, key) {
                 None => Some(None),
                 Some(v) => string_or_strings(v).map(Some),
@@ -543,39 +558,70 @@ impl<'a> Statement<'a> {
             principal: principal("Principal")?,
             not_principal: principal("NotPrincipal")?,
             conditions: match get(map, "Condition") {
-                None => Vec::new(),
+                None => &[],
                 Some(c) => conditions_from_json(c)?,
             },
         })
     }
 
     fn uses_policy_variables(&self) -> bool {
-        let in_list = |l: &Option<Vec<&str>>| l.iter().flatten().any(|s| s.contains("${"));
-        in_list(&self.resource)
-            || in_list(&self.not_resource)
+        let in_list =
+            |l: Option<Strs<'_>>| l.into_iter().flat_map(Strs::iter).any(|s| s.contains("${"));
+        in_list(self.resource)
+            || in_list(self.not_resource)
             || self
-                .conditions
-                .iter()
-                .flat_map(|block| &block.entries)
-                .any(|(_, values)| values.iter().any(|v| v.contains("${")))
+                .condition_blocks()
+                .flat_map(|block| block.values())
+                .any(|v| v.contains("${"))
+    }
+
+    /// The operators of the `Condition` element, in document order.
+    fn condition_blocks(&self) -> impl Iterator<Item = ConditionBlock<'a>> {
+        let conditions: &'a [(Cow<'a, str>, Json<'a>)] = self.conditions;
+        conditions.iter().filter_map(|(operator, block)| {
+            Some(ConditionBlock {
+                operator,
+                entries: block.as_object()?,
+            })
+        })
+    }
+}
+
+/// A string, or an array of strings (possibly empty), read in place.
+#[derive(Clone, Copy)]
+enum Strs<'a> {
+    One(&'a str),
+    /// Only strings.
+    Many(&'a [Json<'a>]),
+}
+
+impl<'a> Strs<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (one, many): (Option<&'a str>, &'a [Json<'a>]) = match self {
+            Strs::One(s) => (Some(s), &[]),
+            Strs::Many(items) => (None, items),
+        };
+        one.into_iter().chain(many.iter().filter_map(Json::as_str))
     }
 }
 
 /// A string, or an array of strings (possibly empty).
-fn string_or_strings<'a>(value: &'a Json<'_>) -> Option<Vec<&'a str>> {
+fn string_or_strings<'a>(value: &'a Json<'a>) -> Option<Strs<'a>> {
     match value {
-        Json::String(s) => Some(vec![s.as_ref()]),
-        Json::Array(items) => items.iter().map(Json::as_str).collect(),
+        Json::String(s) => Some(Strs::One(s)),
+        Json::Array(items) if items.iter().all(|i| matches!(i, Json::String(_))) => {
+            Some(Strs::Many(items))
+        }
         _ => None,
     }
 }
 
-fn has_values(list: Option<&[&str]>) -> bool {
-    list.is_some_and(|l| !l.is_empty())
+fn has_values(list: Option<Strs<'_>>) -> bool {
+    !matches!(list, None | Some(Strs::Many([])))
 }
 
 /// `"*"`, or a map of principal types to an id or a list of ids.
-fn principal_syntax_ok(value: &Json<'_>) -> bool {
+fn principal_syntax_ok<'a>(value: &'a Json<'a>) -> bool {
     match value {
         Json::String(s) => s == "*",
         Json::Object(map) => map
@@ -587,27 +633,23 @@ fn principal_syntax_ok(value: &Json<'_>) -> bool {
 
 /// `{operator: {key: value or [values]}}`; values are strings, numbers or booleans. An operator
 /// IAM does not know is accepted only with an empty block.
-fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<Vec<ConditionBlock<'a>>> {
-    let mut out = Vec::new();
-    for (operator, block) in value.as_object()? {
+fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<&'a [(Cow<'a, str>, Json<'a>)]> {
+    let operators = value.as_object()?;
+    for (operator, block) in operators {
         let block = block.as_object()?;
         if !block.is_empty() && !CONDITION_OPERATORS.contains(&strip_operator(operator)) {
             return None;
         }
-        let mut entries = Vec::new();
-        for (key, values) in block {
-            let values = match values {
-                Json::Array(items) => items.iter().map(scalar_text).collect::<Option<Vec<_>>>()?,
-                other => vec![scalar_text(other)?],
-            };
-            entries.push((key.as_ref(), values));
-        }
-        out.push(ConditionBlock {
-            operator: operator.as_ref(),
-            entries,
+        let scalar = |v: &Json<'_>| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_));
+        let valid = block.iter().all(|(_, values)| match values {
+            Json::Array(items) => items.iter().all(scalar),
+            other => scalar(other),
         });
+        if !valid {
+            return None;
+        }
     }
-    Some(out)
+    Some(operators)
 }
 
 fn scalar_text<'a>(value: &'a Json<'_>) -> Option<Cow<'a, str>> {
@@ -709,10 +751,13 @@ fn resource_format_fault(resource: &str, fields: &[&str]) -> Option<String> {
     let service = fields[2];
     let region = fields.get(3).copied().unwrap_or("");
     let account = fields.get(4).copied().unwrap_or("");
-    let resource_id = if fields.len() > 5 {
-        fields[5..].join(":")
-    } else {
-        String::new()
+    // The fields are slices of `resource`: the id runs from the sixth field to the end.
+    let resource_id = match fields.get(5) {
+        Some(first) => {
+            let at = first.as_ptr() as usize - resource.as_ptr() as usize;
+            resource.get(at..).unwrap_or_default()
+        }
+        None => "",
     };
     match service {
         "iam" => {

@@ -22,34 +22,48 @@ pub(crate) enum TPart {
 /// Splits `text` into parts. `vars`: recognise `${…}`; `wildcards`: `*`/`?` are wildcards.
 pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
     let mut out = Vec::new();
-    let mut lit = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if vars && rest.starts_with("${") {
-            if let Some(end) = rest[2..].find('}') {
-                let inner = &rest[2..2 + end];
-                if let Some(part) = variable(inner) {
-                    match part {
-                        TPart::Lit(l) => lit.push_str(&l),
-                        other => {
-                            flush(&mut out, &mut lit);
-                            out.push(other);
-                        }
+    let mut lit = String::new();
+    let bytes = text.as_bytes();
+    // `run..i` is literal text not yet copied into `lit`; specials are ASCII, so every `i`
+    // that stops on one is a character boundary.
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if vars && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            let inner = text
+                .get(i + 2..)
+                .and_then(|rest| Some(&rest[..rest.find('}')?]));
+            if let Some(part) = inner.and_then(variable) {
+                lit.push_str(&text[run..i]);
+                match part {
+                    TPart::Lit(l) => lit.push_str(&l),
+                    other => {
+                        flush(&mut out, &mut lit);
+                        out.push(other);
                     }
-                    rest = &rest[2 + end + 1..];
-                    continue;
                 }
+                i += 2 + inner.map_or(0, str::len) + 1;
+                run = i;
+                continue;
             }
         }
-        if wildcards && (c == '*' || c == '?') {
+        if wildcards && (b == b'*' || b == b'?') {
+            lit.push_str(&text[run..i]);
             flush(&mut out, &mut lit);
-            out.push(if c == '*' { TPart::Star } else { TPart::One });
-        } else {
-            lit.push(c);
+            out.push(if b == b'*' { TPart::Star } else { TPart::One });
+            run = i + 1;
         }
-        rest = &rest[c.len_utf8()..];
+        i += 1;
     }
-    flush(&mut out, &mut lit);
+    if lit.is_empty() {
+        // The usual case: a literal run straight from the text.
+        if run < text.len() {
+            out.push(TPart::Lit(Box::from(&text[run..])));
+        }
+    } else {
+        lit.push_str(&text[run..]);
+        flush(&mut out, &mut lit);
+    }
     out
 }
 
