@@ -1626,3 +1626,38 @@ async fn policy_tag_keys_are_case_sensitive() {
         .expect("list");
     assert_eq!(listed.tags(), &[tag("A", "uppercase")][..]);
 }
+
+/// AWS reports an invalid member of a list of strings once, for the whole list, with every constraint of the
+/// member (test_iam_policies.snapshot.json err-untag-large-key / err-untag-invalid-character).
+#[tokio::test]
+async fn untag_with_an_invalid_key_uses_aws_list_member_wording() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let name = unique("untagwording");
+    create(&iam, &name).await;
+    let expected = "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must \
+                    satisfy constraint: [Member must have length less than or equal to 128, Member must have length \
+                    greater than or equal to 1, Member must satisfy regular expression pattern: \
+                    [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]";
+    for bad in ["k".repeat(129), "!!".to_string()] {
+        let r = iam
+            .untag_policy()
+            .policy_arn(arn(&name))
+            .tag_keys("fine")
+            .tag_keys(&bad)
+            .tag_keys(&bad)
+            .send()
+            .await;
+        assert_err(r, "ValidationError", 400, expected);
+    }
+    // The same for users' tag keys.
+    let user = unique("untagwording");
+    iam.create_user().user_name(&user).send().await.unwrap();
+    let r = iam
+        .untag_user()
+        .user_name(&user)
+        .tag_keys("!!")
+        .send()
+        .await;
+    assert_err(r, "ValidationError", 400, expected);
+}

@@ -974,3 +974,78 @@ async fn boto3_and_aws_cli() {
     );
     srv.stop().await;
 }
+
+/// Many actions times many resources: only the requested page is evaluated, so a call naming millions of
+/// combinations answers at once (it used to build every result in memory first), and the pages still cover
+/// every action/resource pair in order.
+#[tokio::test]
+async fn a_huge_simulation_is_evaluated_page_by_page() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let n = 2000;
+    let actions: Vec<String> = (0..n).map(|i| format!("s3:GetObject{i}")).collect();
+    let resources: Vec<String> = (0..n).map(|i| format!("arn:aws:s3:::bucket{i}")).collect();
+    let started = std::time::Instant::now();
+    let first = iam
+        .simulate_custom_policy()
+        .policy_input_list(allow("s3:*", "*"))
+        .set_action_names(Some(actions.clone()))
+        .set_resource_arns(Some(resources.clone()))
+        .max_items(3)
+        .send()
+        .await
+        .unwrap();
+    assert!(first.is_truncated());
+    let got: Vec<(&str, &str)> = first
+        .evaluation_results()
+        .iter()
+        .map(|r| {
+            (
+                r.eval_action_name(),
+                r.eval_resource_name().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("s3:GetObject0", "arn:aws:s3:::bucket0"),
+            ("s3:GetObject0", "arn:aws:s3:::bucket1"),
+            ("s3:GetObject0", "arn:aws:s3:::bucket2"),
+        ]
+    );
+    // The page that wraps to the next action.
+    let next = iam
+        .simulate_custom_policy()
+        .policy_input_list(allow("s3:*", "*"))
+        .set_action_names(Some(actions))
+        .set_resource_arns(Some(resources))
+        .max_items(2)
+        .marker("1999")
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str)> = next
+        .evaluation_results()
+        .iter()
+        .map(|r| {
+            (
+                r.eval_action_name(),
+                r.eval_resource_name().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("s3:GetObject0", "arn:aws:s3:::bucket1999"),
+            ("s3:GetObject1", "arn:aws:s3:::bucket0"),
+        ]
+    );
+    assert_eq!(next.marker(), Some("2001"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}

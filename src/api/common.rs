@@ -123,23 +123,65 @@ pub fn encode_policy(doc: &str) -> String {
     utf8_percent_encode(doc, POLICY_ENCODE).to_string()
 }
 
+/// What every marker localiam hands out starts with (before encoding), so that a marker it did not
+/// issue is recognised and answered as AWS does (`ValidationError`, "Invalid Marker.").
+const MARKER_TAG: &str = "localiam-marker:";
+
+/// The `Marker` handed to clients for a store page's continuation key: opaque, as on AWS.
+pub fn encode_marker(store_marker: Option<String>) -> Option<String> {
+    use base64::Engine as _;
+    store_marker.map(|m| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{MARKER_TAG}{m}"))
+    })
+}
+
+/// The store's continuation key of a client's `Marker`; "Invalid Marker." when localiam did not issue it.
+pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>, ApiError> {
+    use base64::Engine as _;
+    let Some(m) = marker else {
+        return Ok(None);
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(m)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| s.strip_prefix(MARKER_TAG).map(str::to_string))
+        .map(Some)
+        .ok_or_else(|| ApiError::validation("Invalid Marker."))
+}
+
 /// One page of an in-memory list; the marker is the offset of the next item.
 pub fn paginate<T>(
     all: Vec<T>,
     marker: Option<&str>,
     max_items: i64,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let (range, marker) = page_range(all.len(), marker, max_items)?;
+    let items = all
+        .into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .collect();
+    Ok((items, marker))
+}
+
+/// The positions of one page of a list of `total` items, and the marker of the next page (the offset of its
+/// first item), for lists whose items are computed on demand.
+pub fn page_range(
+    total: usize,
+    marker: Option<&str>,
+    max_items: i64,
+) -> Result<(std::ops::Range<usize>, Option<String>), ApiError> {
     let start = match marker {
         None => 0,
         Some(m) => m
             .parse::<usize>()
             .ok()
-            .filter(|&n| n <= all.len())
+            .filter(|&n| n <= total)
             .ok_or_else(|| ApiError::validation("Invalid Marker."))?,
     };
     let max = usize::try_from(max_items.max(1)).unwrap_or(usize::MAX);
-    let end = start.saturating_add(max).min(all.len());
-    let marker = (end < all.len()).then(|| end.to_string());
-    let items = all.into_iter().skip(start).take(end - start).collect();
-    Ok((items, marker))
+    let end = start.saturating_add(max).min(total);
+    let marker = (end < total).then(|| end.to_string());
+    Ok((start..end, marker))
 }

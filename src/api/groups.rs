@@ -95,7 +95,7 @@ async fn get_group(
     let page = groups::list_members(
         &mut conn,
         &group.group_id,
-        input.marker.as_deref(),
+        decode_marker(input.marker.as_deref())?.as_deref(),
         max_items(input.max_items),
     )
     .await?;
@@ -103,7 +103,7 @@ async fn get_group(
         group: group_shape(&group),
         users: page.items.iter().map(|u| user_shape(u, None)).collect(),
         is_truncated: Some(page.is_truncated()),
-        marker: page.marker,
+        marker: encode_marker(page.marker),
     })
 }
 
@@ -117,14 +117,14 @@ async fn list_groups(
         &mut conn,
         ctx.account(),
         input.path_prefix.as_deref(),
-        input.marker.as_deref(),
+        decode_marker(input.marker.as_deref())?.as_deref(),
         max_items(input.max_items),
     )
     .await?;
     Ok(iam::ListGroupsResponse {
         groups: page.items.iter().map(group_shape).collect(),
         is_truncated: Some(page.is_truncated()),
-        marker: page.marker,
+        marker: encode_marker(page.marker),
     })
 }
 
@@ -220,13 +220,13 @@ async fn list_groups_for_user(
     let page = groups::groups_for_user(
         &mut conn,
         &user.user_id,
-        input.marker.as_deref(),
+        decode_marker(input.marker.as_deref())?.as_deref(),
         max_items(input.max_items),
     )
     .await?;
     Ok(iam::ListGroupsForUserResponse {
         groups: page.items.iter().map(group_shape).collect(),
         is_truncated: Some(page.is_truncated()),
-        marker: page.marker,
+        marker: encode_marker(page.marker),
     })
 }

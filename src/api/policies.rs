@@ -283,7 +283,7 @@ async fn list_policies(
         &mut conn,
         ctx.account(),
         &filter,
-        input.marker.as_deref(),
+        decode_marker(input.marker.as_deref())?.as_deref(),
         max_items(input.max_items),
     )
     .await?;
@@ -295,7 +295,7 @@ async fn list_policies(
                 .collect(),
         ),
         is_truncated: Some(page.is_truncated()),
-        marker: page.marker,
+        marker: encode_marker(page.marker),
     })
 }
 

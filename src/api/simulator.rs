@@ -465,13 +465,18 @@ fn run(
         Some(r) if !r.is_empty() => r,
         _ => vec!["*".to_string()],
     };
-    let mut results = Vec::with_capacity(req.action_names.len() * resources.len());
-    for action in &req.action_names {
-        for resource in &resources {
-            results.push(sim.result(action, resource));
-        }
-    }
-    let (page, marker) = paginate(results, req.marker.as_deref(), max_items(req.max_items))?;
+    // One result per action and resource, in that order; only the requested page is evaluated, so the
+    // work (and memory) of a call is bounded by MaxItems however many actions and resources it names.
+    let per_action = resources.len().max(1);
+    let total = req.action_names.len().saturating_mul(per_action);
+    let (range, marker) = page_range(total, req.marker.as_deref(), max_items(req.max_items))?;
+    let page = range
+        .filter_map(|i| {
+            let action = req.action_names.get(i / per_action)?;
+            let resource = resources.get(i % per_action)?;
+            Some(sim.result(action, resource))
+        })
+        .collect();
     Ok(iam::SimulatePolicyResponse {
         evaluation_results: Some(page),
         is_truncated: Some(marker.is_some()),

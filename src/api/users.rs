@@ -136,13 +136,13 @@ async fn list_users(
         &mut conn,
         ctx.account(),
         input.path_prefix.as_deref(),
-        input.marker.as_deref(),
+        decode_marker(input.marker.as_deref())?.as_deref(),
         max_items(input.max_items),
     )
     .await?;
     Ok(iam::ListUsersResponse {
         is_truncated: Some(page.is_truncated()),
-        marker: page.marker.clone(),
+        marker: encode_marker(page.marker.clone()),
         users: page.items.iter().map(|u| user_shape(u, None)).collect(),
     })
 }

@@ -117,9 +117,10 @@ pub async fn lookup_key(app: &App, key_id: &str) -> Result<Option<Arc<KnownKey>>
     if let Some(hit) = app.credentials.get(key_id) {
         return Ok(hit);
     }
+    let generation = app.credentials.generation();
     let found = crate::api::access_keys::load_known_key(app, key_id)
         .await?
         .map(Arc::new);
-    app.credentials.put(key_id, found.clone());
+    app.credentials.put(key_id, found.clone(), generation);
     Ok(found)
 }

@@ -98,12 +98,12 @@ async fn query(
         let fut = app
             .registry
             .dispatch(app.clone(), ctx, service, &action, &params)?;
+        // A write (its input valid) forgets cached answers and credentials however it ends: success,
+        // an error, or the client going away mid-call (which drops this future before it returns).
+        let _forget = (cache_key.is_none() && !is_read_only(&action)).then(|| ForgetOnDrop(&app));
         let body = fut.await?;
         if let Some(k) = cache_key {
             app.read_cache.put(k, generation, &body, &request_id);
-        } else if !is_read_only(&action) {
-            app.read_cache.invalidate();
-            app.credentials.clear();
         }
         Ok::<_, ApiError>(body)
     }
@@ -135,6 +135,16 @@ async fn query(
         "request"
     );
     xml_response(status, body, &request_id)
+}
+
+/// Invalidates the read cache and the credential cache when dropped (at the end of a write call).
+struct ForgetOnDrop<'a>(&'a App);
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.read_cache.invalidate();
+        self.0.credentials.clear();
+    }
 }
 
 /// Operations that change nothing (so cached credentials stay valid).

@@ -52,13 +52,18 @@ pub fn key(principal_arn: &str, action: &str, params: &Params) -> String {
     k.push_str(principal_arn);
     k.push('\0');
     k.push_str(action);
+    k.push('\0');
     for (name, value) in params.iter() {
         if name == "Action" || name == "Version" || name.starts_with("X-Amz-") {
             continue;
         }
+        // Lengths first, so that no value (which may hold any character) can pass for more parameters.
         k.push('\0');
+        k.push_str(&name.len().to_string());
+        k.push(':');
         k.push_str(name);
-        k.push('=');
+        k.push_str(&value.len().to_string());
+        k.push(':');
         k.push_str(value);
     }
     k
@@ -139,6 +144,16 @@ mod tests {
         c.invalidate();
         c.put("k".into(), g, "<A><RequestId>r1</RequestId></A>", "r1");
         assert_eq!(c.get("k", "r2"), None);
+    }
+
+    #[test]
+    fn a_value_cannot_pass_for_more_parameters() {
+        let one = Params::from_pairs([("PathPrefix", "/a\0Marker=m")]);
+        let two = Params::from_pairs([("PathPrefix", "/a"), ("Marker", "m")]);
+        assert_ne!(
+            key("arn:aws:iam::000000000000:root", "ListUsers", &one),
+            key("arn:aws:iam::000000000000:root", "ListUsers", &two)
+        );
     }
 
     #[test]

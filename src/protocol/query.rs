@@ -113,6 +113,8 @@ pub struct Validator {
     /// STS echoes the offending value (`Value 'x' at 'roleSessionName'`); IAM does not (`Value at 'userName'`).
     echo_values: bool,
     errors: Vec<String>,
+    /// The constraints of the last string checked, in AWS's list-member wording (see [`read_list`]).
+    last_member_constraint: Option<String>,
 }
 
 impl Validator {
@@ -120,7 +122,33 @@ impl Validator {
         Validator {
             echo_values,
             errors: Vec::new(),
+            last_member_constraint: None,
         }
+    }
+
+    /// AWS's wording of every constraint of a string list member, as IAM reports an invalid
+    /// member of a list of strings: `Member must satisfy constraint: [Member must have length
+    /// less than or equal to 128, …]` (recorded for `tagKeys` and `clientIDList`).
+    fn member_constraint(rule: &StrRule) -> String {
+        let mut parts = Vec::new();
+        if let Some(max) = rule.max {
+            parts.push(format!(
+                "Member must have length less than or equal to {max}"
+            ));
+        }
+        if let Some(min) = rule.min {
+            parts.push(format!(
+                "Member must have length greater than or equal to {min}"
+            ));
+        }
+        if rule.pattern.is_some() {
+            parts.push(format!(
+                "Member must satisfy regular expression pattern: {}",
+                rule.pattern_text
+            ));
+            parts.push("Member must not be null".to_string());
+        }
+        format!("Member must satisfy constraint: [{}]", parts.join(", "))
     }
 
     fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
@@ -139,6 +167,7 @@ impl Validator {
     }
 
     pub fn check_str(&mut self, value: &str, path: &str, rule: &StrRule) {
+        self.last_member_constraint = Some(Self::member_constraint(rule));
         let len = value.chars().count();
         if let Some(max) = rule.max {
             if len > max {
@@ -336,13 +365,30 @@ pub fn read_list<T>(
 ) -> Option<Vec<T>> {
     let mut out = Vec::new();
     let mut n = 1usize;
+    let mut member_error_reported = false;
     loop {
         let k = format!("{key}.member.{n}");
         if !p.contains(&k) && !p.has_prefix(&format!("{k}.")) {
             break;
         }
         let ip = format!("{path}.{n}.member");
-        if let Some(x) = item(p, &k, &ip, v) {
+        if p.contains(&k) && !v.echo_values {
+            // A scalar member: IAM reports the list once, with the member's constraints.
+            let mut scratch = Validator::new(false);
+            if let Some(x) = item(p, &k, &ip, &mut scratch) {
+                out.push(x);
+            }
+            if !scratch.errors.is_empty() {
+                match scratch.last_member_constraint.take() {
+                    Some(c) if !member_error_reported => {
+                        v.push(Some(""), path, &c);
+                        member_error_reported = true;
+                    }
+                    Some(_) => {}
+                    None => v.errors.append(&mut scratch.errors),
+                }
+            }
+        } else if let Some(x) = item(p, &k, &ip, v) {
             out.push(x);
         }
         n += 1;
