@@ -20,6 +20,8 @@ const LAST_USED_FLUSH: Duration = Duration::from_secs(2);
 pub enum StartError {
     #[error("cannot open the database: {0}")]
     Store(String),
+    #[error("{0} is not implemented yet")]
+    Unsupported(&'static str),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -50,6 +52,10 @@ impl Running {
 
 /// Builds the state for `config`: opens the store and applies migrations.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
+    if config.init.is_some() {
+        // Refused rather than ignored: a suite relying on its entities would fail confusingly later.
+        return Err(StartError::Unsupported("--init"));
+    }
     let store = Store::open(&config.db)
         .await
         .map_err(|e| StartError::Store(e.to_string()))?;
