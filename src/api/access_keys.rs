@@ -103,7 +103,7 @@ async fn create_access_key(
         ));
     }
     let key = access_keys::create(&mut tx, ctx.account(), user_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(iam::CreateAccessKeyResponse {
         access_key: iam::AccessKey {
             user_name: name,
@@ -157,7 +157,7 @@ async fn update_access_key(
     let owner = resolve_owner(&mut tx, &ctx, input.user_name.as_deref()).await?;
     owned_key(&mut tx, &ctx, &owner, &input.access_key_id).await?;
     access_keys::update_status(&mut tx, &input.access_key_id, &input.status).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -170,7 +170,7 @@ async fn delete_access_key(
     let owner = resolve_owner(&mut tx, &ctx, input.user_name.as_deref()).await?;
     owned_key(&mut tx, &ctx, &owner, &input.access_key_id).await?;
     access_keys::delete(&mut tx, &input.access_key_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

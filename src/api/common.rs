@@ -22,6 +22,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<sqlx::Error> for ApiError {
+    /// A failed commit or query is a store failure (see `From<StoreError>`).
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 /// Starts the write transaction of one API call.
 pub async fn begin(app: &App) -> Result<WriteTx, ApiError> {
     Ok(app.store.begin_write().await?)

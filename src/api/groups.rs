@@ -79,7 +79,7 @@ async fn create_group(
         Err(StoreError::UniqueViolation(_)) => return Err(group_exists(&input.group_name)),
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(iam::CreateGroupResponse {
         group: group_shape(&group),
     })
@@ -146,7 +146,7 @@ async fn update_group(app: App, ctx: Ctx, input: iam::UpdateGroupRequest) -> Res
         }
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -168,7 +168,7 @@ async fn delete_group(app: App, ctx: Ctx, input: iam::DeleteGroupRequest) -> Res
         return Err(ApiError::delete_conflict(message));
     }
     groups::delete(&mut tx, &group.group_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -192,7 +192,7 @@ async fn add_user_to_group(
         )));
     }
     groups::add_member(&mut tx, ctx.account(), &group.group_id, &user.user_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -206,7 +206,7 @@ async fn remove_user_from_group(
     let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
     // Removing a user who is not a member succeeds (recorded: remove-nonmember-user-from-group).
     groups::remove_member(&mut tx, &group.group_id, &user.user_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

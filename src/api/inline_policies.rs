@@ -126,10 +126,6 @@ pub async fn delete_inline(
     }
 }
 
-fn commit_err(e: sqlx::Error) -> ApiError {
-    StoreError::from(e).into()
-}
-
 // ------------------------------------------------------------------------------------------------------------
 // Users
 // ------------------------------------------------------------------------------------------------------------
@@ -154,7 +150,7 @@ async fn put_user_policy(
         &input.policy_document,
     )
     .await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -212,7 +208,7 @@ async fn delete_user_policy(
         name: &user.name,
     };
     delete_inline(&mut tx, owner, &input.policy_name).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -240,7 +236,7 @@ async fn put_group_policy(
         &input.policy_document,
     )
     .await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -298,6 +294,6 @@ async fn delete_group_policy(
         name: &group.name,
     };
     delete_inline(&mut tx, owner, &input.policy_name).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -238,7 +238,7 @@ async fn create_login_profile(
         Err(StoreError::UniqueViolation(_)) => return Err(profile_exists(&user.name)),
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(iam::CreateLoginProfileResponse {
         login_profile: profile_shape(&user, &profile),
     })
@@ -295,7 +295,7 @@ async fn update_login_profile(
         Err(StoreError::NotFound) => return Err(no_such_profile(&user.name)),
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -310,7 +310,7 @@ async fn delete_login_profile(
         Err(StoreError::NotFound) => return Err(no_such_profile(&user.name)),
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -370,6 +370,6 @@ async fn change_password(
         ids::now(),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::{policies, users, StoreError};
+use crate::store::{policies, users};
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::PutUserPermissionsBoundary, _, _>(put_user_permissions_boundary);
@@ -48,7 +48,7 @@ async fn put_user_permissions_boundary(
     require_boundary_policy(&mut tx, ctx.account(), &input.permissions_boundary).await?;
     users::set_permissions_boundary(&mut tx, &user.user_id, Some(&input.permissions_boundary))
         .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -60,6 +60,6 @@ async fn delete_user_permissions_boundary(
     let mut tx = begin(&app).await?;
     let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
     users::set_permissions_boundary(&mut tx, &user.user_id, None).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -180,10 +180,6 @@ fn check_policy_tags(tags: &[iam::Tag]) -> Result<(), ApiError> {
     }
 }
 
-fn commit_err(e: sqlx::Error) -> ApiError {
-    StoreError::from(e).into()
-}
-
 // ------------------------------------------------------------------------------------------------------------
 // Policies
 // ------------------------------------------------------------------------------------------------------------
@@ -222,7 +218,7 @@ async fn create_policy(
         )
         .await?;
     }
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(iam::CreatePolicyResponse {
         policy: Some(policy_shape(
             &policy,
@@ -319,7 +315,7 @@ async fn delete_policy(
         ));
     }
     policies::delete(&mut tx, &p.policy_id).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -351,7 +347,7 @@ async fn create_policy_version(
         ids::now(),
     )
     .await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(iam::CreatePolicyVersionResponse {
         policy_version: Some(version_shape(&v, false)),
     })
@@ -422,7 +418,7 @@ async fn delete_policy_version(
         Err(StoreError::NotFound) => return Err(version_not_found(arn, vid)),
         other => other?,
     }
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -442,7 +438,7 @@ async fn set_default_policy_version(
         Err(StoreError::NotFound) => return Err(version_not_found(arn, vid)),
         other => other?,
     }
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -472,7 +468,7 @@ async fn tag_policy(app: App, ctx: Ctx, input: iam::TagPolicyRequest) -> Result<
         &to_store_tags(&input.tags),
     )
     .await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -481,7 +477,7 @@ async fn untag_policy(app: App, ctx: Ctx, input: iam::UntagPolicyRequest) -> Res
     let p = require_policy(&mut tx, ctx.account(), &input.policy_arn, policy_not_found).await?;
     require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
     tags::remove(&mut tx, TagTarget::Policy, &p.policy_id, &input.tag_keys).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -606,7 +602,7 @@ async fn attach_user_policy(
         id: &user.user_id,
     };
     attach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -623,7 +619,7 @@ async fn detach_user_policy(
         id: &user.user_id,
     };
     detach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -666,7 +662,7 @@ async fn attach_group_policy(
         id: &group.group_id,
     };
     attach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -683,7 +679,7 @@ async fn detach_group_policy(
         id: &group.group_id,
     };
     detach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await.map_err(commit_err)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -83,7 +83,7 @@ async fn create_user(
         )
         .await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(iam::CreateUserResponse {
         user: Some(user_shape(&user, (!tags.is_empty()).then_some(tags))),
     })
@@ -166,7 +166,7 @@ async fn update_user(app: App, ctx: Ctx, input: iam::UpdateUserRequest) -> Resul
         }
         other => other?,
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -195,7 +195,7 @@ async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Resul
         }));
     }
     users::delete(&mut tx, &user.user_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -220,7 +220,7 @@ async fn tag_user(app: App, ctx: Ctx, input: iam::TagUserRequest) -> Result<(), 
         &to_store_tags(&input.tags),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -228,7 +228,7 @@ async fn untag_user(app: App, ctx: Ctx, input: iam::UntagUserRequest) -> Result<
     let mut tx = begin(&app).await?;
     let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
     tags::remove(&mut tx, TagTarget::User, &user.user_id, &input.tag_keys).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
