@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::auth::sigv4::{self, Auth, RequestParts, SigV4Error, SignedAuth};
+use crate::auth::sigv4::{self, Auth, RequestParts, SigV4Error};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::ids::account_from_key_id;
@@ -33,8 +33,6 @@ impl From<SigV4Error> for ApiError {
 #[derive(Debug)]
 pub struct Authenticated {
     pub principal: Principal,
-    /// The verified signature, when the request was signed by a known key.
-    pub signature: Option<SignedAuth>,
     /// The credential scope's service (`iam`/`sts`), when signed.
     pub scope_service: Option<String>,
     pub region: Option<String>,
@@ -52,28 +50,23 @@ pub async fn authenticate(
         Auth::Anonymous => {
             return Ok(Authenticated {
                 principal: Principal::root(&app.config.account_id, None),
-                signature: None,
                 scope_service: None,
                 region: None,
             })
         }
         Auth::Signed(s) => s,
     };
-    let key_id = signed.access_key_id.clone();
-    let scope_service = Some(signed.service.clone());
-    let region = Some(signed.region.clone());
-    let Some(key) = lookup_key(app, &key_id).await? else {
+    let Some(key) = lookup_key(app, &signed.access_key_id).await? else {
         if strict {
             return Err(SigV4Error::invalid_client_token_id().into());
         }
-        let account = account_from_key_id(&key_id)
+        let account = account_from_key_id(&signed.access_key_id)
             .unwrap_or(&app.config.account_id)
             .to_string();
         return Ok(Authenticated {
-            principal: Principal::root(&account, Some(key_id)),
-            signature: None,
-            scope_service,
-            region,
+            principal: Principal::root(&account, Some(signed.access_key_id)),
+            scope_service: Some(signed.service),
+            region: Some(signed.region),
         });
     };
     if !key.active {
@@ -93,7 +86,7 @@ pub async fn authenticate(
     }
     if key.principal.entity_id.is_some() {
         app.last_used.record(
-            &key_id,
+            &signed.access_key_id,
             LastUsed {
                 date: now,
                 service: signed.service.clone(),
@@ -103,9 +96,8 @@ pub async fn authenticate(
     }
     Ok(Authenticated {
         principal: key.principal.clone(),
-        signature: Some(signed),
-        scope_service,
-        region,
+        scope_service: Some(signed.service),
+        region: Some(signed.region),
     })
 }
 

@@ -100,7 +100,7 @@ async fn query(
             .dispatch(app.clone(), ctx, service, &action, &params)?;
         // A write (its input valid) forgets cached answers and credentials however it ends: success,
         // an error, or the client going away mid-call (which drops this future before it returns).
-        let _forget = (cache_key.is_none() && !is_read_only(&action)).then(|| ForgetOnDrop(&app));
+        let _forget = mutates(service, &action).then(|| ForgetOnDrop(&app));
         let body = fut.await?;
         if let Some(k) = cache_key {
             app.read_cache.put(k, generation, &body, &request_id);
@@ -147,11 +147,19 @@ impl Drop for ForgetOnDrop<'_> {
     }
 }
 
-/// Operations that change nothing (so cached credentials stay valid).
-fn is_read_only(action: &str) -> bool {
-    ["Get", "List", "Simulate"]
-        .iter()
-        .any(|p| action.starts_with(p))
+/// Whether a call may change state, so cached answers and credentials must be forgotten after it.
+/// IAM's Get/List/Simulate calls only read. STS's Get calls are not all reads: GetSessionToken and
+/// GetFederationToken issue credentials; only the identity look-ups change nothing.
+fn mutates(service: Service, action: &str) -> bool {
+    match service {
+        Service::Iam => !["Get", "List", "Simulate"]
+            .iter()
+            .any(|p| action.starts_with(p)),
+        Service::Sts => !matches!(
+            action,
+            "GetCallerIdentity" | "GetAccessKeyInfo" | "DecodeAuthorizationMessage"
+        ),
+    }
 }
 
 fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
@@ -167,4 +175,22 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
 /// The principal of the default account's root, for admin operations.
 pub fn default_root(app: &App) -> Principal {
     Principal::root(&app.config.account_id, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pure_reads_keep_the_caches() {
+        assert!(!mutates(Service::Iam, "GetUser"));
+        assert!(!mutates(Service::Iam, "ListUsers"));
+        assert!(!mutates(Service::Iam, "SimulatePrincipalPolicy"));
+        assert!(mutates(Service::Iam, "CreateUser"));
+        assert!(mutates(Service::Iam, "GenerateCredentialReport"));
+        assert!(!mutates(Service::Sts, "GetCallerIdentity"));
+        assert!(mutates(Service::Sts, "GetSessionToken"));
+        assert!(mutates(Service::Sts, "GetFederationToken"));
+        assert!(mutates(Service::Sts, "AssumeRole"));
+    }
 }
