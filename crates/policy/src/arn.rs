@@ -5,6 +5,7 @@
 
 use crate::glob::{Glob, Piece};
 use crate::request::Context;
+use crate::text::Text;
 use crate::vars::{self, TPart};
 
 /// A compiled ARN pattern without policy variables.
@@ -15,7 +16,7 @@ pub(crate) enum ArnPattern {
     /// Six component globs, the pattern's literal text before its first wildcard (every
     /// match starts with it: a cheap first test), and how many leading components that text
     /// holds whole (a value that starts with it has those components: no need to test them).
-    Parts(Box<[Glob; 6]>, Box<str>, usize),
+    Parts(Box<[Glob; 6]>, Text, usize),
     /// Not ARN-shaped: the whole text as one glob.
     Whole(Glob),
 }
@@ -37,7 +38,7 @@ impl ArnPattern {
             Some(p) if i >= known => Glob::compile(p),
             _ => Glob::Any,
         });
-        ArnPattern::Parts(Box::new(parts), Box::from(head), known)
+        ArnPattern::Parts(Box::new(parts), Text::from(head), known)
     }
 
     /// Whether `value` (an ARN, or anything) matches.
@@ -112,7 +113,7 @@ pub(crate) enum ArnTemplate {
     Whole(Box<[TPart]>),
     /// The six components, the literal text before the first wildcard or variable, and how
     /// many leading components that text holds whole (see [`ArnPattern::Parts`]).
-    Parts(Box<[Segment]>, Box<str>, usize),
+    Parts(Box<[Segment]>, Text, usize),
 }
 
 impl ArnTemplate {
@@ -122,7 +123,7 @@ impl ArnTemplate {
         if !starts_arn {
             return ArnTemplate::Whole(parts.into_boxed_slice());
         }
-        let mut head = String::new();
+        let mut head = Text::default();
         for part in &parts {
             match part {
                 TPart::Lit(l) => head.push_str(l),
@@ -141,7 +142,7 @@ impl ArnTemplate {
                         match rest.find(':') {
                             Some(i) => {
                                 if i > 0 && segments.len() > known {
-                                    push(&mut segments, TPart::Lit(Box::from(&rest[..i])));
+                                    push(&mut segments, TPart::Lit(Text::from(&rest[..i])));
                                 }
                                 segments.push(Vec::new());
                                 rest = &rest[i + 1..];
@@ -150,7 +151,7 @@ impl ArnTemplate {
                         }
                     }
                     if !rest.is_empty() {
-                        push(&mut segments, TPart::Lit(Box::from(rest)));
+                        push(&mut segments, TPart::Lit(Text::from(rest)));
                     }
                 }
                 other => push(&mut segments, other),
@@ -181,7 +182,7 @@ impl ArnTemplate {
                     }
                 })
                 .collect(),
-            head.into_boxed_str(),
+            Text::from(head),
             known,
         )
     }

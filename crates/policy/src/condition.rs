@@ -13,6 +13,7 @@
 //!   any value matches, negated ones when no value matches;
 //! - a policy variable that cannot be resolved makes that policy value match nothing.
 
+use crate::text::Text;
 use std::borrow::Cow;
 
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
@@ -137,7 +138,7 @@ impl Operator {
 /// A string value that may hold policy variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StrVal {
-    Lit(Box<str>),
+    Lit(Text),
     Tmpl(Box<[TPart]>),
 }
 
@@ -156,7 +157,7 @@ pub(crate) enum ArnVal {
 }
 
 /// A `BinaryEquals` value: the text as written and its decoded bytes.
-pub(crate) type BinaryValue = (Box<str>, Option<Vec<u8>>);
+pub(crate) type BinaryValue = (Text, Option<Vec<u8>>);
 
 /// The compiled policy values of one condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,20 +179,20 @@ pub(crate) enum Values {
 pub(crate) struct Condition {
     pub(crate) op: Operator,
     /// The operator as written.
-    pub(crate) op_name: Box<str>,
+    pub(crate) op_name: Text,
     /// The key as written.
-    pub(crate) key: Box<str>,
+    pub(crate) key: Text,
     pub(crate) key_lower: LowerKey,
     pub(crate) values: Values,
 }
 
 impl Condition {
     /// Compiles a condition from its operator, key and raw string values.
-    pub(crate) fn compile(
+    pub(crate) fn compile<'v>(
         op: Operator,
         op_name: &str,
         key: &str,
-        raw: &[Cow<'_, str>],
+        raw: impl Iterator<Item = Cow<'v, str>>,
         variables: bool,
     ) -> Condition {
         let template = |s: &str, wildcards: bool| -> Option<Vec<TPart>> {
@@ -201,44 +202,44 @@ impl Condition {
             let parts = vars::parse(s, true, wildcards);
             Some(parts)
         };
-        let str_val = |s: &Cow<'_, str>| match template(s, false) {
+        let str_val = |s: Cow<'_, str>| match template(&s, false) {
             Some(parts) => StrVal::Tmpl(parts.into_boxed_slice()),
-            None => StrVal::Lit(Box::from(&**s)),
+            None => StrVal::Lit(Text::from(s)),
         };
         let values = match op.base {
-            Base::StringEquals => Values::Str(raw.iter().map(str_val).collect()),
-            Base::StringEqualsIgnoreCase => Values::StrIc(raw.iter().map(str_val).collect()),
+            Base::StringEquals => Values::Str(raw.map(str_val).collect()),
+            Base::StringEqualsIgnoreCase => Values::StrIc(raw.map(str_val).collect()),
             Base::StringLike => Values::Like(
-                raw.iter()
-                    .map(|s| match template(s, true) {
-                        Some(parts) => LikeVal::Tmpl(parts.into_boxed_slice()),
-                        None => LikeVal::Glob(Glob::compile(s)),
-                    })
-                    .collect(),
+                raw.map(|s| match template(&s, true) {
+                    Some(parts) => LikeVal::Tmpl(parts.into_boxed_slice()),
+                    None => LikeVal::Glob(Glob::compile(&s)),
+                })
+                .collect(),
             ),
             Base::Arn => Values::Arn(
-                raw.iter()
-                    .map(|s| match template(s, true) {
-                        Some(parts) => ArnVal::Tmpl(ArnTemplate::compile(parts)),
-                        None => ArnVal::Pat(ArnPattern::compile(s)),
-                    })
-                    .collect(),
+                raw.map(|s| match template(&s, true) {
+                    Some(parts) => ArnVal::Tmpl(ArnTemplate::compile(parts)),
+                    None => ArnVal::Pat(ArnPattern::compile(&s)),
+                })
+                .collect(),
             ),
-            Base::Numeric(_) => Values::Num(raw.iter().map(|s| parse_number(s)).collect()),
-            Base::Date(_) => Values::Date(raw.iter().map(|s| parse_date(s)).collect()),
-            Base::Bool => Values::Bool(raw.iter().map(|s| parse_bool(s)).collect()),
+            Base::Numeric(_) => Values::Num(raw.map(|s| parse_number(&s)).collect()),
+            Base::Date(_) => Values::Date(raw.map(|s| parse_date(&s)).collect()),
+            Base::Bool => Values::Bool(raw.map(|s| parse_bool(&s)).collect()),
             Base::Binary => Values::Bin(
-                raw.iter()
-                    .map(|s| (Box::from(&**s), decode_base64(s)))
-                    .collect(),
+                raw.map(|s| {
+                    let bytes = decode_base64(&s);
+                    (Text::from(s), bytes)
+                })
+                .collect(),
             ),
-            Base::Ip => Values::Ip(raw.iter().map(|s| Cidr::parse(s)).collect()),
-            Base::Null => Values::Null(raw.iter().map(|s| parse_bool(s)).collect()),
+            Base::Ip => Values::Ip(raw.map(|s| Cidr::parse(&s)).collect()),
+            Base::Null => Values::Null(raw.map(|s| parse_bool(&s)).collect()),
         };
         Condition {
             op,
-            op_name: Box::from(op_name),
-            key: Box::from(key),
+            op_name: Text::from(op_name),
+            key: Text::from(key),
             key_lower: LowerKey::new(key),
             values,
         }
@@ -383,7 +384,7 @@ mod tests {
 
     fn cond(op: &str, key: &str, vals: &[&str]) -> Condition {
         let raw: Vec<Cow<'_, str>> = vals.iter().map(|s| Cow::Borrowed(*s)).collect();
-        Condition::compile(Operator::parse(op).unwrap(), op, key, &raw, true)
+        Condition::compile(Operator::parse(op).unwrap(), op, key, raw.into_iter(), true)
     }
 
     #[test]

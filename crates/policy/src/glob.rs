@@ -1,11 +1,13 @@
 //! A small, allocation-free glob matcher for IAM wildcards: `*` (any run of characters,
 //! possibly empty) and `?` (exactly one character).
 
+use crate::text::Text;
+
 /// One piece of a compiled glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
     /// Literal text (never contains wildcard semantics, even if it holds `*` or `?`).
-    Lit(Box<str>),
+    Lit(Text),
     /// `*`
     Star,
     /// `?`
@@ -18,9 +20,9 @@ pub(crate) enum Glob {
     /// `*` alone: matches everything.
     Any,
     /// No wildcard at all.
-    Exact(Box<str>),
+    Exact(Text),
     /// `literal*`
-    Prefix(Box<str>),
+    Prefix(Text),
     /// Anything else.
     Pieces(Box<[Piece]>),
 }
@@ -30,14 +32,14 @@ impl Glob {
     pub(crate) fn compile(pattern: &str) -> Glob {
         let wild = |s: &str| s.contains(['*', '?']);
         if !wild(pattern) {
-            return Glob::Exact(Box::from(pattern));
+            return Glob::Exact(Text::from(pattern));
         }
         if pattern == "*" {
             return Glob::Any;
         }
         if let Some(prefix) = pattern.strip_suffix('*') {
             if !wild(prefix) {
-                return Glob::Prefix(Box::from(prefix));
+                return Glob::Prefix(Text::from(prefix));
             }
         }
         Glob::from_pieces(pieces_of(pattern))
@@ -50,17 +52,17 @@ impl Glob {
             match (out.last_mut(), p) {
                 (Some(Piece::Star), Piece::Star) => {}
                 (Some(Piece::Lit(prev)), Piece::Lit(l)) => {
-                    let mut s = String::with_capacity(prev.len() + l.len());
+                    let mut s = Text::with_capacity(prev.len() + l.len());
                     s.push_str(prev);
                     s.push_str(&l);
-                    *prev = s.into_boxed_str();
+                    *prev = Text::from(s);
                 }
                 (_, Piece::Lit(l)) if l.is_empty() => {}
                 (_, p) => out.push(p),
             }
         }
         match out.as_slice() {
-            [] => return Glob::Exact(Box::from("")),
+            [] => return Glob::Exact(Text::from("")),
             [Piece::Star] => return Glob::Any,
             [Piece::Lit(_)] | [Piece::Lit(_), Piece::Star] => {}
             _ => return Glob::Pieces(out.into_boxed_slice()),
@@ -70,7 +72,7 @@ impl Glob {
         match out.into_iter().next() {
             Some(Piece::Lit(l)) if prefix => Glob::Prefix(l),
             Some(Piece::Lit(l)) => Glob::Exact(l),
-            _ => Glob::Exact(Box::from("")),
+            _ => Glob::Exact(Text::from("")),
         }
     }
 
@@ -120,21 +122,19 @@ impl Glob {
 /// Splits a wildcard pattern into pieces.
 pub(crate) fn pieces_of(pattern: &str) -> Vec<Piece> {
     let mut out = Vec::new();
-    let mut lit = String::with_capacity(pattern.len());
-    for c in pattern.chars() {
-        match c {
-            '*' | '?' => {
-                if !lit.is_empty() {
-                    out.push(Piece::Lit(Box::from(lit.as_str())));
-                    lit.clear();
-                }
-                out.push(if c == '*' { Piece::Star } else { Piece::One });
+    // `*` and `?` are ASCII: every cut is a character boundary.
+    let mut run = 0;
+    for (i, b) in pattern.bytes().enumerate() {
+        if b == b'*' || b == b'?' {
+            if run < i {
+                out.push(Piece::Lit(Text::from(&pattern[run..i])));
             }
-            _ => lit.push(c),
+            out.push(if b == b'*' { Piece::Star } else { Piece::One });
+            run = i + 1;
         }
     }
-    if !lit.is_empty() {
-        out.push(Piece::Lit(lit.into_boxed_str()));
+    if run < pattern.len() {
+        out.push(Piece::Lit(Text::from(&pattern[run..])));
     }
     out
 }

@@ -49,6 +49,7 @@ mod policy;
 mod position;
 mod raw;
 mod request;
+mod text;
 pub mod validate;
 mod values;
 mod vars;

@@ -1,5 +1,6 @@
 //! Parsing a policy document into its compiled, immutable form.
 
+use crate::text::Text;
 use std::borrow::Cow;
 
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
@@ -75,17 +76,17 @@ pub(crate) enum ResourceSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AwsPrincipal {
     Any,
-    Account(Box<str>),
-    Arn(Box<str>),
+    Account(Text),
+    Arn(Text),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Principals {
     pub(crate) any: bool,
     pub(crate) aws: Vec<AwsPrincipal>,
-    pub(crate) service: Vec<Box<str>>,
-    pub(crate) federated: Vec<Box<str>>,
-    pub(crate) canonical: Vec<Box<str>>,
+    pub(crate) service: Vec<Text>,
+    pub(crate) federated: Vec<Text>,
+    pub(crate) canonical: Vec<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +99,7 @@ pub(crate) enum PrincipalSpec {
 /// One compiled statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    pub(crate) sid: Option<String>,
+    pub(crate) sid: Option<Text>,
     pub(crate) effect: Effect,
     pub(crate) start: Position,
     pub(crate) end: Position,
@@ -162,13 +163,19 @@ impl Policy {
         Policy::compile(raw, spans)
     }
 
-    /// Compiles the elements of a document whose statements sit at `spans` (see
-    /// [`crate::json::Parsed::statement_spans`]).
-    pub(crate) fn from_raw_at(
-        raw: RawPolicy<'_>,
-        spans: Vec<(Position, Position)>,
-    ) -> Result<Policy, ParseError> {
-        Policy::compile(raw, spans)
+    /// A policy of compiled statements.
+    pub(crate) fn assemble(
+        version: Version,
+        id: Option<&str>,
+        statements: Vec<Statement>,
+    ) -> Policy {
+        let context_keys = collect_keys(&statements);
+        Policy {
+            version,
+            id: id.map(str::to_string),
+            statements,
+            context_keys,
+        }
     }
 
     fn compile(
@@ -266,7 +273,7 @@ fn statement(
     let bad = |element: &'static str| ParseError::InvalidElement { element, index };
     let sid = match st.sid {
         None => None,
-        Some(Some(s)) => Some(s.into_owned()),
+        Some(Some(s)) => Some(Text::from(s)),
         Some(None) => return Err(bad("Sid")),
     };
     let effect = match st.effect.flatten().as_deref() {
@@ -274,52 +281,41 @@ fn statement(
         Some("Deny") => Effect::Deny,
         _ => return Err(bad("Effect")),
     };
-    let action_globs = |v: Option<Texts<'_>>, element| -> Result<Box<[Glob]>, ParseError> {
-        Ok(v.ok_or(bad(element))?
-            .iter()
-            .map(|a| Glob::compile(a).into_ascii_lowercase())
-            .collect())
-    };
     let actions = match (st.action, st.not_action) {
-        (Some(v), _) => ActionSpec::Action(action_globs(v, "Action")?),
-        (None, Some(v)) => ActionSpec::NotAction(action_globs(v, "NotAction")?),
+        (Some(v), _) => ActionSpec::Action(action_globs(texts(&v.ok_or(bad("Action"))?))),
+        (None, Some(v)) => ActionSpec::NotAction(action_globs(texts(&v.ok_or(bad("NotAction"))?))),
         (None, None) => ActionSpec::Absent,
     };
-    let res_pats = |v: Option<Texts<'_>>, element| -> Result<Box<[ResPat]>, ParseError> {
-        Ok(v.ok_or(bad(element))?
-            .iter()
-            .map(|r| {
-                if variables && r.contains("${") {
-                    ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
-                } else {
-                    ResPat::Static(ArnPattern::compile(r))
-                }
-            })
-            .collect())
-    };
     let resources = match (st.resource, st.not_resource) {
-        (Some(v), _) => ResourceSpec::Resource(res_pats(v, "Resource")?),
-        (None, Some(v)) => ResourceSpec::NotResource(res_pats(v, "NotResource")?),
+        (Some(v), _) => ResourceSpec::Resource(resource_patterns(
+            texts(&v.ok_or(bad("Resource"))?),
+            variables,
+        )),
+        (None, Some(v)) => ResourceSpec::NotResource(resource_patterns(
+            texts(&v.ok_or(bad("NotResource"))?),
+            variables,
+        )),
         (None, None) => ResourceSpec::Absent,
     };
+    let raw_principals = |v: RawPrincipal<'_>| match v {
+        RawPrincipal::Text(s) if s == "*" => Some(Principals::anyone()),
+        RawPrincipal::Map(map) => principals(map.iter().map(|(kind, list)| (&**kind, texts(list)))),
+        _ => None,
+    };
     let principal = match (st.principal, st.not_principal) {
-        (Some(v), _) => PrincipalSpec::Principal(principals(v).ok_or(bad("Principal"))?),
-        (None, Some(v)) => PrincipalSpec::NotPrincipal(principals(v).ok_or(bad("NotPrincipal"))?),
+        (Some(v), _) => PrincipalSpec::Principal(raw_principals(v).ok_or(bad("Principal"))?),
+        (None, Some(v)) => {
+            PrincipalSpec::NotPrincipal(raw_principals(v).ok_or(bad("NotPrincipal"))?)
+        }
         (None, None) => PrincipalSpec::Absent,
     };
-    let mut conditions = Vec::new();
+    let mut conditions = Conditions::new(variables);
     match st.condition {
         None => {}
         Some(Some(ops)) => {
-            conditions.reserve_exact(ops.iter().map(|(_, block)| block.len()).sum());
-            for (op_name, block) in ops {
-                if block.is_empty() {
-                    continue;
-                }
-                let op = Operator::parse(&op_name)
-                    .ok_or_else(|| ParseError::UnknownOperator(op_name.to_string()))?;
+            for (op_name, block) in &ops {
                 for (key, raw) in block {
-                    conditions.push(Condition::compile(op, &op_name, &key, &raw, variables));
+                    conditions.push(op_name, key, raw.iter().cloned())?;
                 }
             }
         }
@@ -333,26 +329,104 @@ fn statement(
         actions,
         resources,
         principal,
-        conditions: conditions.into_boxed_slice(),
+        conditions: conditions.finish(),
     })
 }
 
-fn principals(v: RawPrincipal<'_>) -> Option<Principals> {
-    let mut p = Principals::default();
-    match v {
-        RawPrincipal::Text(s) if s == "*" => p.any = true,
-        RawPrincipal::Map(map) => {
-            for (kind, list) in map {
-                match &*kind {
-                    "AWS" => p.aws.extend(list.iter().map(|a| aws_principal(a))),
-                    "Service" => p.service.extend(list.iter().map(|s| Box::from(&**s))),
-                    "Federated" => p.federated.extend(list.iter().map(|s| Box::from(&**s))),
-                    "CanonicalUser" => p.canonical.extend(list.iter().map(|s| Box::from(&**s))),
-                    _ => return None,
-                }
+/// The entries of a list, as text.
+fn texts<'t>(v: &'t Texts<'_>) -> impl Iterator<Item = &'t str> {
+    v.iter().map(|t| &**t)
+}
+
+/// Compiled `Action`/`NotAction` entries (lower-cased: actions match case-insensitively).
+pub(crate) fn action_globs<'t>(items: impl Iterator<Item = &'t str>) -> Box<[Glob]> {
+    items
+        .map(|a| Glob::compile(a).into_ascii_lowercase())
+        .collect()
+}
+
+/// Compiled `Resource`/`NotResource` entries.
+pub(crate) fn resource_patterns<'t>(
+    items: impl Iterator<Item = &'t str>,
+    variables: bool,
+) -> Box<[ResPat]> {
+    items
+        .map(|r| {
+            if variables && r.contains("${") {
+                ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
+            } else {
+                ResPat::Static(ArnPattern::compile(r))
             }
+        })
+        .collect()
+}
+
+/// The compiled conditions of a statement, gathered one `operator: {key: values}` at a time.
+pub(crate) struct Conditions {
+    variables: bool,
+    list: Vec<Condition>,
+    /// The last operator seen, as written, and its parse: the keys of a block share it.
+    last: Option<(Text, Operator)>,
+}
+
+impl Conditions {
+    pub(crate) fn new(variables: bool) -> Conditions {
+        Conditions {
+            variables,
+            list: Vec::new(),
+            last: None,
         }
-        _ => return None,
+    }
+
+    /// Adds `key` under `op_name` with its values (an empty operator block adds nothing).
+    pub(crate) fn push<'v>(
+        &mut self,
+        op_name: &str,
+        key: &str,
+        values: impl Iterator<Item = Cow<'v, str>>,
+    ) -> Result<(), ParseError> {
+        let op = match &self.last {
+            Some((name, op)) if name == op_name => *op,
+            _ => {
+                let op = Operator::parse(op_name)
+                    .ok_or_else(|| ParseError::UnknownOperator(op_name.to_string()))?;
+                self.last = Some((Text::from(op_name), op));
+                op
+            }
+        };
+        self.list
+            .push(Condition::compile(op, op_name, key, values, self.variables));
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Box<[Condition]> {
+        self.list.into_boxed_slice()
+    }
+}
+
+impl Principals {
+    /// `"*"`
+    pub(crate) fn anyone() -> Principals {
+        Principals {
+            any: true,
+            ..Principals::default()
+        }
+    }
+}
+
+/// A `Principal` map: `{"AWS": ids, "Service": ids, …}`; `None` for an unknown type.
+pub(crate) fn principals<'t, L: Iterator<Item = &'t str>>(
+    entries: impl Iterator<Item = (&'t str, L)>,
+) -> Option<Principals> {
+    let mut p = Principals::default();
+    for (kind, list) in entries {
+        match kind {
+            "AWS" => p.aws.extend(list.map(aws_principal)),
+            "Service" => p.service.extend(list.map(Text::from)),
+            "Federated" => p.federated.extend(list.map(Text::from)),
+            "CanonicalUser" => p.canonical.extend(list.map(Text::from)),
+            _ => return None,
+        }
     }
     Some(p)
 }
@@ -362,13 +436,13 @@ fn aws_principal(a: &str) -> AwsPrincipal {
         return AwsPrincipal::Any;
     }
     if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
-        return AwsPrincipal::Account(Box::from(a));
+        return AwsPrincipal::Account(Text::from(a));
     }
     let parts: Vec<&str> = a.splitn(6, ':').collect();
     if let ["arn", _, "iam", "", account, "root"] = parts.as_slice() {
-        return AwsPrincipal::Account(Box::from(*account));
+        return AwsPrincipal::Account(Text::from(*account));
     }
-    AwsPrincipal::Arn(Box::from(a))
+    AwsPrincipal::Arn(Text::from(a))
 }
 
 #[cfg(test)]

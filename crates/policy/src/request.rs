@@ -1,6 +1,7 @@
 //! The request being decided: who (principal), what (action), on what (resource), and the
 //! request context (condition keys).
 
+use crate::text::Text;
 use std::sync::OnceLock;
 
 use crate::values::Addr;
@@ -231,16 +232,22 @@ pub(crate) fn key_hash(lower: &str) -> u64 {
 /// A condition key, lower-cased and hashed once at compile time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LowerKey {
-    pub(crate) lower: Box<str>,
+    pub(crate) lower: Text,
     pub(crate) hash: u64,
 }
 
 impl LowerKey {
     pub(crate) fn new(key: &str) -> LowerKey {
-        let lower = key.to_lowercase();
+        let lower = if key.is_ascii() {
+            let mut lower = Text::from(key);
+            lower.make_ascii_lowercase();
+            lower
+        } else {
+            Text::from(key.to_lowercase())
+        };
         LowerKey {
             hash: key_hash(&lower),
-            lower: lower.into_boxed_str(),
+            lower,
         }
     }
 }

@@ -3,19 +3,20 @@
 
 use crate::glob::{match_tokens, Tok};
 use crate::request::{Context, LowerKey};
+use crate::text::Text;
 
 /// One piece of a value that may contain policy variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TPart {
-    Lit(Box<str>),
+    Lit(Text),
     Star,
     One,
     Var {
         /// Lower-cased, hashed key, for lookup.
         lower: LowerKey,
         /// Key as written, for reporting.
-        key: Box<str>,
-        default: Option<Box<str>>,
+        key: Text,
+        default: Option<Text>,
     },
 }
 
@@ -58,7 +59,7 @@ pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
     if lit.is_empty() {
         // The usual case: a literal run straight from the text.
         if run < text.len() {
-            out.push(TPart::Lit(Box::from(&text[run..])));
+            out.push(TPart::Lit(Text::from(&text[run..])));
         }
     } else {
         lit.push_str(&text[run..]);
@@ -69,7 +70,7 @@ pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
 
 fn flush(out: &mut Vec<TPart>, lit: &mut String) {
     if !lit.is_empty() {
-        out.push(TPart::Lit(Box::from(lit.as_str())));
+        out.push(TPart::Lit(Text::from(lit.as_str())));
         lit.clear();
     }
 }
@@ -78,7 +79,7 @@ fn flush(out: &mut Vec<TPart>, lit: &mut String) {
 fn variable(inner: &str) -> Option<TPart> {
     let t = inner.trim();
     match t {
-        "*" | "?" | "$" => return Some(TPart::Lit(Box::from(t))),
+        "*" | "?" | "$" => return Some(TPart::Lit(Text::from(t))),
         "" => return None,
         _ => {}
     }
@@ -89,7 +90,7 @@ fn variable(inner: &str) -> Option<TPart> {
                 .strip_prefix('\'')
                 .and_then(|d| d.strip_suffix('\''))
                 .unwrap_or(d);
-            (k.trim(), Some(Box::from(d)))
+            (k.trim(), Some(Text::from(d)))
         }
         None => (t, None),
     };
@@ -98,7 +99,7 @@ fn variable(inner: &str) -> Option<TPart> {
     }
     Some(TPart::Var {
         lower: LowerKey::new(key),
-        key: Box::from(key),
+        key: Text::from(key),
         default,
     })
 }
@@ -235,14 +236,14 @@ mod tests {
         let p = parse("home/${aws:username}/${*}x*", true, true);
         assert_eq!(p.len(), 4);
         assert!(matches!(&p[1], TPart::Var { key, .. } if &**key == "aws:username"));
-        assert_eq!(p[2], TPart::Lit(Box::from("/*x")));
+        assert_eq!(p[2], TPart::Lit(Text::from("/*x")));
         assert_eq!(p[3], TPart::Star);
         let d = parse("${aws:PrincipalTag/team, 'none'}", true, false);
         assert!(matches!(&d[0], TPart::Var { default: Some(d), .. } if &**d == "none"));
         let lit = parse("${aws:username}", false, false);
-        assert_eq!(lit, vec![TPart::Lit(Box::from("${aws:username}"))]);
+        assert_eq!(lit, vec![TPart::Lit(Text::from("${aws:username}"))]);
         let unterminated = parse("a${b", true, false);
-        assert_eq!(unterminated, vec![TPart::Lit(Box::from("a${b"))]);
+        assert_eq!(unterminated, vec![TPart::Lit(Text::from("a${b"))]);
     }
 
     #[test]
