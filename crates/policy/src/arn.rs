@@ -30,14 +30,29 @@ impl ArnPattern {
         if !pattern.starts_with("arn:") {
             return ArnPattern::Whole(Glob::compile(pattern));
         }
-        let head = pattern.find(['*', '?']).map_or(pattern, |i| &pattern[..i]);
+        let bytes = pattern.as_bytes();
+        let head_len = bytes
+            .iter()
+            .position(|&b| b == b'*' || b == b'?')
+            .unwrap_or(bytes.len());
+        let head = &pattern[..head_len];
         let known = whole_components(head);
         // The components inside `head` are never tested (see `matches_split`): not compiled.
-        let mut it = pattern.splitn(6, ':');
-        let parts: [Glob; 6] = std::array::from_fn(|i| match it.next() {
-            Some(p) if i >= known => Glob::compile(p),
-            _ => Glob::Any,
-        });
+        let mut parts: [Glob; 6] = Default::default();
+        let mut rest = pattern;
+        for (i, part) in parts.iter_mut().enumerate() {
+            let (component, after) = match rest.find(':') {
+                Some(at) if i < 5 => (&rest[..at], Some(&rest[at + 1..])),
+                _ => (rest, None),
+            };
+            if i >= known {
+                *part = Glob::compile(component);
+            }
+            match after {
+                Some(after) => rest = after,
+                None => break,
+            }
+        }
         ArnPattern::Parts(Box::new(parts), Text::from(head), known)
     }
 

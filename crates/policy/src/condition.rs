@@ -192,7 +192,7 @@ impl Condition {
         op: Operator,
         op_name: &str,
         key: &str,
-        raw: impl Iterator<Item = Cow<'v, str>>,
+        raw: impl ExactSizeIterator<Item = Cow<'v, str>>,
         variables: bool,
     ) -> Condition {
         let template = |s: &str, wildcards: bool| -> Option<Vec<TPart>> {

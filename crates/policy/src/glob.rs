@@ -15,9 +15,10 @@ pub(crate) enum Piece {
 }
 
 /// A compiled glob with fast paths for the common shapes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum Glob {
     /// `*` alone: matches everything.
+    #[default]
     Any,
     /// No wildcard at all.
     Exact(Text),
@@ -30,17 +31,16 @@ pub(crate) enum Glob {
 impl Glob {
     /// Compiles `pattern`, where `*` and `?` are wildcards.
     pub(crate) fn compile(pattern: &str) -> Glob {
-        let wild = |s: &str| s.contains(['*', '?']);
-        if !wild(pattern) {
+        let bytes = pattern.as_bytes();
+        let Some(first) = bytes.iter().position(|&b| b == b'*' || b == b'?') else {
             return Glob::Exact(Text::from(pattern));
-        }
-        if pattern == "*" {
-            return Glob::Any;
-        }
-        if let Some(prefix) = pattern.strip_suffix('*') {
-            if !wild(prefix) {
-                return Glob::Prefix(Text::from(prefix));
-            }
+        };
+        if first + 1 == bytes.len() && bytes[first] == b'*' {
+            return if first == 0 {
+                Glob::Any
+            } else {
+                Glob::Prefix(Text::from(&pattern[..first]))
+            };
         }
         Glob::from_pieces(pieces_of(pattern))
     }

@@ -1,29 +1,57 @@
-//! A light JSON tree that borrows its strings from the document (no copy unless a string holds
-//! escapes) and keeps objects as small vectors in document order. It accepts exactly the
+//! A light JSON tree, allocated in an arena (one `bumpalo::Bump` per document: no allocation
+//! per node and nothing to drop node by node), that borrows its strings from the document (a
+//! string with escapes is decoded into the arena) and keeps objects as slices in document
+//! order. It accepts exactly the
 //! documents `serde_json::from_str::<Value>` accepts (RFC 8259, no trailing commas, no lone
 //! surrogates, nesting below serde_json's recursion limit of 128) and reads them like
 //! `serde_json::Value` with `preserve_order` (a repeated key keeps its first position and its
 //! last value; numbers are read by serde_json itself). A hand-written reader: one pass, no
 //! hashing, no per-key allocation, and it notes where the statements of a policy sit in the text.
 
-use std::borrow::Cow;
-
+use bumpalo::Bump;
 use serde_json::Number;
 
 use crate::position::Position;
 
 /// Object members, in document order, keys unique.
-pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Json<'a>)>;
+pub(crate) type Members<'a> = [(&'a str, Json<'a>)];
 
 /// One JSON value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Json<'a> {
     Null,
     Bool(bool),
-    Number(Number),
-    String(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
-    Object(Members<'a>),
+    Number(&'a Number),
+    String(&'a str),
+    Array(&'a [Json<'a>]),
+    Object(&'a Members<'a>),
+}
+
+/// An arena kept by each thread between documents, emptied after each (a thread that read
+/// a very large document gives its blocks back).
+fn with_thread_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
+    const KEEP_AT_MOST: usize = 256 * 1024;
+    thread_local! {
+        static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
+    }
+    ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            let out = f(&arena);
+            if arena.allocated_bytes() > KEEP_AT_MOST {
+                *arena = Bump::new();
+            } else {
+                arena.reset();
+            }
+            out
+        }
+        // Re-entered (cannot happen today): a fresh arena.
+        Err(_) => f(&Bump::new()),
+    })
+}
+
+/// Runs `f` with an empty arena for a document's tree; nothing allocated in it outlives `f`.
+pub(crate) fn with_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
+    with_thread_arena(f)
 }
 
 /// The text is not JSON.
@@ -41,16 +69,17 @@ pub(crate) struct Parsed<'a> {
 }
 
 impl<'a> Json<'a> {
-    /// Parses `text`; fails exactly when `serde_json::from_str::<Value>` does.
-    pub(crate) fn parse(text: &'a str) -> Result<Json<'a>, InvalidJson> {
-        Ok(Json::parse_policy(text)?.json)
+    /// Parses `text` into `arena`; fails exactly when `serde_json::from_str::<Value>` does.
+    pub(crate) fn parse(text: &'a str, arena: &'a Bump) -> Result<Json<'a>, InvalidJson> {
+        Ok(Json::parse_policy(text, arena)?.json)
     }
 
     /// Like [`Json::parse`], also telling whether some object repeated a key and where the
     /// statements are.
-    pub(crate) fn parse_policy(text: &'a str) -> Result<Parsed<'a>, InvalidJson> {
+    pub(crate) fn parse_policy(text: &'a str, arena: &'a Bump) -> Result<Parsed<'a>, InvalidJson> {
         let mut p = Parser {
             text,
+            arena,
             b: text.as_bytes(),
             i: 0,
             depth: 0,
@@ -75,14 +104,14 @@ impl<'a> Json<'a> {
         })
     }
 
-    pub(crate) fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&'a str> {
         match self {
             Json::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub(crate) fn as_object(&self) -> Option<&Members<'a>> {
+    pub(crate) fn as_object(&self) -> Option<&'a Members<'a>> {
         match self {
             Json::Object(m) => Some(m),
             _ => None,
@@ -91,11 +120,8 @@ impl<'a> Json<'a> {
 }
 
 /// The value of `key` in an object.
-pub(crate) fn get<'m, 'a>(
-    members: &'m [(Cow<'a, str>, Json<'a>)],
-    key: &str,
-) -> Option<&'m Json<'a>> {
-    members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+pub(crate) fn get<'m, 'a>(members: &'m Members<'a>, key: &str) -> Option<&'m Json<'a>> {
+    members.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 /// serde_json's nesting limit: the 128th nested array or object is refused.
@@ -117,6 +143,7 @@ enum Role {
 
 struct Parser<'a> {
     text: &'a str,
+    arena: &'a Bump,
     b: &'a [u8],
     i: usize,
     depth: u32,
@@ -130,7 +157,7 @@ struct Parser<'a> {
     /// at its final size.
     items: Vec<Json<'a>>,
     /// The members of the objects being read, innermost last.
-    members: Members<'a>,
+    members: Vec<(&'a str, Json<'a>)>,
 }
 
 impl<'a> Parser<'a> {
@@ -214,7 +241,7 @@ impl<'a> Parser<'a> {
         if self.peek()? == b'}' {
             self.i += 1;
             self.depth -= 1;
-            return Some(Json::Object(Vec::new()));
+            return Some(Json::Object(&[]));
         }
         let mark = self.members.len();
         loop {
@@ -254,7 +281,9 @@ impl<'a> Parser<'a> {
                 b'}' => {
                     self.i += 1;
                     self.depth -= 1;
-                    return Some(Json::Object(self.members.drain(mark..).collect()));
+                    let members = self.arena.alloc_slice_copy(&self.members[mark..]);
+                    self.members.truncate(mark);
+                    return Some(Json::Object(members));
                 }
                 _ => return None,
             }
@@ -268,7 +297,7 @@ impl<'a> Parser<'a> {
         if self.peek()? == b']' {
             self.i += 1;
             self.depth -= 1;
-            return Some(Json::Array(Vec::new()));
+            return Some(Json::Array(&[]));
         }
         let mark = self.items.len();
         let item_role = if role == Role::Statement {
@@ -288,7 +317,9 @@ impl<'a> Parser<'a> {
                 b']' => {
                     self.i += 1;
                     self.depth -= 1;
-                    return Some(Json::Array(self.items.drain(mark..).collect()));
+                    let items = self.arena.alloc_slice_copy(&self.items[mark..]);
+                    self.items.truncate(mark);
+                    return Some(Json::Array(items));
                 }
                 _ => return None,
             }
@@ -296,7 +327,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A string at `"`: its value, and its text as written (escapes not decoded).
-    fn string(&mut self) -> Option<(Cow<'a, str>, &'a str)> {
+    fn string(&mut self) -> Option<(&'a str, &'a str)> {
         let start = self.i + 1;
         let mut i = start;
         let b = self.b;
@@ -312,7 +343,7 @@ impl<'a> Parser<'a> {
                 b'"' => {
                     self.i = i + 1;
                     let s = self.text.get(start..i)?;
-                    return Some((Cow::Borrowed(s), s));
+                    return Some((s, s));
                 }
                 b'\\' => break,
                 c if c < 0x20 => return None,
@@ -334,7 +365,8 @@ impl<'a> Parser<'a> {
             match *b.get(i)? {
                 b'"' => {
                     self.i = i + 1;
-                    return Some((Cow::Owned(out), self.text.get(start..i)?));
+                    let decoded: &'a str = self.arena.alloc_str(&out);
+                    return Some((decoded, self.text.get(start..i)?));
                 }
                 b'\\' => {
                     let c = match *b.get(i + 1)? {
@@ -421,7 +453,7 @@ impl<'a> Parser<'a> {
         }
         self.i = i;
         let n: Number = serde_json::from_str(self.text.get(start..i)?).ok()?;
-        Some(Json::Number(n))
+        Some(Json::Number(self.arena.alloc(n)))
     }
 }
 
@@ -462,7 +494,7 @@ mod tests {
         match j {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => Value::Number(n.clone()),
+            Json::Number(n) => Value::Number((*n).clone()),
             Json::String(s) => Value::String(s.to_string()),
             Json::Array(a) => Value::Array(a.iter().map(to_value).collect()),
             Json::Object(m) => Value::Object(
@@ -481,7 +513,8 @@ mod tests {
             r#""plain""#,
             r#"{"k":"v","k":"w","z":0}"#,
         ] {
-            let parsed = Json::parse_policy(text).unwrap();
+            let arena = Bump::new();
+            let parsed = Json::parse_policy(text, &arena).unwrap();
             let (ours, duplicates) = (parsed.json, parsed.duplicates);
             assert_eq!(
                 duplicates,
@@ -527,9 +560,9 @@ mod tests {
             "\u{feff}{}",
             " ",
         ] {
-            assert!(Json::parse(bad).is_err(), "{bad}");
+            assert!(Json::parse(bad, &Bump::new()).is_err(), "{bad}");
             assert_eq!(
-                Json::parse(bad).is_err(),
+                Json::parse(bad, &Bump::new()).is_err(),
                 serde_json::from_str::<Value>(bad).is_err(),
                 "{bad}"
             );
@@ -557,7 +590,8 @@ mod tests {
         }
         for text in &cases {
             let theirs = serde_json::from_str::<Value>(text);
-            let ours = Json::parse(text);
+            let arena = Bump::new();
+            let ours = Json::parse(text, &arena);
             assert_eq!(ours.is_ok(), theirs.is_ok(), "{text}");
             if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
                 assert_eq!(to_value(&ours), theirs, "{text}");
@@ -585,7 +619,8 @@ mod tests {
                         ),
                     ] {
                         let theirs = serde_json::from_str::<Value>(&text);
-                        let ours = Json::parse(&text);
+                        let arena = Bump::new();
+                        let ours = Json::parse(&text, &arena);
                         assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
                         if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
                             assert_eq!(to_value(&ours), theirs, "{text:?}");
@@ -605,11 +640,13 @@ mod tests {
             "{\"Statement\":{\"a\":1},\r\n\"Statement\":[\n\t{\"é\":\"é\"}, {}]}",
             r#"{"Statement": {"Effect": "Allow"}}"#,
         ] {
-            let ours = Json::parse_policy(text).unwrap().statement_spans;
+            let ours = Json::parse_policy(text, &Bump::new()).unwrap().statement_spans;
             assert_eq!(ours, crate::position::statement_spans(text), "{text}");
         }
         let text = "{\"Statement\":[{},\n {\"é\":1}]}";
-        let spans = Json::parse_policy(text).unwrap().statement_spans;
+        let spans = Json::parse_policy(text, &Bump::new())
+            .unwrap()
+            .statement_spans;
         assert_eq!(spans, [(p(1, 15), p(1, 17)), (p(2, 2), p(2, 9))]);
     }
 }

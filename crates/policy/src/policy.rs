@@ -340,9 +340,16 @@ fn texts<'t>(v: &'t Texts<'_>) -> impl Iterator<Item = &'t str> {
 
 /// Compiled `Action`/`NotAction` entries (lower-cased: actions match case-insensitively).
 pub(crate) fn action_globs<'t>(items: impl Iterator<Item = &'t str>) -> Box<[Glob]> {
-    items
-        .map(|a| Glob::compile(a).into_ascii_lowercase())
-        .collect()
+    collect_exact(items.map(|a| Glob::compile(a).into_ascii_lowercase()))
+}
+
+/// Collects into a boxed slice allocated once, at the iterator's upper bound (exact for the
+/// lists read here), instead of growing a vector and shrinking it.
+fn collect_exact<T>(items: impl Iterator<Item = T>) -> Box<[T]> {
+    let (low, high) = items.size_hint();
+    let mut out = Vec::with_capacity(high.unwrap_or(low));
+    out.extend(items);
+    out.into_boxed_slice()
 }
 
 /// Compiled `Resource`/`NotResource` entries.
@@ -350,15 +357,13 @@ pub(crate) fn resource_patterns<'t>(
     items: impl Iterator<Item = &'t str>,
     variables: bool,
 ) -> Box<[ResPat]> {
-    items
-        .map(|r| {
-            if variables && r.contains("${") {
-                ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
-            } else {
-                ResPat::Static(ArnPattern::compile(r))
-            }
-        })
-        .collect()
+    collect_exact(items.map(|r| {
+        if variables && r.contains("${") {
+            ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
+        } else {
+            ResPat::Static(ArnPattern::compile(r))
+        }
+    }))
 }
 
 /// The compiled conditions of a statement, gathered one `operator: {key: values}` at a time.
@@ -371,9 +376,14 @@ pub(crate) struct Conditions {
 
 impl Conditions {
     pub(crate) fn new(variables: bool) -> Conditions {
+        Conditions::with_capacity(variables, 0)
+    }
+
+    /// For `count` conditions.
+    pub(crate) fn with_capacity(variables: bool, count: usize) -> Conditions {
         Conditions {
             variables,
-            list: Vec::new(),
+            list: Vec::with_capacity(count),
             last: None,
         }
     }
@@ -383,7 +393,7 @@ impl Conditions {
         &mut self,
         op_name: &str,
         key: &str,
-        values: impl Iterator<Item = Cow<'v, str>>,
+        values: impl ExactSizeIterator<Item = Cow<'v, str>>,
     ) -> Result<(), ParseError> {
         let op = match &self.last {
             Some((name, op)) if name == op_name => *op,

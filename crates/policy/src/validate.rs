@@ -29,7 +29,7 @@
 
 use std::borrow::Cow;
 
-use crate::json::{get, Json, Members};
+use crate::json::{get, with_arena, Json, Members};
 use crate::policy::{
     action_globs, principals, resource_patterns, ActionSpec, Conditions, Effect, ParseError,
     PrincipalSpec, Principals, ResourceSpec, Version,
@@ -165,14 +165,19 @@ const TRUST_ACTIONS: [&str; 6] = [
 
 /// Checks `document` as IAM does for a policy of `kind`; the error carries IAM's exact message.
 pub fn validate(document: &str, kind: PolicyKind) -> Result<(), MalformedPolicy> {
-    let json = Json::parse(document).map_err(|_| {
-        MalformedPolicy::new(match kind {
-            PolicyKind::Trust => INVALID_JSON,
-            PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
-        })
-    })?;
-    let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
-    policy.check(kind).map_err(MalformedPolicy::new)
+    with_arena(|arena| {
+        let json = Json::parse(document, arena).map_err(|_| not_json(kind))?;
+        let policy = Policy::from_json(&json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
+        policy.check(kind).map_err(MalformedPolicy::new)
+    })
+}
+
+/// The message for a document that is not JSON.
+fn not_json(kind: PolicyKind) -> MalformedPolicy {
+    MalformedPolicy::new(match kind {
+        PolicyKind::Trust => INVALID_JSON,
+        PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
+    })
 }
 
 /// [`validate`], then [`crate::Policy::parse`], reading the JSON once: the policy IAM would
@@ -182,22 +187,19 @@ pub fn validate_and_parse(
     document: &str,
     kind: PolicyKind,
 ) -> Result<crate::Policy, MalformedPolicy> {
-    let parsed = Json::parse_policy(document).map_err(|_| {
-        MalformedPolicy::new(match kind {
-            PolicyKind::Trust => INVALID_JSON,
-            PolicyKind::Identity | PolicyKind::Resource => SYNTAX_ERRORS,
-        })
-    })?;
-    let (json, spans) = (&parsed.json, parsed.statement_spans);
-    let policy = Policy::from_json(json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
-    policy.check(kind).map_err(MalformedPolicy::new)?;
-    let compiled = if parsed.duplicates {
-        // The parser reads repeated keys its own way: let it read the text.
-        crate::Policy::parse(document)
-    } else {
-        policy.compile(&spans)
-    };
-    compiled.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
+    with_arena(|arena| {
+        let parsed = Json::parse_policy(document, arena).map_err(|_| not_json(kind))?;
+        let policy =
+            Policy::from_json(&parsed.json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
+        policy.check(kind).map_err(MalformedPolicy::new)?;
+        let compiled = if parsed.duplicates {
+            // The parser reads repeated keys its own way: let it read the text.
+            crate::Policy::parse(document)
+        } else {
+            policy.compile(&parsed.statement_spans)
+        };
+        compiled.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
+    })
 }
 
 /// The size of `document` as IAM counts it against its quotas (managed policy 6,144; inline
@@ -251,7 +253,7 @@ struct Statement<'a> {
     principal: Option<&'a Json<'a>>,
     not_principal: Option<&'a Json<'a>>,
     /// The `Condition` element's operators, checked by [`conditions_from_json`].
-    conditions: &'a [(Cow<'a, str>, Json<'a>)],
+    conditions: &'a Members<'a>,
 }
 
 /// One operator of a `Condition` element: its condition keys and their values (scalars or
@@ -268,7 +270,7 @@ impl<'a> ConditionBlock<'a> {
         entries
             .iter()
             .flat_map(|(_, values)| match values {
-                Json::Array(items) => items.as_slice(),
+                Json::Array(items) => items,
                 other => std::slice::from_ref(other),
             })
             .filter_map(scalar_text)
@@ -303,7 +305,7 @@ impl<'a> Policy<'a> {
             Json::Object(one) => vec![Statement::from_json(one)?],
             Json::Array(many) if !many.is_empty() => {
                 let mut statements = Vec::with_capacity(many.len());
-                for s in many {
+                for s in many.iter() {
                     statements.push(Statement::from_json(s.as_object()?)?);
                 }
                 statements
@@ -518,7 +520,7 @@ impl<'a> Policy<'a> {
                 _ => return Err(SYNTAX_ERRORS.into()),
             };
             let mut any = false;
-            for (kind, ids) in map {
+            for (kind, ids) in map.iter() {
                 for id in string_or_strings(ids).into_iter().flat_map(Strs::iter) {
                     any = true;
                     if !principal_id_ok(kind, id) {
@@ -542,35 +544,47 @@ impl<'a> Policy<'a> {
 
 impl<'a> Statement<'a> {
     fn from_json(map: &'a Members<'a>) -> Option<Self> {
-        if map
-            .iter()
-            .any(|(k, _)| !STATEMENT_ELEMENTS.contains(&k.as_ref()))
+        // One pass: each element to its slot (keys are unique), anything else is an error.
+        let mut slots: [Option<&'a Json<'a>>; STATEMENT_ELEMENTS.len()] = [None; 9];
+        for (key, value) in map.iter() {
+            let slot = match *key {
+                "Sid" => 0,
+                "Effect" => 1,
+                "Action" => 2,
+                "NotAction" => 3,
+                "Resource" => 4,
+                "NotResource" => 5,
+                "Principal" => 6,
+                "NotPrincipal" => 7,
+                "Condition" => 8,
+                _ => return None,
+            };
+            slots[slot] = Some(value);
+        }
+        let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
+            slots;
+        if (action.is_some() && not_action.is_some())
+            || (resource.is_some() && not_resource.is_some())
+            || (principal.is_some() && not_principal.is_some())
         {
             return None;
         }
-        let both = |a: &str, b: &str| get(map, a).is_some() && get(map, b).is_some();
-        if both("Action", "NotAction")
-            || both("Resource", "NotResource")
-            || both("Principal", "NotPrincipal")
-        {
-            return None;
-        }
-        let effect = get(map, "Effect")?.as_str()?;
+        let effect = effect?.as_str()?;
         if !effect.eq_ignore_ascii_case("Allow") && !effect.eq_ignore_ascii_case("Deny") {
             return None;
         }
-        let sid = match get(map, "Sid") {
+        let sid = match sid {
             None => None,
             Some(v) => Some(v.as_str()?),
         };
-        let list = |key: &str| -> Option<Option<Strs<'a>>> {
-            match get(map, key) {
+        let list = |v: Option<&'a Json<'a>>| -> Option<Option<Strs<'a>>> {
+            match v {
                 None => Some(None),
                 Some(v) => string_or_strings(v).map(Some),
             }
         };
-        let principal = |key: &str| -> Option<Option<&'a Json<'a>>> {
-            match get(map, key) {
+        let principal_of = |v: Option<&'a Json<'a>>| -> Option<Option<&'a Json<'a>>> {
+            match v {
                 None => Some(None),
                 Some(v) if principal_syntax_ok(v) => Some(Some(v)),
                 Some(_) => None,
@@ -579,13 +593,13 @@ impl<'a> Statement<'a> {
         Some(Self {
             sid,
             effect,
-            action: list("Action")?,
-            not_action: list("NotAction")?,
-            resource: list("Resource")?,
-            not_resource: list("NotResource")?,
-            principal: principal("Principal")?,
-            not_principal: principal("NotPrincipal")?,
-            conditions: match get(map, "Condition") {
+            action: list(action)?,
+            not_action: list(not_action)?,
+            resource: list(resource)?,
+            not_resource: list(not_resource)?,
+            principal: principal_of(principal)?,
+            not_principal: principal_of(not_principal)?,
+            conditions: match condition {
                 None => &[],
                 Some(c) => conditions_from_json(c)?,
             },
@@ -620,14 +634,17 @@ impl<'a> Statement<'a> {
             }
             (None, None) => PrincipalSpec::Absent,
         };
-        let mut conditions = Conditions::new(variables);
+        let count = self.condition_blocks().map(|b| b.entries.len()).sum();
+        let mut conditions = Conditions::with_capacity(variables, count);
         for block in self.condition_blocks() {
             for (key, values) in block.entries {
                 let values = match values {
-                    Json::Array(items) => items.as_slice(),
+                    Json::Array(items) => items,
                     other => std::slice::from_ref(other),
                 };
-                conditions.push(block.operator, key, values.iter().filter_map(scalar_text))?;
+                // Only scalars here (checked): one text per value, an exact count.
+                let texts = values.iter().map(|v| scalar_text(v).unwrap_or_default());
+                conditions.push(block.operator, key, texts)?;
             }
         }
         Ok(crate::Statement {
@@ -659,7 +676,7 @@ impl<'a> Statement<'a> {
 
     /// The operators of the `Condition` element, in document order.
     fn condition_blocks(&self) -> impl Iterator<Item = ConditionBlock<'a>> {
-        let conditions: &'a [(Cow<'a, str>, Json<'a>)] = self.conditions;
+        let conditions: &'a Members<'a> = self.conditions;
         conditions.iter().filter_map(|(operator, block)| {
             Some(ConditionBlock {
                 operator,
@@ -719,7 +736,7 @@ fn has_values(list: Option<Strs<'_>>) -> bool {
 /// `"*"`, or a map of principal types to an id or a list of ids.
 fn principal_syntax_ok<'a>(value: &'a Json<'a>) -> bool {
     match value {
-        Json::String(s) => s == "*",
+        Json::String(s) => *s == "*",
         Json::Object(map) => map
             .iter()
             .all(|(k, v)| PRINCIPAL_TYPES.contains(&k.as_ref()) && string_or_strings(v).is_some()),
@@ -729,7 +746,7 @@ fn principal_syntax_ok<'a>(value: &'a Json<'a>) -> bool {
 
 /// `{operator: {key: value or [values]}}`; values are strings, numbers or booleans. An operator
 /// IAM does not know is accepted only with an empty block.
-fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<&'a [(Cow<'a, str>, Json<'a>)]> {
+fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<&'a Members<'a>> {
     let operators = value.as_object()?;
     for (operator, block) in operators {
         let block = block.as_object()?;
@@ -908,7 +925,13 @@ fn legacy_resource_ok(fields: &[&str]) -> bool {
 /// A date condition value as IAM's old parser read it: an epoch in seconds, or an ISO 8601 date
 /// or date-time.
 fn legacy_date_ok(value: &str) -> bool {
-    let lower = value.to_lowercase();
+    let lower = if value.is_ascii() {
+        let mut lower = Text::from(value);
+        lower.make_ascii_lowercase();
+        lower
+    } else {
+        Text::from(value.to_lowercase())
+    };
     if lower.contains('t') || value.contains('-') {
         iso_datetime_ok(&lower)
     } else {
@@ -922,7 +945,7 @@ fn iso_datetime_ok(value: &str) -> bool {
         Some(rest) => (true, rest),
         None => (false, date),
     };
-    let date_parts: Vec<&str> = date.split('-').collect();
+    let date_parts = Fields::<4>::split(date, '-');
     let year = match parse_int(date_parts[0]) {
         Some(y) if negative && !date_parts[0].starts_with(['+', '-']) => -y,
         Some(y) if !negative => y,
@@ -937,7 +960,7 @@ fn iso_datetime_ok(value: &str) -> bool {
     if date_parts.len() > 2 && !in_range(date_parts[2], 1, 31) {
         return false;
     }
-    let time_parts: Vec<&str> = time.split(':').collect();
+    let time_parts = Fields::<3>::split(time, ':');
     if !time_parts[0].is_empty() && !in_range(time_parts[0], 0, 23) {
         return false;
     }
@@ -984,6 +1007,37 @@ fn iso_datetime_ok(value: &str) -> bool {
         }
     }
     true
+}
+
+/// The first `N` fields of a text split on a separator, and how many fields it has in all.
+struct Fields<'s, const N: usize> {
+    first: [&'s str; N],
+    count: usize,
+}
+
+impl<'s, const N: usize> Fields<'s, N> {
+    fn split(text: &'s str, separator: char) -> Self {
+        let mut first = [""; N];
+        let mut count = 0;
+        for field in text.split(separator) {
+            if let Some(slot) = first.get_mut(count) {
+                *slot = field;
+            }
+            count += 1;
+        }
+        Fields { first, count }
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+}
+
+impl<'s, const N: usize> std::ops::Index<usize> for Fields<'s, N> {
+    type Output = &'s str;
+    fn index(&self, i: usize) -> &&'s str {
+        &self.first[i]
+    }
 }
 
 fn in_range(text: &str, low: i128, high: i128) -> bool {
