@@ -13,10 +13,11 @@ use crate::vars::{self, TPart};
 pub(crate) enum ArnPattern {
     /// `*`
     Any,
-    /// Six component globs, the pattern's literal text before its first wildcard (every
-    /// match starts with it: a cheap first test), and how many leading components that text
-    /// holds whole (a value that starts with it has those components: no need to test them).
-    Parts(Box<[Glob; 6]>, Text, usize),
+    /// The globs of the components after the first `known` ones, the pattern's literal text
+    /// before its first wildcard (every match starts with it: a cheap first test), and
+    /// `known`: how many leading components that text holds whole (a value that starts with
+    /// it has those components: no need to test them, nor to keep them).
+    Parts(Box<[Glob]>, Text, usize),
     /// Not ARN-shaped: the whole text as one glob.
     Whole(Glob),
 }
@@ -36,24 +37,32 @@ impl ArnPattern {
             .position(|&b| b == b'*' || b == b'?')
             .unwrap_or(bytes.len());
         let head = &pattern[..head_len];
-        let known = whole_components(head);
-        // The components inside `head` are never tested (see `matches_split`): not compiled.
-        let mut parts: [Glob; 6] = Default::default();
-        let mut rest = pattern;
-        for (i, part) in parts.iter_mut().enumerate() {
-            let (component, after) = match rest.find(':') {
-                Some(at) if i < 5 => (&rest[..at], Some(&rest[at + 1..])),
-                _ => (rest, None),
+        ArnPattern::compile_from(pattern, head, whole_components(head))
+    }
+
+    /// The pattern with its components from the `known`-th on compiled (a missing one is `*`).
+    fn compile_from(pattern: &str, head: &str, known: usize) -> ArnPattern {
+        let mut parts: Vec<Glob> = Vec::with_capacity(6 - known);
+        let mut rest = Some(pattern);
+        for i in 0..6 {
+            let component = match rest {
+                Some(text) => match text.find(':') {
+                    Some(at) if i < 5 => {
+                        rest = Some(&text[at + 1..]);
+                        &text[..at]
+                    }
+                    _ => {
+                        rest = None;
+                        text
+                    }
+                },
+                None => "*",
             };
             if i >= known {
-                *part = Glob::compile(component);
-            }
-            match after {
-                Some(after) => rest = after,
-                None => break,
+                parts.push(Glob::compile(component));
             }
         }
-        ArnPattern::Parts(Box::new(parts), Text::from(head), known)
+        ArnPattern::Parts(parts.into_boxed_slice(), Text::from(head), known)
     }
 
     /// Whether `value` (an ARN, or anything) matches.
@@ -71,8 +80,7 @@ impl ArnPattern {
                     && match &value.parts {
                         Some(segs) => parts
                             .iter()
-                            .zip(segs)
-                            .skip(*known)
+                            .zip(&segs[*known..])
                             .all(|(g, seg)| g.matches(seg)),
                         None => false,
                     }
@@ -119,24 +127,30 @@ impl<'a> SplitArn<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
     Glob(Glob),
-    Tmpl(Box<[TPart]>),
+    Tmpl(Vec<TPart>),
 }
 
 /// An ARN pattern with policy variables (variable values are literal text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ArnTemplate {
-    Whole(Box<[TPart]>),
-    /// The six components, the literal text before the first wildcard or variable, and how
-    /// many leading components that text holds whole (see [`ArnPattern::Parts`]).
+    Whole(Vec<TPart>),
+    /// The components after the first `known` ones, the literal text before the first
+    /// wildcard or variable, and `known` (see [`ArnPattern::Parts`]).
     Parts(Box<[Segment]>, Text, usize),
 }
 
 impl ArnTemplate {
     /// Splits template parts into the six ARN components.
     pub(crate) fn compile(parts: Vec<TPart>) -> ArnTemplate {
+        ArnTemplate::compile_from(parts, 5)
+    }
+
+    /// [`ArnTemplate::compile`], keeping the components after the first `known_at_most`
+    /// whole ones at least.
+    fn compile_from(parts: Vec<TPart>, known_at_most: usize) -> ArnTemplate {
         let starts_arn = matches!(parts.first(), Some(TPart::Lit(l)) if l.starts_with("arn:"));
         if !starts_arn {
-            return ArnTemplate::Whole(parts.into_boxed_slice());
+            return ArnTemplate::Whole(parts);
         }
         let mut head = Text::default();
         for part in &parts {
@@ -146,44 +160,52 @@ impl ArnTemplate {
             }
         }
         // The components inside `head` are never tested (see `matches_split`): not built.
-        let known = whole_components(&head);
-        let mut segments: Vec<Vec<TPart>> = Vec::with_capacity(6);
-        segments.push(Vec::new());
+        let known = whole_components(&head).min(known_at_most);
+        // The parts cut at the `:` of their literal text, in one list, and where each of
+        // the six components starts in it (a missing component is `*`).
+        let mut flat: Vec<TPart> = Vec::with_capacity(parts.len() + 6);
+        let mut starts = [0usize; 7];
+        let mut n = 1;
         for part in parts {
             match part {
-                TPart::Lit(l) if segments.len() < 6 && l.contains(':') => {
+                TPart::Lit(l) if n < 6 && l.contains(':') => {
                     let mut rest: &str = &l;
-                    while segments.len() < 6 {
+                    while n < 6 {
                         match rest.find(':') {
                             Some(i) => {
-                                if i > 0 && segments.len() > known {
-                                    push(&mut segments, TPart::Lit(Text::from(&rest[..i])));
+                                if i > 0 && n > known {
+                                    flat.push(TPart::Lit(Text::from(&rest[..i])));
                                 }
-                                segments.push(Vec::new());
+                                starts[n] = flat.len();
+                                n += 1;
                                 rest = &rest[i + 1..];
                             }
                             None => break,
                         }
                     }
                     if !rest.is_empty() {
-                        push(&mut segments, TPart::Lit(Text::from(rest)));
+                        flat.push(TPart::Lit(Text::from(rest)));
                     }
                 }
-                other => push(&mut segments, other),
+                other => flat.push(other),
             }
         }
-        while segments.len() < 6 {
-            segments.push(vec![TPart::Star]);
+        while n < 6 {
+            starts[n] = flat.len();
+            flat.push(TPart::Star);
+            n += 1;
         }
-        ArnTemplate::Parts(
-            segments
-                .into_iter()
-                .enumerate()
-                .map(|(i, seg)| {
-                    if i < known {
-                        Segment::Glob(Glob::Any)
-                    } else if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
-                        Segment::Tmpl(seg.into_boxed_slice())
+        starts[6] = flat.len();
+        let mut items = flat.into_iter();
+        // The components inside `head` are never tested (see `matches_split`): not kept.
+        items.by_ref().take(starts[known]).for_each(drop);
+        let segments: Box<[Segment]> = (known..6)
+            .map(|i| {
+                let seg = items.by_ref().take(starts[i + 1] - starts[i]);
+                {
+                    let seg: Vec<TPart> = seg.collect();
+                    if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
+                        Segment::Tmpl(seg)
                     } else {
                         Segment::Glob(Glob::from_pieces(
                             seg.into_iter()
@@ -195,11 +217,10 @@ impl ArnTemplate {
                                 .collect(),
                         ))
                     }
-                })
-                .collect(),
-            Text::from(head),
-            known,
-        )
+                }
+            })
+            .collect();
+        ArnTemplate::Parts(segments, Text::from(head), known)
     }
 
     /// Whether `value` matches; unresolvable variables make it not match (and are recorded).
@@ -238,8 +259,7 @@ impl ArnTemplate {
                     return false;
                 };
                 segs.iter()
-                    .zip(values)
-                    .skip(*known)
+                    .zip(&values[*known..])
                     .all(|(seg, v)| match seg {
                         Segment::Glob(g) => g.matches(v),
                         Segment::Tmpl(t) => vars::matches_resolved(t, v, ctx),
@@ -252,12 +272,6 @@ impl ArnTemplate {
 /// How many of the first five ARN components the literal prefix `head` holds whole.
 fn whole_components(head: &str) -> usize {
     head.bytes().filter(|&b| b == b':').count().min(5)
-}
-
-fn push<T>(segments: &mut [Vec<T>], p: T) {
-    if let Some(last) = segments.last_mut() {
-        last.push(p);
-    }
 }
 
 #[cfg(test)]
@@ -297,15 +311,13 @@ mod tests {
         ];
         for p in pats {
             let compiled = ArnTemplate::compile(vars::parse(p, true, true));
-            let ArnTemplate::Parts(segs, head, _) = &compiled else {
-                panic!("{p}");
-            };
-            let naive = ArnTemplate::Parts(segs.clone(), head.clone(), 0);
+            let naive = ArnTemplate::compile_from(vars::parse(p, true, true), 0);
+            assert!(matches!(naive, ArnTemplate::Parts(_, _, 0)), "{p}");
             let stat = pat(p);
-            let ArnPattern::Parts(globs, head, _) = &stat else {
+            let ArnPattern::Parts(_, head, _) = &stat else {
                 panic!("{p}");
             };
-            let naive_stat = ArnPattern::Parts(globs.clone(), head.clone(), 0);
+            let naive_stat = ArnPattern::compile_from(p, head, 0);
             for v in values {
                 let mut m = Vec::new();
                 assert_eq!(

@@ -139,14 +139,14 @@ impl Operator {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StrVal {
     Lit(Text),
-    Tmpl(Box<[TPart]>),
+    Tmpl(Vec<TPart>),
 }
 
 /// A wildcard pattern that may hold policy variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LikeVal {
     Glob(Glob),
-    Tmpl(Box<[TPart]>),
+    Tmpl(Vec<TPart>),
 }
 
 /// An ARN pattern that may hold policy variables.
@@ -203,7 +203,7 @@ impl Condition {
             Some(parts)
         };
         let str_val = |s: Cow<'_, str>| match template(&s, false) {
-            Some(parts) => StrVal::Tmpl(parts.into_boxed_slice()),
+            Some(parts) => StrVal::Tmpl(parts),
             None => StrVal::Lit(Text::from(s)),
         };
         let values = match op.base {
@@ -211,7 +211,7 @@ impl Condition {
             Base::StringEqualsIgnoreCase => Values::StrIc(raw.map(str_val).collect()),
             Base::StringLike => Values::Like(
                 raw.map(|s| match template(&s, true) {
-                    Some(parts) => LikeVal::Tmpl(parts.into_boxed_slice()),
+                    Some(parts) => LikeVal::Tmpl(parts),
                     None => LikeVal::Glob(Glob::compile(&s)),
                 })
                 .collect(),

@@ -47,6 +47,18 @@ impl Glob {
 
     /// Builds a glob from pieces, merging adjacent literals and stars.
     pub(crate) fn from_pieces(pieces: Vec<Piece>) -> Glob {
+        let normal = pieces.windows(2).all(|w| {
+            !matches!(
+                w,
+                [Piece::Star, Piece::Star] | [Piece::Lit(_), Piece::Lit(_)]
+            )
+        }) && !pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Lit(l) if l.is_empty()));
+        if normal && pieces.len() > 2 {
+            // Already as merging would leave it, and not one of the short shapes.
+            return Glob::Pieces(pieces.into_boxed_slice());
+        }
         let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
         for p in pieces {
             match (out.last_mut(), p) {
@@ -121,7 +133,15 @@ impl Glob {
 
 /// Splits a wildcard pattern into pieces.
 pub(crate) fn pieces_of(pattern: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
+    // Sized exactly: each wildcard, and each run of literal text between them.
+    let mut count = 0;
+    let mut in_literal = false;
+    for b in pattern.bytes() {
+        let wild = b == b'*' || b == b'?';
+        count += usize::from(wild || !in_literal);
+        in_literal = !wild;
+    }
+    let mut out = Vec::with_capacity(count);
     // `*` and `?` are ASCII: every cut is a character boundary.
     let mut run = 0;
     for (i, b) in pattern.bytes().enumerate() {

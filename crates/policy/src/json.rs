@@ -165,9 +165,21 @@ impl<'a> Parser<'a> {
         let b = self.b;
         let mut i = self.i;
         loop {
-            // Indentation: eight spaces at a time.
-            while word(b, i) == Some(SPACES) {
-                i += 8;
+            // Runs of spaces (indentation): up to eight at a time.
+            while let Some(w) = word(b, i) {
+                let others = w ^ SPACES;
+                if others == 0 {
+                    i += 8;
+                } else {
+                    // Leading spaces of the word: the first byte is the lowest in memory order.
+                    let spaces = if cfg!(target_endian = "little") {
+                        others.trailing_zeros() / 8
+                    } else {
+                        others.leading_zeros() / 8
+                    };
+                    i += spaces as usize;
+                    break;
+                }
             }
             match b.get(i) {
                 Some(b' ' | b'\t' | b'\r') => i += 1,
@@ -265,7 +277,11 @@ impl<'a> Parser<'a> {
                 _ => Role::Other,
             };
             let v = self.value(member_role)?;
-            match self.members[mark..].iter_mut().find(|(e, _)| *e == key) {
+            // Repeated keys are rare: compare lengths and first bytes before the text.
+            let same = |e: &str| {
+                e.len() == key.len() && e.as_bytes().first() == key.as_bytes().first() && e == key
+            };
+            match self.members[mark..].iter_mut().find(|(e, _)| same(e)) {
                 Some(slot) => {
                     self.duplicates = true;
                     slot.1 = v;

@@ -281,10 +281,7 @@ impl<'a> Policy<'a> {
     /// Step 2: the grammar. `None` means "Syntax errors in policy."
     fn from_json(json: &'a Json<'a>) -> Option<Self> {
         let top = json.as_object()?;
-        if top
-            .iter()
-            .any(|(k, _)| !TOP_LEVEL_ELEMENTS.contains(&k.as_ref()))
-        {
+        if top.iter().any(|(k, _)| !TOP_LEVEL_ELEMENTS.contains(k)) {
             return None;
         }
         let version = match get(top, "Version") {
@@ -524,7 +521,7 @@ impl<'a> Policy<'a> {
                 for id in string_or_strings(ids).into_iter().flat_map(Strs::iter) {
                     any = true;
                     if !principal_id_ok(kind, id) {
-                        let label = match kind.as_ref() {
+                        let label = match *kind {
                             "AWS" => "AWS",
                             "Service" => "SERVICE",
                             "Federated" => "FEDERATED",
@@ -739,7 +736,7 @@ fn principal_syntax_ok<'a>(value: &'a Json<'a>) -> bool {
         Json::String(s) => *s == "*",
         Json::Object(map) => map
             .iter()
-            .all(|(k, v)| PRINCIPAL_TYPES.contains(&k.as_ref()) && string_or_strings(v).is_some()),
+            .all(|(k, v)| PRINCIPAL_TYPES.contains(k) && string_or_strings(v).is_some()),
         _ => false,
     }
 }
@@ -767,7 +764,7 @@ fn conditions_from_json<'a>(value: &'a Json<'a>) -> Option<&'a Members<'a>> {
 
 fn scalar_text<'a>(value: &'a Json<'_>) -> Option<Cow<'a, str>> {
     match value {
-        Json::String(s) => Some(Cow::Borrowed(s.as_ref())),
+        Json::String(s) => Some(Cow::Borrowed(s)),
         Json::Number(n) => Some(Cow::Owned(n.to_string())),
         Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
