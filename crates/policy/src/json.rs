@@ -61,8 +61,6 @@ pub(crate) struct InvalidJson;
 /// A document read in one pass.
 pub(crate) struct Parsed<'a> {
     pub(crate) json: Json<'a>,
-    /// Whether some object repeated a key.
-    pub(crate) duplicates: bool,
     /// Where the objects of the last top-level `Statement` element (the element itself, or
     /// the objects of its array) sit: their `{`, and just after their `}`.
     pub(crate) statement_spans: Vec<(Position, Position)>,
@@ -74,8 +72,7 @@ impl<'a> Json<'a> {
         Ok(Json::parse_policy(text, arena)?.json)
     }
 
-    /// Like [`Json::parse`], also telling whether some object repeated a key and where the
-    /// statements are.
+    /// Like [`Json::parse`], also telling where the statements are.
     pub(crate) fn parse_policy(text: &'a str, arena: &'a Bump) -> Result<Parsed<'a>, InvalidJson> {
         let mut p = Parser {
             text,
@@ -83,7 +80,6 @@ impl<'a> Json<'a> {
             b: text.as_bytes(),
             i: 0,
             depth: 0,
-            duplicates: false,
             line: 1,
             line_start: 0,
             spans: Vec::new(),
@@ -99,7 +95,6 @@ impl<'a> Json<'a> {
         }
         Ok(Parsed {
             json,
-            duplicates: p.duplicates,
             statement_spans: p.spans,
         })
     }
@@ -147,7 +142,6 @@ struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     depth: u32,
-    duplicates: bool,
     /// The line of `i` (1-based), and the offset where that line starts: line feeds can only
     /// appear in white space, so [`Parser::ws`] keeps count.
     line: u32,
@@ -282,10 +276,7 @@ impl<'a> Parser<'a> {
                 e.len() == key.len() && e.as_bytes().first() == key.as_bytes().first() && e == key
             };
             match self.members[mark..].iter_mut().find(|(e, _)| same(e)) {
-                Some(slot) => {
-                    self.duplicates = true;
-                    slot.1 = v;
-                }
+                Some(slot) => slot.1 = v,
                 None => self.members.push((key, v)),
             }
             self.ws();
@@ -531,11 +522,7 @@ mod tests {
         ] {
             let arena = Bump::new();
             let parsed = Json::parse_policy(text, &arena).unwrap();
-            let (ours, duplicates) = (parsed.json, parsed.duplicates);
-            assert_eq!(
-                duplicates,
-                text.contains(r#""a":{"#) || text.contains(r#""k":"w""#)
-            );
+            let ours = parsed.json;
             let theirs: Value = serde_json::from_str(text).unwrap();
             assert_eq!(to_value(&ours), theirs, "{text}");
             assert_eq!(

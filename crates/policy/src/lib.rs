@@ -47,7 +47,6 @@ mod glob;
 mod json;
 mod policy;
 mod position;
-mod raw;
 mod request;
 mod text;
 pub mod validate;

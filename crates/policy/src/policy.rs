@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::condition::{Condition, Operator};
 use crate::glob::Glob;
-use crate::position::{statement_spans, Position};
-use crate::raw::{RawPolicy, RawPrincipal, RawStatement, RawStatements, Texts};
+use crate::json::{with_arena, Json, Members};
+use crate::position::Position;
 use crate::vars;
 
 /// Why a document could not be parsed. (Grammar errors with AWS's messages are the business
@@ -146,21 +146,64 @@ impl Policy {
     /// Parses a policy document. Accepts everything AWS accepts (it does not check the
     /// grammar: see [`crate::validate`]); never panics.
     pub fn parse(text: &str) -> Result<Policy, ParseError> {
-        if !text.trim_start().starts_with('{') {
-            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Ok(_) => Err(ParseError::NotAnObject),
-                Err(e) => Err(ParseError::Json(e.to_string())),
-            };
-        }
-        let raw: RawPolicy<'_> =
-            serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
-        Policy::from_raw(raw, text)
+        with_arena(|arena| match Json::parse_policy(text, arena) {
+            Ok(parsed) => Policy::from_json(&parsed.json, &parsed.statement_spans),
+            Err(_) => Err(ParseError::Json(
+                match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "unreadable document".to_string(),
+                },
+            )),
+        })
     }
 
-    /// Compiles the elements read from `text`.
-    pub(crate) fn from_raw(raw: RawPolicy<'_>, text: &str) -> Result<Policy, ParseError> {
-        let spans = statement_spans(text);
-        Policy::compile(raw, spans)
+    /// Compiles a document read into `json`, its statements at `spans` (see
+    /// [`crate::json::Parsed::statement_spans`]). Elements of the wrong JSON type are errors;
+    /// unknown elements are ignored (the grammar is [`crate::validate`]'s business).
+    pub(crate) fn from_json(
+        json: &Json<'_>,
+        spans: &[(Position, Position)],
+    ) -> Result<Policy, ParseError> {
+        let Json::Object(top) = json else {
+            return Err(ParseError::NotAnObject);
+        };
+        let (mut version, mut id, mut statement) = (None, None, None);
+        for (key, value) in top.iter() {
+            match *key {
+                "Version" => version = value.as_str(),
+                "Id" => id = value.as_str(),
+                "Statement" => statement = Some(value),
+                _ => {}
+            }
+        }
+        let version = match version {
+            Some("2012-10-17") => Version::V2012_10_17,
+            _ => Version::V2008_10_17,
+        };
+        let variables = version == Version::V2012_10_17;
+        let items: &[Json<'_>] = match statement {
+            Some(one @ Json::Object(_)) => std::slice::from_ref(one),
+            Some(Json::Array(items)) => items,
+            _ => return Err(ParseError::MissingStatement),
+        };
+        // Positions are known for every statement or for none.
+        let spans = if spans.len() == items.len() {
+            spans
+        } else {
+            &[]
+        };
+        let mut statements = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let Json::Object(members) = item else {
+                return Err(ParseError::InvalidElement {
+                    element: "Statement",
+                    index,
+                });
+            };
+            let (start, end) = spans.get(index).copied().unwrap_or_default();
+            statements.push(statement_from_json(members, index, variables, start, end)?);
+        }
+        Ok(Policy::assemble(version, id, statements))
     }
 
     /// A policy of compiled statements.
@@ -176,41 +219,6 @@ impl Policy {
             statements,
             context_keys,
         }
-    }
-
-    fn compile(
-        raw: RawPolicy<'_>,
-        mut spans: Vec<(Position, Position)>,
-    ) -> Result<Policy, ParseError> {
-        let version = match raw.version.as_deref() {
-            Some("2012-10-17") => Version::V2012_10_17,
-            _ => Version::V2008_10_17,
-        };
-        let variables = version == Version::V2012_10_17;
-        let id = raw.id.map(Cow::into_owned);
-        let raw_statements: Vec<Option<RawStatement<'_>>> = match raw.statement {
-            Some(RawStatements::Many(items)) => items,
-            Some(RawStatements::One(s)) => vec![Some(*s)],
-            _ => return Err(ParseError::MissingStatement),
-        };
-        if spans.len() != raw_statements.len() {
-            spans = vec![(Position::default(), Position::default()); raw_statements.len()];
-        }
-        let mut statements = Vec::with_capacity(raw_statements.len());
-        for (index, (st, (start, end))) in raw_statements.into_iter().zip(spans).enumerate() {
-            let st = st.ok_or(ParseError::InvalidElement {
-                element: "Statement",
-                index,
-            })?;
-            statements.push(statement(st, index, variables, start, end)?);
-        }
-        let context_keys = collect_keys(&statements);
-        Ok(Policy {
-            version,
-            id,
-            statements,
-            context_keys,
-        })
     }
 
     /// The `Version` (absent counts as 2008-10-17).
@@ -263,64 +271,70 @@ fn collect_keys(statements: &[Statement]) -> Vec<String> {
     out
 }
 
-fn statement(
-    st: RawStatement<'_>,
+/// One statement's members compiled (`index` for errors).
+fn statement_from_json(
+    members: &Members<'_>,
     index: usize,
     variables: bool,
     start: Position,
     end: Position,
 ) -> Result<Statement, ParseError> {
     let bad = |element: &'static str| ParseError::InvalidElement { element, index };
-    let sid = match st.sid {
+    // Each element to its slot in one pass (keys are unique in the tree).
+    let mut slots: [Option<&Json<'_>>; 9] = [None; 9];
+    for (key, value) in members.iter() {
+        let slot = match *key {
+            "Sid" => 0,
+            "Effect" => 1,
+            "Action" => 2,
+            "NotAction" => 3,
+            "Resource" => 4,
+            "NotResource" => 5,
+            "Principal" => 6,
+            "NotPrincipal" => 7,
+            "Condition" => 8,
+            _ => continue,
+        };
+        slots[slot] = Some(value);
+    }
+    let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
+        slots;
+    let sid = match sid {
         None => None,
-        Some(Some(s)) => Some(Text::from(s)),
-        Some(None) => return Err(bad("Sid")),
+        Some(v) => Some(Text::from(v.as_str().ok_or(bad("Sid"))?)),
     };
-    let effect = match st.effect.flatten().as_deref() {
+    let effect = match effect.and_then(Json::as_str) {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
         _ => return Err(bad("Effect")),
     };
-    let actions = match (st.action, st.not_action) {
-        (Some(v), _) => ActionSpec::Action(action_globs(texts(&v.ok_or(bad("Action"))?))),
-        (None, Some(v)) => ActionSpec::NotAction(action_globs(texts(&v.ok_or(bad("NotAction"))?))),
+    let actions = match (action, not_action) {
+        (Some(v), _) => ActionSpec::Action(action_globs(texts(list(v).ok_or(bad("Action"))?))),
+        (None, Some(v)) => {
+            ActionSpec::NotAction(action_globs(texts(list(v).ok_or(bad("NotAction"))?)))
+        }
         (None, None) => ActionSpec::Absent,
     };
-    let resources = match (st.resource, st.not_resource) {
+    let resources = match (resource, not_resource) {
         (Some(v), _) => ResourceSpec::Resource(resource_patterns(
-            texts(&v.ok_or(bad("Resource"))?),
+            texts(list(v).ok_or(bad("Resource"))?),
             variables,
         )),
         (None, Some(v)) => ResourceSpec::NotResource(resource_patterns(
-            texts(&v.ok_or(bad("NotResource"))?),
+            texts(list(v).ok_or(bad("NotResource"))?),
             variables,
         )),
         (None, None) => ResourceSpec::Absent,
     };
-    let raw_principals = |v: RawPrincipal<'_>| match v {
-        RawPrincipal::Text(s) if s == "*" => Some(Principals::anyone()),
-        RawPrincipal::Map(map) => principals(map.iter().map(|(kind, list)| (&**kind, texts(list)))),
-        _ => None,
-    };
-    let principal = match (st.principal, st.not_principal) {
-        (Some(v), _) => PrincipalSpec::Principal(raw_principals(v).ok_or(bad("Principal"))?),
-        (None, Some(v)) => {
-            PrincipalSpec::NotPrincipal(raw_principals(v).ok_or(bad("NotPrincipal"))?)
-        }
+    let principal = match (principal, not_principal) {
+        (Some(v), _) => PrincipalSpec::Principal(principal_of(v).ok_or(bad("Principal"))?),
+        (None, Some(v)) => PrincipalSpec::NotPrincipal(principal_of(v).ok_or(bad("NotPrincipal"))?),
         (None, None) => PrincipalSpec::Absent,
     };
-    let mut conditions = Conditions::new(variables);
-    match st.condition {
-        None => {}
-        Some(Some(ops)) => {
-            for (op_name, block) in &ops {
-                for (key, raw) in block {
-                    conditions.push(op_name, key, raw.iter().cloned())?;
-                }
-            }
-        }
-        Some(None) => return Err(bad("Condition")),
-    }
+    let conditions = match condition {
+        None => Box::default(),
+        Some(v) => conditions_of(v, variables)?.ok_or(bad("Condition"))?,
+    };
     Ok(Statement {
         sid,
         effect,
@@ -329,18 +343,82 @@ fn statement(
         actions,
         resources,
         principal,
-        conditions: conditions.finish(),
+        conditions,
     })
 }
 
-/// The entries of a list, as text.
-fn texts<'t>(v: &'t Texts<'_>) -> impl Iterator<Item = &'t str> {
-    v.iter().map(|t| &**t)
+fn is_scalar(v: &Json<'_>) -> bool {
+    matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_))
+}
+
+/// A scalar or an array of scalars (the values of a list element); `None` for anything else.
+fn list<'j, 'a>(v: &'j Json<'a>) -> Option<&'j [Json<'a>]> {
+    match v {
+        Json::Array(items) => items.iter().all(is_scalar).then_some(*items),
+        other => is_scalar(other).then(|| std::slice::from_ref(other)),
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans as JSON writes them.
+pub(crate) fn scalar_text<'a>(v: &Json<'a>) -> Cow<'a, str> {
+    match v {
+        Json::String(s) => Cow::Borrowed(s),
+        Json::Number(n) => Cow::Owned(n.to_string()),
+        Json::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Json::Null | Json::Array(_) | Json::Object(_) => Cow::Borrowed(""),
+    }
+}
+
+/// The texts of the scalars of a [`list`].
+fn texts<'j, 'a>(items: &'j [Json<'a>]) -> impl ExactSizeIterator<Item = Cow<'a, str>> + 'j {
+    items.iter().map(scalar_text)
+}
+
+/// `"*"`, or a map of principal types to lists of ids.
+fn principal_of(v: &Json<'_>) -> Option<Principals> {
+    match v {
+        Json::String("*") => Some(Principals::anyone()),
+        Json::Object(map) => {
+            let mut lists = Vec::with_capacity(map.len());
+            for (kind, ids) in map.iter() {
+                lists.push((*kind, list(ids)?));
+            }
+            principals(lists.into_iter().map(|(kind, ids)| (kind, texts(ids))))
+        }
+        _ => None,
+    }
+}
+
+/// The `Condition` element compiled; `Ok(None)` when it is not an object of operators to
+/// objects of lists.
+fn conditions_of(v: &Json<'_>, variables: bool) -> Result<Option<Box<[Condition]>>, ParseError> {
+    let Json::Object(operators) = v else {
+        return Ok(None);
+    };
+    let mut count = 0;
+    for (_, block) in operators.iter() {
+        let Json::Object(entries) = block else {
+            return Ok(None);
+        };
+        if !entries.iter().all(|(_, values)| list(values).is_some()) {
+            return Ok(None);
+        }
+        count += entries.len();
+    }
+    let mut conditions = Conditions::with_capacity(variables, count);
+    for (operator, block) in operators.iter() {
+        if let Json::Object(entries) = block {
+            for (key, values) in entries.iter() {
+                conditions.push(operator, key, texts(list(values).unwrap_or_default()))?;
+            }
+        }
+    }
+    Ok(Some(conditions.finish()))
 }
 
 /// Compiled `Action`/`NotAction` entries (lower-cased: actions match case-insensitively).
-pub(crate) fn action_globs<'t>(items: impl Iterator<Item = &'t str>) -> Box<[Glob]> {
-    collect_exact(items.map(|a| Glob::compile(a).into_ascii_lowercase()))
+fn action_globs<'t>(items: impl Iterator<Item = Cow<'t, str>>) -> Box<[Glob]> {
+    collect_exact(items.map(|a| Glob::compile(&a).into_ascii_lowercase()))
 }
 
 /// Collects into a boxed slice allocated once, at the iterator's upper bound (exact for the
@@ -353,15 +431,15 @@ fn collect_exact<T>(items: impl Iterator<Item = T>) -> Box<[T]> {
 }
 
 /// Compiled `Resource`/`NotResource` entries.
-pub(crate) fn resource_patterns<'t>(
-    items: impl Iterator<Item = &'t str>,
+fn resource_patterns<'t>(
+    items: impl Iterator<Item = Cow<'t, str>>,
     variables: bool,
 ) -> Box<[ResPat]> {
     collect_exact(items.map(|r| {
         if variables && r.contains("${") {
-            ResPat::Tmpl(ArnTemplate::compile(vars::parse(r, true, true)))
+            ResPat::Tmpl(ArnTemplate::compile(vars::parse(&r, true, true)))
         } else {
-            ResPat::Static(ArnPattern::compile(r))
+            ResPat::Static(ArnPattern::compile(&r))
         }
     }))
 }
@@ -375,10 +453,6 @@ pub(crate) struct Conditions {
 }
 
 impl Conditions {
-    pub(crate) fn new(variables: bool) -> Conditions {
-        Conditions::with_capacity(variables, 0)
-    }
-
     /// For `count` conditions.
     pub(crate) fn with_capacity(variables: bool, count: usize) -> Conditions {
         Conditions {
@@ -425,13 +499,13 @@ impl Principals {
 }
 
 /// A `Principal` map: `{"AWS": ids, "Service": ids, …}`; `None` for an unknown type.
-pub(crate) fn principals<'t, L: Iterator<Item = &'t str>>(
+fn principals<'t, L: Iterator<Item = Cow<'t, str>>>(
     entries: impl Iterator<Item = (&'t str, L)>,
 ) -> Option<Principals> {
     let mut p = Principals::default();
     for (kind, list) in entries {
         match kind {
-            "AWS" => p.aws.extend(list.map(aws_principal)),
+            "AWS" => p.aws.extend(list.map(|a| aws_principal(&a))),
             "Service" => p.service.extend(list.map(Text::from)),
             "Federated" => p.federated.extend(list.map(Text::from)),
             "CanonicalUser" => p.canonical.extend(list.map(Text::from)),

@@ -1,6 +1,7 @@
 //! Statement positions in the original policy text, as IAM's simulator reports them
 //! (`StartPosition` / `EndPosition`): 1-based line and column of the statement object's `{`,
-//! and the position just after its `}`. Columns count characters.
+//! and the position just after its `}`. Columns count characters. (The JSON reader notes them
+//! while it reads; the structural scan here is its test oracle.)
 
 /// A 1-based line/column position in a policy document.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -9,11 +10,14 @@ pub struct Position {
     pub column: u32,
 }
 
+#[cfg(test)]
 /// Bytes that open or close a string, an object or an array.
 static STRUCTURAL: [bool; 256] = table(b"\"{}[]");
 /// Bytes that end a run of plain string content (a raw line feed is not valid JSON).
+#[cfg(test)]
 static STRING_SPECIAL: [bool; 256] = table(b"\"\\\n");
 
+#[cfg(test)]
 const fn table(bytes: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut i = 0;
@@ -24,12 +28,14 @@ const fn table(bytes: &[u8]) -> [bool; 256] {
     t
 }
 
+#[cfg(test)]
 /// A structural scan of the JSON text, in byte offsets (converted to line/column at the end).
 struct Scan<'a> {
     b: &'a [u8],
     i: usize,
 }
 
+#[cfg(test)]
 impl<'a> Scan<'a> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -168,6 +174,7 @@ impl<'a> Scan<'a> {
     }
 }
 
+#[cfg(test)]
 /// Converts increasing byte offsets into positions: a line feed starts a new line, every
 /// other character (not byte) moves one column.
 struct Positions<'a> {
@@ -176,6 +183,7 @@ struct Positions<'a> {
     pos: Position,
 }
 
+#[cfg(test)]
 impl Positions<'_> {
     fn at(&mut self, offset: usize) -> Position {
         let seg = self.b.get(self.at..offset).unwrap_or_default();
@@ -192,6 +200,7 @@ impl Positions<'_> {
     }
 }
 
+#[cfg(test)]
 /// The spans of the statements of the (last) top-level `Statement` element, in order.
 /// Empty when the text cannot be scanned.
 pub(crate) fn statement_spans(text: &str) -> Vec<(Position, Position)> {

@@ -30,11 +30,6 @@
 use std::borrow::Cow;
 
 use crate::json::{get, with_arena, Json, Members};
-use crate::policy::{
-    action_globs, principals, resource_patterns, ActionSpec, Conditions, Effect, ParseError,
-    PrincipalSpec, Principals, ResourceSpec, Version,
-};
-use crate::position::Position;
 use crate::text::Text;
 
 /// Which kind of policy a document is, as IAM validates each kind differently.
@@ -192,13 +187,8 @@ pub fn validate_and_parse(
         let policy =
             Policy::from_json(&parsed.json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
         policy.check(kind).map_err(MalformedPolicy::new)?;
-        let compiled = if parsed.duplicates {
-            // The parser reads repeated keys its own way: let it read the text.
-            crate::Policy::parse(document)
-        } else {
-            policy.compile(&parsed.statement_spans)
-        };
-        compiled.map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
+        crate::Policy::from_json(&parsed.json, &parsed.statement_spans)
+            .map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
     })
 }
 
@@ -238,7 +228,6 @@ pub fn policy_size(document: &str) -> usize {
 /// A policy document that passed the grammar checks (step 2).
 struct Policy<'a> {
     version: Option<&'a str>,
-    id: Option<&'a str>,
     statements: Vec<Statement<'a>>,
 }
 
@@ -294,10 +283,9 @@ impl<'a> Policy<'a> {
                 Some(v)
             }
         };
-        let id = match get(top, "Id") {
-            None => None,
-            Some(id) => Some(id.as_str()?),
-        };
+        if let Some(id) = get(top, "Id") {
+            id.as_str()?;
+        }
         let statements = match get(top, "Statement")? {
             Json::Object(one) => vec![Statement::from_json(one)?],
             Json::Array(many) if !many.is_empty() => {
@@ -311,31 +299,8 @@ impl<'a> Policy<'a> {
         };
         Some(Self {
             version,
-            id,
             statements,
         })
-    }
-
-    /// The compiled form of a document that passed every check, its statements at `spans`
-    /// (see [`crate::json::Parsed::statement_spans`]).
-    fn compile(&self, spans: &[(Position, Position)]) -> Result<crate::Policy, ParseError> {
-        let version = match self.version {
-            Some(VERSION_2012) => Version::V2012_10_17,
-            _ => Version::V2008_10_17,
-        };
-        let variables = version == Version::V2012_10_17;
-        let mut statements = Vec::with_capacity(self.statements.len());
-        // Positions are known for every statement or for none.
-        let spans = if spans.len() == self.statements.len() {
-            spans
-        } else {
-            &[]
-        };
-        for (index, statement) in self.statements.iter().enumerate() {
-            let (start, end) = spans.get(index).copied().unwrap_or_default();
-            statements.push(statement.compile(variables, start, end)?);
-        }
-        Ok(crate::Policy::assemble(version, self.id, statements))
     }
 
     /// Steps 3 to 9, for a document that passed the grammar.
@@ -603,63 +568,6 @@ impl<'a> Statement<'a> {
         })
     }
 
-    /// The compiled statement (the checks guarantee its shape: an exact `Effect`, lists of
-    /// strings, well-formed principals and known condition operators with scalar values).
-    fn compile(
-        &self,
-        variables: bool,
-        start: Position,
-        end: Position,
-    ) -> Result<crate::Statement, ParseError> {
-        let actions = match (self.action, self.not_action) {
-            (Some(list), _) => ActionSpec::Action(action_globs(list.iter())),
-            (None, Some(list)) => ActionSpec::NotAction(action_globs(list.iter())),
-            (None, None) => ActionSpec::Absent,
-        };
-        let resources = match (self.resource, self.not_resource) {
-            (Some(list), _) => ResourceSpec::Resource(resource_patterns(list.iter(), variables)),
-            (None, Some(list)) => {
-                ResourceSpec::NotResource(resource_patterns(list.iter(), variables))
-            }
-            (None, None) => ResourceSpec::Absent,
-        };
-        let bad = |element| ParseError::InvalidElement { element, index: 0 };
-        let principal = match (self.principal, self.not_principal) {
-            (Some(p), _) => PrincipalSpec::Principal(json_principals(p).ok_or(bad("Principal"))?),
-            (None, Some(p)) => {
-                PrincipalSpec::NotPrincipal(json_principals(p).ok_or(bad("NotPrincipal"))?)
-            }
-            (None, None) => PrincipalSpec::Absent,
-        };
-        let count = self.condition_blocks().map(|b| b.entries.len()).sum();
-        let mut conditions = Conditions::with_capacity(variables, count);
-        for block in self.condition_blocks() {
-            for (key, values) in block.entries {
-                let values = match values {
-                    Json::Array(items) => items,
-                    other => std::slice::from_ref(other),
-                };
-                // Only scalars here (checked): one text per value, an exact count.
-                let texts = values.iter().map(|v| scalar_text(v).unwrap_or_default());
-                conditions.push(block.operator, key, texts)?;
-            }
-        }
-        Ok(crate::Statement {
-            sid: self.sid.map(Text::from),
-            effect: if self.effect == "Deny" {
-                Effect::Deny
-            } else {
-                Effect::Allow
-            },
-            start,
-            end,
-            actions,
-            resources,
-            principal,
-            conditions: conditions.finish(),
-        })
-    }
-
     fn uses_policy_variables(&self) -> bool {
         let in_list =
             |l: Option<Strs<'_>>| l.into_iter().flat_map(Strs::iter).any(|s| s.contains("${"));
@@ -698,20 +606,6 @@ impl<'a> Strs<'a> {
             Strs::Many(items) => (None, items),
         };
         one.into_iter().chain(many.iter().filter_map(Json::as_str))
-    }
-}
-
-/// The compiled form of a `Principal` that passed the grammar (`"*"` or a map of types to ids).
-fn json_principals(value: &Json<'_>) -> Option<Principals> {
-    match value {
-        Json::String(_) => Some(Principals::anyone()),
-        Json::Object(map) => principals(map.iter().map(|(kind, ids)| {
-            (
-                &**kind,
-                string_or_strings(ids).map_or(Strs::Many(&[]), |s| s).iter(),
-            )
-        })),
-        _ => None,
     }
 }
 
