@@ -27,7 +27,7 @@ use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::authz::{self, AppliedPolicies, AppliedPolicy};
 use crate::error::ApiError;
-use crate::policy::validate::{validate, PolicyKind};
+use crate::policy::validate::{validate_and_parse, PolicyKind};
 use crate::policy::{
     context_keys, evaluate, Context, Decision, Effect, EvalInput, Evaluation, MatchedStatement,
     Policy, Principal, PrincipalKind, Request, SourceType,
@@ -250,23 +250,23 @@ fn compile_inputs(
         .enumerate()
         .map(|(i, doc)| {
             let id = format!("{prefix}.{}", i + 1);
-            compile_input(doc, PolicyKind::Identity, &id)
+            compile_input(doc, PolicyKind::Identity)
                 .map(|p| AppliedPolicy::input(id, source, p))
         })
         .collect()
 }
 
-fn compile_input(doc: &str, kind: PolicyKind, id: &str) -> Result<Arc<Policy>, ApiError> {
-    validate(doc, kind).map_err(|m| ApiError::invalid_input(m.message))?;
-    Policy::parse(doc)
+/// A policy document from the request: validated as IAM would, then compiled (one reading).
+fn compile_input(doc: &str, kind: PolicyKind) -> Result<Arc<Policy>, ApiError> {
+    validate_and_parse(doc, kind)
         .map(Arc::new)
-        .map_err(|_| authz::policy_evaluation_error(id))
+        .map_err(|m| ApiError::invalid_input(m.message))
 }
 
 fn compile_resource_policy(doc: Option<&str>) -> Result<Option<AppliedPolicy>, ApiError> {
     let Some(doc) = doc else { return Ok(None) };
     let id = "ResourcePolicy";
-    let policy = compile_input(doc, PolicyKind::Resource, id)?;
+    let policy = compile_input(doc, PolicyKind::Resource)?;
     Ok(Some(AppliedPolicy::input(
         id.to_string(),
         SourceType::ResourcePolicy,
