@@ -250,8 +250,7 @@ fn compile_inputs(
         .enumerate()
         .map(|(i, doc)| {
             let id = format!("{prefix}.{}", i + 1);
-            compile_input(doc, PolicyKind::Identity)
-                .map(|p| AppliedPolicy::input(id, source, p))
+            compile_input(doc, PolicyKind::Identity).map(|p| AppliedPolicy::input(id, source, p))
         })
         .collect()
 }

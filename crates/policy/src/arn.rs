@@ -3,33 +3,34 @@
 //! component may itself contain `:` and `/`). A pattern with fewer than six components is
 //! padded with `*` components, as AWS's parser does (`arn:aws:s3` = `arn:aws:s3:*:*:*`).
 
+use crate::arena::{Arena, ArenaVec};
 use crate::glob::{Glob, Piece};
 use crate::request::Context;
-use crate::text::Text;
 use crate::vars::{self, TPart};
 
 /// A compiled ARN pattern without policy variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArnPattern {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArnPattern<'a> {
     /// `*`
     Any,
     /// The globs of the components after the first `known` ones, the pattern's literal text
     /// before its first wildcard (every match starts with it: a cheap first test), and
     /// `known`: how many leading components that text holds whole (a value that starts with
     /// it has those components: no need to test them, nor to keep them).
-    Parts(Box<[Glob]>, Text, usize),
+    Parts(&'a [Glob<'a>], &'a str, usize),
     /// Not ARN-shaped: the whole text as one glob.
-    Whole(Glob),
+    Whole(Glob<'a>),
 }
 
-impl ArnPattern {
-    /// Compiles a pattern where `*` and `?` are wildcards.
-    pub(crate) fn compile(pattern: &str) -> ArnPattern {
+impl<'a> ArnPattern<'a> {
+    /// Compiles a pattern where `*` and `?` are wildcards (its pieces borrow from `pattern`,
+    /// which should live in the arena).
+    pub(crate) fn compile(arena: &'a Arena, pattern: &'a str) -> ArnPattern<'a> {
         if pattern == "*" {
             return ArnPattern::Any;
         }
         if !pattern.starts_with("arn:") {
-            return ArnPattern::Whole(Glob::compile(pattern));
+            return ArnPattern::Whole(Glob::compile(arena, pattern));
         }
         let bytes = pattern.as_bytes();
         let head_len = bytes
@@ -37,12 +38,17 @@ impl ArnPattern {
             .position(|&b| b == b'*' || b == b'?')
             .unwrap_or(bytes.len());
         let head = &pattern[..head_len];
-        ArnPattern::compile_from(pattern, head, whole_components(head))
+        ArnPattern::compile_from(arena, pattern, head, whole_components(head))
     }
 
     /// The pattern with its components from the `known`-th on compiled (a missing one is `*`).
-    fn compile_from(pattern: &str, head: &str, known: usize) -> ArnPattern {
-        let mut parts: Vec<Glob> = Vec::with_capacity(6 - known);
+    fn compile_from(
+        arena: &'a Arena,
+        pattern: &'a str,
+        head: &'a str,
+        known: usize,
+    ) -> ArnPattern<'a> {
+        let mut parts = ArenaVec::with_capacity_in(6 - known, arena);
         let mut rest = Some(pattern);
         for i in 0..6 {
             let component = match rest {
@@ -59,10 +65,10 @@ impl ArnPattern {
                 None => "*",
             };
             if i >= known {
-                parts.push(Glob::compile(component));
+                parts.push(Glob::compile(arena, component));
             }
         }
-        ArnPattern::Parts(parts.into_boxed_slice(), Text::from(head), known)
+        ArnPattern::Parts(parts.into_bump_slice(), head, known)
     }
 
     /// Whether `value` (an ARN, or anything) matches.
@@ -76,7 +82,7 @@ impl ArnPattern {
             ArnPattern::Any => true,
             ArnPattern::Whole(g) => g.matches(value.whole),
             ArnPattern::Parts(parts, head, known) => {
-                value.whole.starts_with(&**head)
+                value.whole.starts_with(head)
                     && match &value.parts {
                         Some(segs) => parts
                             .iter()
@@ -124,57 +130,72 @@ impl<'a> SplitArn<'a> {
 }
 
 /// One component of an [`ArnTemplate`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Segment {
-    Glob(Glob),
-    Tmpl(Vec<TPart>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Segment<'a> {
+    Glob(Glob<'a>),
+    Tmpl(&'a [TPart<'a>]),
 }
 
 /// An ARN pattern with policy variables (variable values are literal text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArnTemplate {
-    Whole(Vec<TPart>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArnTemplate<'a> {
+    Whole(&'a [TPart<'a>]),
     /// The components after the first `known` ones, the literal text before the first
     /// wildcard or variable, and `known` (see [`ArnPattern::Parts`]).
-    Parts(Box<[Segment]>, Text, usize),
+    Parts(&'a [Segment<'a>], &'a str, usize),
 }
 
-impl ArnTemplate {
+impl<'a> ArnTemplate<'a> {
     /// Splits template parts into the six ARN components.
-    pub(crate) fn compile(parts: Vec<TPart>) -> ArnTemplate {
-        ArnTemplate::compile_from(parts, 5)
+    pub(crate) fn compile(arena: &'a Arena, parts: &'a [TPart<'a>]) -> ArnTemplate<'a> {
+        ArnTemplate::compile_from(arena, parts, 5)
     }
 
     /// [`ArnTemplate::compile`], keeping the components after the first `known_at_most`
     /// whole ones at least.
-    fn compile_from(parts: Vec<TPart>, known_at_most: usize) -> ArnTemplate {
+    fn compile_from(
+        arena: &'a Arena,
+        parts: &'a [TPart<'a>],
+        known_at_most: usize,
+    ) -> ArnTemplate<'a> {
         let starts_arn = matches!(parts.first(), Some(TPart::Lit(l)) if l.starts_with("arn:"));
         if !starts_arn {
             return ArnTemplate::Whole(parts);
         }
-        let mut head = Text::default();
-        for part in &parts {
-            match part {
-                TPart::Lit(l) => head.push_str(l),
-                _ => break,
+        // The literal text before the first wildcard or variable (the parser joins adjacent
+        // literal text: one part, unless something unusual made two).
+        let literal = parts
+            .iter()
+            .take_while(|p| matches!(p, TPart::Lit(_)))
+            .count();
+        let head: &'a str = match parts {
+            [TPart::Lit(l), ..] if literal == 1 => l,
+            _ => {
+                let mut head = bumpalo::collections::String::new_in(arena);
+                for part in &parts[..literal] {
+                    if let TPart::Lit(l) = part {
+                        head.push_str(l);
+                    }
+                }
+                head.into_bump_str()
             }
-        }
+        };
         // The components inside `head` are never tested (see `matches_split`): not built.
-        let known = whole_components(&head).min(known_at_most);
+        let known = whole_components(head).min(known_at_most);
         // The parts cut at the `:` of their literal text, in one list, and where each of
         // the six components starts in it (a missing component is `*`).
-        let mut flat: Vec<TPart> = Vec::with_capacity(parts.len() + 6);
+        let mut flat = ArenaVec::with_capacity_in(parts.len() + 6, arena);
         let mut starts = [0usize; 7];
         let mut n = 1;
-        for part in parts {
+        for &part in parts {
             match part {
                 TPart::Lit(l) if n < 6 && l.contains(':') => {
-                    let mut rest: &str = &l;
+                    let mut rest: &'a str = l;
                     while n < 6 {
                         match rest.find(':') {
                             Some(i) => {
                                 if i > 0 && n > known {
-                                    flat.push(TPart::Lit(Text::from(&rest[..i])));
+                                    flat.push(TPart::Lit(&rest[..i]));
                                 }
                                 starts[n] = flat.len();
                                 n += 1;
@@ -184,7 +205,7 @@ impl ArnTemplate {
                         }
                     }
                     if !rest.is_empty() {
-                        flat.push(TPart::Lit(Text::from(rest)));
+                        flat.push(TPart::Lit(rest));
                     }
                 }
                 other => flat.push(other),
@@ -196,31 +217,24 @@ impl ArnTemplate {
             n += 1;
         }
         starts[6] = flat.len();
-        let mut items = flat.into_iter();
+        let flat: &'a [TPart<'a>] = flat.into_bump_slice();
         // The components inside `head` are never tested (see `matches_split`): not kept.
-        items.by_ref().take(starts[known]).for_each(drop);
-        let segments: Box<[Segment]> = (known..6)
-            .map(|i| {
-                let seg = items.by_ref().take(starts[i + 1] - starts[i]);
-                {
-                    let seg: Vec<TPart> = seg.collect();
-                    if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
-                        Segment::Tmpl(seg)
-                    } else {
-                        Segment::Glob(Glob::from_pieces(
-                            seg.into_iter()
-                                .map(|p| match p {
-                                    TPart::Lit(l) => Piece::Lit(l),
-                                    TPart::Star => Piece::Star,
-                                    _ => Piece::One,
-                                })
-                                .collect(),
-                        ))
-                    }
-                }
-            })
-            .collect();
-        ArnTemplate::Parts(segments, Text::from(head), known)
+        let mut segments = ArenaVec::with_capacity_in(6 - known, arena);
+        for i in known..6 {
+            let seg = &flat[starts[i]..starts[i + 1]];
+            segments.push(if seg.iter().any(|p| matches!(p, TPart::Var { .. })) {
+                Segment::Tmpl(seg)
+            } else {
+                let mut pieces = ArenaVec::with_capacity_in(seg.len(), arena);
+                pieces.extend(seg.iter().map(|p| match p {
+                    TPart::Lit(l) => Piece::Lit(l),
+                    TPart::Star => Piece::Star,
+                    _ => Piece::One,
+                }));
+                Segment::Glob(Glob::from_pieces(arena, &pieces))
+            });
+        }
+        ArnTemplate::Parts(segments.into_bump_slice(), head, known)
     }
 
     /// Whether `value` matches; unresolvable variables make it not match (and are recorded).
@@ -243,7 +257,7 @@ impl ArnTemplate {
         match self {
             ArnTemplate::Whole(parts) => vars::matches(parts, value.whole, ctx, missing),
             ArnTemplate::Parts(segs, head, known) => {
-                if !value.whole.starts_with(&**head) {
+                if !value.whole.starts_with(head) {
                     return false;
                 }
                 let mut ok = true;
@@ -277,9 +291,10 @@ fn whole_components(head: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arena::leaked;
 
-    fn pat(s: &str) -> ArnPattern {
-        ArnPattern::compile(s)
+    fn pat(s: &'static str) -> ArnPattern<'static> {
+        ArnPattern::compile(leaked(), s)
     }
 
     #[test]
@@ -310,14 +325,15 @@ mod tests {
             "arn::::",
         ];
         for p in pats {
-            let compiled = ArnTemplate::compile(vars::parse(p, true, true));
-            let naive = ArnTemplate::compile_from(vars::parse(p, true, true), 0);
+            let compiled = ArnTemplate::compile(leaked(), vars::parse(leaked(), p, true, true));
+            let naive =
+                ArnTemplate::compile_from(leaked(), vars::parse(leaked(), p, true, true), 0);
             assert!(matches!(naive, ArnTemplate::Parts(_, _, 0)), "{p}");
             let stat = pat(p);
             let ArnPattern::Parts(_, head, _) = &stat else {
                 panic!("{p}");
             };
-            let naive_stat = ArnPattern::compile_from(p, head, 0);
+            let naive_stat = ArnPattern::compile_from(leaked(), p, head, 0);
             for v in values {
                 let mut m = Vec::new();
                 assert_eq!(
@@ -334,15 +350,17 @@ mod tests {
     fn templates() {
         let mut ctx = Context::new();
         ctx.insert("aws:username", "bob");
-        let t = ArnTemplate::compile(vars::parse(
-            "arn:aws:iam::*:user/${aws:username}",
-            true,
-            true,
-        ));
+        let t = ArnTemplate::compile(
+            leaked(),
+            vars::parse(leaked(), "arn:aws:iam::*:user/${aws:username}", true, true),
+        );
         let mut missing = Vec::new();
         assert!(t.matches("arn:aws:iam::1:user/bob", &ctx, &mut missing));
         assert!(!t.matches("arn:aws:iam::1:user/bobby", &ctx, &mut missing));
-        let u = ArnTemplate::compile(vars::parse("arn:aws:iam::*:user/${aws:userid}", true, true));
+        let u = ArnTemplate::compile(
+            leaked(),
+            vars::parse(leaked(), "arn:aws:iam::*:user/${aws:userid}", true, true),
+        );
         assert!(!u.matches("arn:aws:iam::1:user/bob", &ctx, &mut missing));
         assert_eq!(missing, vec!["aws:userid"]);
     }

@@ -13,9 +13,9 @@
 //!   any value matches, negated ones when no value matches;
 //! - a policy variable that cannot be resolved makes that policy value match nothing.
 
-use crate::text::Text;
 use std::borrow::Cow;
 
+use crate::arena::{collect, Arena};
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::glob::Glob;
 use crate::request::{Context, LowerKey};
@@ -136,140 +136,150 @@ impl Operator {
 }
 
 /// A string value that may hold policy variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StrVal {
-    Lit(Text),
-    Tmpl(Vec<TPart>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrVal<'a> {
+    Lit(&'a str),
+    Tmpl(&'a [TPart<'a>]),
 }
 
 /// A wildcard pattern that may hold policy variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LikeVal {
-    Glob(Glob),
-    Tmpl(Vec<TPart>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LikeVal<'a> {
+    Glob(Glob<'a>),
+    Tmpl(&'a [TPart<'a>]),
 }
 
 /// An ARN pattern that may hold policy variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArnVal {
-    Pat(ArnPattern),
-    Tmpl(ArnTemplate),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArnVal<'a> {
+    Pat(ArnPattern<'a>),
+    Tmpl(ArnTemplate<'a>),
 }
 
 /// A `BinaryEquals` value: the text as written and its decoded bytes.
-pub(crate) type BinaryValue = (Text, Option<Vec<u8>>);
+pub(crate) type BinaryValue<'a> = (&'a str, Option<&'a [u8]>);
 
 /// The compiled policy values of one condition.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Values {
-    Str(Box<[StrVal]>),
-    StrIc(Box<[StrVal]>),
-    Like(Box<[LikeVal]>),
-    Arn(Box<[ArnVal]>),
-    Num(Box<[Option<f64>]>),
-    Date(Box<[Option<i128>]>),
-    Bool(Box<[Option<bool>]>),
-    Bin(Box<[BinaryValue]>),
-    Ip(Box<[Option<Cidr>]>),
-    Null(Box<[Option<bool>]>),
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Values<'a> {
+    Str(&'a [StrVal<'a>]),
+    StrIc(&'a [StrVal<'a>]),
+    Like(&'a [LikeVal<'a>]),
+    Arn(&'a [ArnVal<'a>]),
+    Num(&'a [Option<f64>]),
+    Date(&'a [Option<i128>]),
+    Bool(&'a [Option<bool>]),
+    Bin(&'a [BinaryValue<'a>]),
+    Ip(&'a [Option<Cidr>]),
+    Null(&'a [Option<bool>]),
 }
 
 /// One `operator: { key: values }` entry.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Condition {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Condition<'a> {
     pub(crate) op: Operator,
     /// The operator as written.
-    pub(crate) op_name: Text,
+    pub(crate) op_name: &'a str,
     /// The key as written.
-    pub(crate) key: Text,
-    pub(crate) key_lower: LowerKey,
-    pub(crate) values: Values,
+    pub(crate) key: &'a str,
+    pub(crate) key_lower: LowerKey<'a>,
+    pub(crate) values: Values<'a>,
 }
 
-impl Condition {
-    /// Compiles a condition from its operator, key and raw string values.
+impl<'a> Condition<'a> {
+    /// Compiles a condition from its operator, key (both in the arena) and raw string values.
     pub(crate) fn compile<'v>(
+        arena: &'a Arena,
         op: Operator,
-        op_name: &str,
-        key: &str,
+        op_name: &'a str,
+        key: &'a str,
         raw: impl ExactSizeIterator<Item = Cow<'v, str>>,
         variables: bool,
-    ) -> Condition {
-        let template = |s: &str, wildcards: bool| -> Option<Vec<TPart>> {
+    ) -> Condition<'a> {
+        let text = |s: &str| -> &'a str { arena.alloc_str(s) };
+        let template = |s: &'a str, wildcards: bool| -> Option<&'a [TPart<'a>]> {
             if !variables || !s.contains("${") {
                 return None;
             }
-            let parts = vars::parse(s, true, wildcards);
-            Some(parts)
+            Some(vars::parse(arena, s, true, wildcards))
         };
-        let str_val = |s: Cow<'_, str>| match template(&s, false) {
-            Some(parts) => StrVal::Tmpl(parts),
-            None => StrVal::Lit(Text::from(s)),
+        let str_val = |s: Cow<'_, str>| {
+            let s = text(&s);
+            match template(s, false) {
+                Some(parts) => StrVal::Tmpl(parts),
+                None => StrVal::Lit(s),
+            }
         };
         let values = match op.base {
-            Base::StringEquals => Values::Str(raw.map(str_val).collect()),
-            Base::StringEqualsIgnoreCase => Values::StrIc(raw.map(str_val).collect()),
-            Base::StringLike => Values::Like(
-                raw.map(|s| match template(&s, true) {
-                    Some(parts) => LikeVal::Tmpl(parts),
-                    None => LikeVal::Glob(Glob::compile(&s)),
-                })
-                .collect(),
-            ),
-            Base::Arn => Values::Arn(
-                raw.map(|s| match template(&s, true) {
-                    Some(parts) => ArnVal::Tmpl(ArnTemplate::compile(parts)),
-                    None => ArnVal::Pat(ArnPattern::compile(&s)),
-                })
-                .collect(),
-            ),
-            Base::Numeric(_) => Values::Num(raw.map(|s| parse_number(&s)).collect()),
-            Base::Date(_) => Values::Date(raw.map(|s| parse_date(&s)).collect()),
-            Base::Bool => Values::Bool(raw.map(|s| parse_bool(&s)).collect()),
-            Base::Binary => Values::Bin(
+            Base::StringEquals => Values::Str(collect(arena, raw.map(str_val))),
+            Base::StringEqualsIgnoreCase => Values::StrIc(collect(arena, raw.map(str_val))),
+            Base::StringLike => Values::Like(collect(
+                arena,
                 raw.map(|s| {
-                    let bytes = decode_base64(&s);
-                    (Text::from(s), bytes)
-                })
-                .collect(),
-            ),
-            Base::Ip => Values::Ip(raw.map(|s| Cidr::parse(&s)).collect()),
-            Base::Null => Values::Null(raw.map(|s| parse_bool(&s)).collect()),
+                    let s = text(&s);
+                    match template(s, true) {
+                        Some(parts) => LikeVal::Tmpl(parts),
+                        None => LikeVal::Glob(Glob::compile(arena, s)),
+                    }
+                }),
+            )),
+            Base::Arn => Values::Arn(collect(
+                arena,
+                raw.map(|s| {
+                    let s = text(&s);
+                    match template(s, true) {
+                        Some(parts) => ArnVal::Tmpl(ArnTemplate::compile(arena, parts)),
+                        None => ArnVal::Pat(ArnPattern::compile(arena, s)),
+                    }
+                }),
+            )),
+            Base::Numeric(_) => Values::Num(collect(arena, raw.map(|s| parse_number(&s)))),
+            Base::Date(_) => Values::Date(collect(arena, raw.map(|s| parse_date(&s)))),
+            Base::Bool => Values::Bool(collect(arena, raw.map(|s| parse_bool(&s)))),
+            Base::Binary => Values::Bin(collect(
+                arena,
+                raw.map(|s| {
+                    let bytes = decode_base64(&s).map(|b| &*arena.alloc_slice_copy(&b));
+                    (text(&s), bytes)
+                }),
+            )),
+            Base::Ip => Values::Ip(collect(arena, raw.map(|s| Cidr::parse(&s)))),
+            Base::Null => Values::Null(collect(arena, raw.map(|s| parse_bool(&s)))),
         };
         Condition {
             op,
-            op_name: Text::from(op_name),
-            key: Text::from(key),
-            key_lower: LowerKey::new(key),
+            op_name,
+            key,
+            key_lower: LowerKey::new(arena, key),
             values,
         }
     }
 
     /// Keys referenced by policy variables in the values, as written.
     pub(crate) fn variable_keys(&self) -> Vec<&str> {
-        let templates: Vec<&[TPart]> = match &self.values {
+        let templates: Vec<&[TPart<'_>]> = match &self.values {
             Values::Str(v) | Values::StrIc(v) => v
                 .iter()
                 .filter_map(|s| match s {
-                    StrVal::Tmpl(p) => Some(&**p),
+                    StrVal::Tmpl(p) => Some(*p),
                     StrVal::Lit(_) => None,
                 })
                 .collect(),
             Values::Like(v) => v
                 .iter()
                 .filter_map(|s| match s {
-                    LikeVal::Tmpl(p) => Some(&**p),
+                    LikeVal::Tmpl(p) => Some(*p),
                     LikeVal::Glob(_) => None,
                 })
                 .collect(),
             Values::Arn(v) => v
                 .iter()
                 .flat_map(|s| match s {
-                    ArnVal::Tmpl(ArnTemplate::Whole(p)) => vec![&**p],
+                    ArnVal::Tmpl(ArnTemplate::Whole(p)) => vec![*p],
                     ArnVal::Tmpl(ArnTemplate::Parts(segs, ..)) => segs
                         .iter()
                         .filter_map(|s| match s {
-                            Segment::Tmpl(t) => Some(&**t),
+                            Segment::Tmpl(t) => Some(*t),
                             Segment::Glob(_) => None,
                         })
                         .collect(),
@@ -308,7 +318,7 @@ impl Condition {
         if self.op.set == SetQualifier::ForAllValues {
             return true;
         }
-        missing.push(&self.key);
+        missing.push(self.key);
         self.op.if_exists || (self.op.set == SetQualifier::None && self.op.negated)
     }
 
@@ -327,7 +337,7 @@ impl Condition {
     fn matches_value<'p>(&'p self, v: &str, ctx: &Context, missing: &mut Vec<&'p str>) -> bool {
         match &self.values {
             Values::Str(vals) => vals.iter().any(|p| match p {
-                StrVal::Lit(l) => **l == *v,
+                StrVal::Lit(l) => *l == v,
                 StrVal::Tmpl(t) => vars::equals(t, v, ctx, missing),
             }),
             Values::StrIc(vals) => vals.iter().any(|p| match p {
@@ -360,7 +370,7 @@ impl Condition {
                 let decoded = decode_base64(v);
                 vals.iter().any(|(raw, bytes)| match (bytes, &decoded) {
                     (Some(a), Some(b)) => a == b,
-                    _ => **raw == *v,
+                    _ => *raw == v,
                 })
             }
             Values::Ip(vals) => {
@@ -381,10 +391,12 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arena::leaked;
 
-    fn cond(op: &str, key: &str, vals: &[&str]) -> Condition {
+    fn cond(op: &'static str, key: &'static str, vals: &[&str]) -> Condition<'static> {
         let raw: Vec<Cow<'_, str>> = vals.iter().map(|s| Cow::Borrowed(*s)).collect();
-        Condition::compile(Operator::parse(op).unwrap(), op, key, raw.into_iter(), true)
+        let op_parsed = Operator::parse(op).unwrap();
+        Condition::compile(leaked(), op_parsed, op, key, raw.into_iter(), true)
     }
 
     #[test]

@@ -290,7 +290,7 @@ struct Collector<'a> {
     missing: Vec<&'a str>,
 }
 
-impl Statement {
+impl<'s> Statement<'s> {
     /// Actions match ASCII-case-insensitively.
     pub(crate) fn matches_action(&self, action: &str) -> bool {
         match &self.actions {
@@ -404,10 +404,10 @@ fn principal_match(list: &Principals, p: &Principal) -> Option<Grant> {
         | PrincipalKind::AssumedRole
         | PrincipalKind::FederatedUser => {
             let mut best: Option<Grant> = None;
-            for a in &list.aws {
+            for a in list.aws {
                 let g = match a {
                     AwsPrincipal::Any => Some(Grant::Direct),
-                    AwsPrincipal::Account(acct) if **acct == *p.account => {
+                    AwsPrincipal::Account(acct) if *acct == p.account => {
                         if p.kind == PrincipalKind::Root {
                             Some(Grant::Direct)
                         } else {
@@ -415,8 +415,8 @@ fn principal_match(list: &Principals, p: &Principal) -> Option<Grant> {
                         }
                     }
                     AwsPrincipal::Account(_) => None,
-                    AwsPrincipal::Arn(arn) if **arn == *p.arn => Some(Grant::Direct),
-                    AwsPrincipal::Arn(arn) if p.role_arn.as_deref() == Some(&**arn) => {
+                    AwsPrincipal::Arn(arn) if *arn == p.arn => Some(Grant::Direct),
+                    AwsPrincipal::Arn(arn) if p.role_arn.as_deref() == Some(*arn) => {
                         Some(Grant::Role)
                     }
                     AwsPrincipal::Arn(_) => None,
@@ -685,7 +685,7 @@ pub fn context_keys<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> Vec<S
     for p in policies {
         for k in p.context_keys() {
             if !out.iter().any(|e| e.eq_ignore_ascii_case(k)) {
-                out.push(k.clone());
+                out.push(k.to_string());
             }
         }
     }

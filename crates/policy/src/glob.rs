@@ -1,13 +1,13 @@
 //! A small, allocation-free glob matcher for IAM wildcards: `*` (any run of characters,
-//! possibly empty) and `?` (exactly one character).
+//! possibly empty) and `?` (exactly one character). Compiled globs live in a policy's arena.
 
-use crate::text::Text;
+use crate::arena::{Arena, ArenaVec};
 
 /// One piece of a compiled glob.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
     /// Literal text (never contains wildcard semantics, even if it holds `*` or `?`).
-    Lit(Text),
+    Lit(&'a str),
     /// `*`
     Star,
     /// `?`
@@ -15,93 +15,69 @@ pub(crate) enum Piece {
 }
 
 /// A compiled glob with fast paths for the common shapes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) enum Glob {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Glob<'a> {
     /// `*` alone: matches everything.
     #[default]
     Any,
     /// No wildcard at all.
-    Exact(Text),
+    Exact(&'a str),
     /// `literal*`
-    Prefix(Text),
+    Prefix(&'a str),
     /// Anything else.
-    Pieces(Box<[Piece]>),
+    Pieces(&'a [Piece<'a>]),
 }
 
-impl Glob {
-    /// Compiles `pattern`, where `*` and `?` are wildcards.
-    pub(crate) fn compile(pattern: &str) -> Glob {
+impl<'a> Glob<'a> {
+    /// Compiles `pattern`, where `*` and `?` are wildcards. Literal pieces borrow from
+    /// `pattern`: it should live in the arena (or longer).
+    pub(crate) fn compile(arena: &'a Arena, pattern: &'a str) -> Glob<'a> {
         let bytes = pattern.as_bytes();
         let Some(first) = bytes.iter().position(|&b| b == b'*' || b == b'?') else {
-            return Glob::Exact(Text::from(pattern));
+            return Glob::Exact(pattern);
         };
         if first + 1 == bytes.len() && bytes[first] == b'*' {
             return if first == 0 {
                 Glob::Any
             } else {
-                Glob::Prefix(Text::from(&pattern[..first]))
+                Glob::Prefix(&pattern[..first])
             };
         }
-        Glob::from_pieces(pieces_of(pattern))
+        let pieces = pieces_of(arena, pattern);
+        if pieces
+            .windows(2)
+            .any(|w| matches!(w, [Piece::Star, Piece::Star]))
+        {
+            // `**`: merged by `from_pieces`.
+            return Glob::from_pieces(arena, pieces);
+        }
+        Glob::Pieces(pieces)
     }
 
     /// Builds a glob from pieces, merging adjacent literals and stars.
-    pub(crate) fn from_pieces(pieces: Vec<Piece>) -> Glob {
-        let normal = pieces.windows(2).all(|w| {
-            !matches!(
-                w,
-                [Piece::Star, Piece::Star] | [Piece::Lit(_), Piece::Lit(_)]
-            )
-        }) && !pieces
-            .iter()
-            .any(|p| matches!(p, Piece::Lit(l) if l.is_empty()));
-        if normal && pieces.len() > 2 {
-            // Already as merging would leave it, and not one of the short shapes.
-            return Glob::Pieces(pieces.into_boxed_slice());
-        }
-        let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
-        for p in pieces {
+    pub(crate) fn from_pieces(arena: &'a Arena, pieces: &[Piece<'a>]) -> Glob<'a> {
+        let mut out: ArenaVec<'a, Piece<'a>> = ArenaVec::with_capacity_in(pieces.len(), arena);
+        for &p in pieces {
             match (out.last_mut(), p) {
                 (Some(Piece::Star), Piece::Star) => {}
                 (Some(Piece::Lit(prev)), Piece::Lit(l)) => {
-                    let mut s = Text::with_capacity(prev.len() + l.len());
-                    s.push_str(prev);
-                    s.push_str(&l);
-                    *prev = Text::from(s);
+                    let mut joined =
+                        bumpalo::collections::String::with_capacity_in(prev.len() + l.len(), arena);
+                    joined.push_str(prev);
+                    joined.push_str(l);
+                    *prev = joined.into_bump_str();
                 }
-                (_, Piece::Lit(l)) if l.is_empty() => {}
+                (_, Piece::Lit("")) => {}
                 (_, p) => out.push(p),
             }
         }
         match out.as_slice() {
-            [] => return Glob::Exact(Text::from("")),
-            [Piece::Star] => return Glob::Any,
-            [Piece::Lit(_)] | [Piece::Lit(_), Piece::Star] => {}
-            _ => return Glob::Pieces(out.into_boxed_slice()),
+            [] => Glob::Exact(""),
+            [Piece::Star] => Glob::Any,
+            [Piece::Lit(l)] => Glob::Exact(l),
+            [Piece::Lit(l), Piece::Star] => Glob::Prefix(l),
+            _ => Glob::Pieces(out.into_bump_slice()),
         }
-        // One literal, maybe followed by a star: keep the literal without copying it.
-        let prefix = out.len() == 2;
-        match out.into_iter().next() {
-            Some(Piece::Lit(l)) if prefix => Glob::Prefix(l),
-            Some(Piece::Lit(l)) => Glob::Exact(l),
-            _ => Glob::Exact(Text::from("")),
-        }
-    }
-
-    /// The same glob with its literal text ASCII-lower-cased (in place).
-    pub(crate) fn into_ascii_lowercase(mut self) -> Glob {
-        match &mut self {
-            Glob::Any => {}
-            Glob::Exact(l) | Glob::Prefix(l) => l.make_ascii_lowercase(),
-            Glob::Pieces(pieces) => {
-                for p in pieces.iter_mut() {
-                    if let Piece::Lit(l) = p {
-                        l.make_ascii_lowercase();
-                    }
-                }
-            }
-        }
-        self
     }
 
     /// Case-sensitive match of the whole of `s`.
@@ -131,8 +107,8 @@ impl Glob {
     }
 }
 
-/// Splits a wildcard pattern into pieces.
-pub(crate) fn pieces_of(pattern: &str) -> Vec<Piece> {
+/// Splits a wildcard pattern into pieces (literal pieces borrow from `pattern`).
+pub(crate) fn pieces_of<'a>(arena: &'a Arena, pattern: &'a str) -> &'a [Piece<'a>] {
     // Sized exactly: each wildcard, and each run of literal text between them.
     let mut count = 0;
     let mut in_literal = false;
@@ -141,22 +117,22 @@ pub(crate) fn pieces_of(pattern: &str) -> Vec<Piece> {
         count += usize::from(wild || !in_literal);
         in_literal = !wild;
     }
-    let mut out = Vec::with_capacity(count);
+    let mut out = ArenaVec::with_capacity_in(count, arena);
     // `*` and `?` are ASCII: every cut is a character boundary.
     let mut run = 0;
     for (i, b) in pattern.bytes().enumerate() {
         if b == b'*' || b == b'?' {
             if run < i {
-                out.push(Piece::Lit(Text::from(&pattern[run..i])));
+                out.push(Piece::Lit(&pattern[run..i]));
             }
             out.push(if b == b'*' { Piece::Star } else { Piece::One });
             run = i + 1;
         }
     }
     if run < pattern.len() {
-        out.push(Piece::Lit(Text::from(&pattern[run..])));
+        out.push(Piece::Lit(&pattern[run..]));
     }
-    out
+    out.into_bump_slice()
 }
 
 fn eq_at(s: &[u8], at: usize, lit: &[u8], ci: bool) -> bool {
@@ -283,26 +259,21 @@ mod tests {
 
     #[test]
     fn basics() {
-        assert!(Glob::compile("*").matches(""));
-        assert!(Glob::compile("iam:*").matches_ci("IAM:CreateUser"));
-        assert!(!Glob::compile("iam:*").matches("s3:GetObject"));
-        assert!(Glob::compile("iam:*User").matches_ci("iam:createuser"));
-        assert!(Glob::compile("a?c").matches("abc"));
-        assert!(!Glob::compile("a?c").matches("ac"));
-        assert!(Glob::compile("a*b*c").matches("aXXbYYc"));
-        assert!(!Glob::compile("a*b*c").matches("aXXbYY"));
-        assert!(Glob::compile("*a*").matches("bab"));
-        assert!(Glob::compile("é?").matches("éü"));
-        assert!(Glob::compile("a*?").matches("ab"));
-        assert!(!Glob::compile("a*?").matches("a"));
-        assert!(Glob::compile("").matches(""));
-        assert!(!Glob::compile("").matches("x"));
-        assert!(Glob::compile("**a").matches("a"));
-        for p in ["*", "S3:GetObject", "S3:Get*", "IAM:*Access?Key*", ""] {
-            assert_eq!(
-                Glob::compile(p).into_ascii_lowercase(),
-                Glob::compile(&p.to_ascii_lowercase())
-            );
-        }
+        let a = Arena::new();
+        assert!(Glob::compile(&a, "*").matches(""));
+        assert!(Glob::compile(&a, "iam:*").matches_ci("IAM:CreateUser"));
+        assert!(!Glob::compile(&a, "iam:*").matches("s3:GetObject"));
+        assert!(Glob::compile(&a, "iam:*User").matches_ci("iam:createuser"));
+        assert!(Glob::compile(&a, "a?c").matches("abc"));
+        assert!(!Glob::compile(&a, "a?c").matches("ac"));
+        assert!(Glob::compile(&a, "a*b*c").matches("aXXbYYc"));
+        assert!(!Glob::compile(&a, "a*b*c").matches("aXXbYY"));
+        assert!(Glob::compile(&a, "*a*").matches("bab"));
+        assert!(Glob::compile(&a, "é?").matches("éü"));
+        assert!(Glob::compile(&a, "a*?").matches("ab"));
+        assert!(!Glob::compile(&a, "a*?").matches("a"));
+        assert!(Glob::compile(&a, "").matches(""));
+        assert!(!Glob::compile(&a, "").matches("x"));
+        assert!(Glob::compile(&a, "**a").matches("a"));
     }
 }

@@ -40,6 +40,7 @@
 //! - [`trust_check`] tells what a trust policy alone says about a principal.
 //! - [`context_keys`] lists the context keys used by policies.
 
+mod arena;
 mod arn;
 mod condition;
 mod eval;
@@ -48,7 +49,6 @@ mod json;
 mod policy;
 mod position;
 mod request;
-mod text;
 pub mod validate;
 mod values;
 mod vars;

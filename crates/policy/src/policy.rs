@@ -1,8 +1,12 @@
-//! Parsing a policy document into its compiled, immutable form.
+//! Parsing a policy document into its compiled, immutable form. A compiled policy lives in
+//! one arena of its own (see [`crate::arena`]): its texts, lists and patterns are a few
+//! blocks of memory, allocated once and freed at once.
 
-use crate::text::Text;
 use std::borrow::Cow;
 
+use self_cell::{self_cell, MutBorrow};
+
+use crate::arena::{self, Arena, ArenaVec};
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::condition::{Condition, Operator};
 use crate::glob::Glob;
@@ -52,67 +56,67 @@ impl Effect {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ActionSpec {
-    Action(Box<[Glob]>),
-    NotAction(Box<[Glob]>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActionSpec<'a> {
+    Action(&'a [Glob<'a>]),
+    NotAction(&'a [Glob<'a>]),
     Absent,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ResPat {
-    Static(ArnPattern),
-    Tmpl(ArnTemplate),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResPat<'a> {
+    Static(ArnPattern<'a>),
+    Tmpl(ArnTemplate<'a>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ResourceSpec {
-    Resource(Box<[ResPat]>),
-    NotResource(Box<[ResPat]>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceSpec<'a> {
+    Resource(&'a [ResPat<'a>]),
+    NotResource(&'a [ResPat<'a>]),
     Absent,
 }
 
 /// An entry of `Principal: {"AWS": …}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum AwsPrincipal {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AwsPrincipal<'a> {
     Any,
-    Account(Text),
-    Arn(Text),
+    Account(&'a str),
+    Arn(&'a str),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Principals {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Principals<'a> {
     pub(crate) any: bool,
-    pub(crate) aws: Vec<AwsPrincipal>,
-    pub(crate) service: Vec<Text>,
-    pub(crate) federated: Vec<Text>,
-    pub(crate) canonical: Vec<Text>,
+    pub(crate) aws: &'a [AwsPrincipal<'a>],
+    pub(crate) service: &'a [&'a str],
+    pub(crate) federated: &'a [&'a str],
+    pub(crate) canonical: &'a [&'a str],
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PrincipalSpec {
-    Principal(Principals),
-    NotPrincipal(Principals),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrincipalSpec<'a> {
+    Principal(Principals<'a>),
+    NotPrincipal(Principals<'a>),
     Absent,
 }
 
-/// One compiled statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
-    pub(crate) sid: Option<Text>,
+/// One compiled statement (it lives in its policy's arena: `'a` is the policy's borrow).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Statement<'a> {
+    pub(crate) sid: Option<&'a str>,
     pub(crate) effect: Effect,
     pub(crate) start: Position,
     pub(crate) end: Position,
-    pub(crate) actions: ActionSpec,
-    pub(crate) resources: ResourceSpec,
-    pub(crate) principal: PrincipalSpec,
-    pub(crate) conditions: Box<[Condition]>,
+    pub(crate) actions: ActionSpec<'a>,
+    pub(crate) resources: ResourceSpec<'a>,
+    pub(crate) principal: PrincipalSpec<'a>,
+    pub(crate) conditions: &'a [Condition<'a>],
 }
 
-impl Statement {
+impl<'a> Statement<'a> {
     /// The `Sid`, if any.
-    pub fn sid(&self) -> Option<&str> {
-        self.sid.as_deref()
+    pub fn sid(&self) -> Option<&'a str> {
+        self.sid
     }
     /// The `Effect`.
     pub fn effect(&self) -> Effect {
@@ -132,22 +136,48 @@ impl Statement {
     }
 }
 
+/// The compiled elements of a policy, borrowed from its arena.
+#[derive(Debug, PartialEq)]
+struct Compiled<'a> {
+    version: Version,
+    id: Option<&'a str>,
+    statements: &'a [Statement<'a>],
+    context_keys: &'a [&'a str],
+}
+
+self_cell!(
+    /// A compiled policy and the arena it lives in.
+    struct Cell {
+        owner: MutBorrow<Arena>,
+        #[covariant]
+        dependent: Compiled,
+    }
+);
+
 /// A parsed, compiled policy: parse once, evaluate many times. `Send + Sync`, share it via
 /// `Arc`.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    version: Version,
-    id: Option<String>,
-    statements: Vec<Statement>,
-    context_keys: Vec<String>,
+    cell: Cell,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cell.borrow_dependent().fmt(f)
+    }
+}
+
+impl PartialEq for Policy {
+    fn eq(&self, other: &Policy) -> bool {
+        self.cell.borrow_dependent() == other.cell.borrow_dependent()
+    }
 }
 
 impl Policy {
     /// Parses a policy document. Accepts everything AWS accepts (it does not check the
     /// grammar: see [`crate::validate`]); never panics.
     pub fn parse(text: &str) -> Result<Policy, ParseError> {
-        with_arena(|arena| match Json::parse_policy(text, arena) {
-            Ok(parsed) => Policy::from_json(&parsed.json, &parsed.statement_spans),
+        with_arena(|json_arena| match Json::parse_policy(text, json_arena) {
+            Ok(parsed) => Policy::from_json(&parsed.json, &parsed.statement_spans, text.len()),
             Err(_) => Err(ParseError::Json(
                 match serde_json::from_str::<serde::de::IgnoredAny>(text) {
                     Err(e) => e.to_string(),
@@ -157,98 +187,106 @@ impl Policy {
         })
     }
 
-    /// Compiles a document read into `json`, its statements at `spans` (see
-    /// [`crate::json::Parsed::statement_spans`]). Elements of the wrong JSON type are errors;
-    /// unknown elements are ignored (the grammar is [`crate::validate`]'s business).
+    /// Compiles a document read into `json` (from a text of `size` bytes), its statements at
+    /// `spans` (see [`crate::json::Parsed::statement_spans`]). Elements of the wrong JSON type
+    /// are errors; unknown elements are ignored (the grammar is [`crate::validate`]'s
+    /// business).
     pub(crate) fn from_json(
         json: &Json<'_>,
         spans: &[(Position, Position)],
+        size: usize,
     ) -> Result<Policy, ParseError> {
-        let Json::Object(top) = json else {
-            return Err(ParseError::NotAnObject);
-        };
-        let (mut version, mut id, mut statement) = (None, None, None);
-        for (key, value) in top.iter() {
-            match *key {
-                "Version" => version = value.as_str(),
-                "Id" => id = value.as_str(),
-                "Statement" => statement = Some(value),
-                _ => {}
-            }
-        }
-        let version = match version {
-            Some("2012-10-17") => Version::V2012_10_17,
-            _ => Version::V2008_10_17,
-        };
-        let variables = version == Version::V2012_10_17;
-        let items: &[Json<'_>] = match statement {
-            Some(one @ Json::Object(_)) => std::slice::from_ref(one),
-            Some(Json::Array(items)) => items,
-            _ => return Err(ParseError::MissingStatement),
-        };
-        // Positions are known for every statement or for none.
-        let spans = if spans.len() == items.len() {
-            spans
-        } else {
-            &[]
-        };
-        let mut statements = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            let Json::Object(members) = item else {
-                return Err(ParseError::InvalidElement {
-                    element: "Statement",
-                    index,
-                });
-            };
-            let (start, end) = spans.get(index).copied().unwrap_or_default();
-            statements.push(statement_from_json(members, index, variables, start, end)?);
-        }
-        Ok(Policy::assemble(version, id, statements))
-    }
-
-    /// A policy of compiled statements.
-    pub(crate) fn assemble(
-        version: Version,
-        id: Option<&str>,
-        statements: Vec<Statement>,
-    ) -> Policy {
-        let context_keys = collect_keys(&statements);
-        Policy {
-            version,
-            id: id.map(str::to_string),
-            statements,
-            context_keys,
-        }
+        // A compiled policy takes about as many bytes as its document: one block, mostly.
+        let arena = Arena::with_capacity(size.saturating_add(size / 2).max(256));
+        let cell = Cell::try_new(MutBorrow::new(arena), |owner| {
+            compile(owner.borrow_mut(), json, spans)
+        })?;
+        Ok(Policy { cell })
     }
 
     /// The `Version` (absent counts as 2008-10-17).
     pub fn version(&self) -> Version {
-        self.version
+        self.cell.borrow_dependent().version
     }
     /// The `Id`, if any.
     pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+        self.cell.borrow_dependent().id
     }
     /// The statements, in document order.
-    pub fn statements(&self) -> &[Statement] {
-        &self.statements
+    pub fn statements(&self) -> &[Statement<'_>] {
+        self.cell.borrow_dependent().statements
     }
     /// The context keys the policy uses (condition keys and policy-variable keys), as written,
     /// in order of first appearance, without case-insensitive duplicates.
-    pub fn context_keys(&self) -> &[String] {
-        &self.context_keys
+    pub fn context_keys(&self) -> &[&str] {
+        self.cell.borrow_dependent().context_keys
     }
 }
 
-fn collect_keys(statements: &[Statement]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |k: &str| {
+/// Compiles a document's tree into `arena`.
+fn compile<'a>(
+    arena: &'a Arena,
+    json: &Json<'_>,
+    spans: &[(Position, Position)],
+) -> Result<Compiled<'a>, ParseError> {
+    let Json::Object(top) = json else {
+        return Err(ParseError::NotAnObject);
+    };
+    let (mut version, mut id, mut statement) = (None, None, None);
+    for (key, value) in top.iter() {
+        match *key {
+            "Version" => version = value.as_str(),
+            "Id" => id = value.as_str(),
+            "Statement" => statement = Some(value),
+            _ => {}
+        }
+    }
+    let version = match version {
+        Some("2012-10-17") => Version::V2012_10_17,
+        _ => Version::V2008_10_17,
+    };
+    let variables = version == Version::V2012_10_17;
+    let items: &[Json<'_>] = match statement {
+        Some(one @ Json::Object(_)) => std::slice::from_ref(one),
+        Some(Json::Array(items)) => items,
+        _ => return Err(ParseError::MissingStatement),
+    };
+    // Positions are known for every statement or for none.
+    let spans = if spans.len() == items.len() {
+        spans
+    } else {
+        &[]
+    };
+    let mut statements = ArenaVec::with_capacity_in(items.len(), arena);
+    for (index, item) in items.iter().enumerate() {
+        let Json::Object(members) = item else {
+            return Err(ParseError::InvalidElement {
+                element: "Statement",
+                index,
+            });
+        };
+        let (start, end) = spans.get(index).copied().unwrap_or_default();
+        let reader = Reader { arena, variables };
+        statements.push(reader.statement(members, index, start, end)?);
+    }
+    let statements = statements.into_bump_slice();
+    Ok(Compiled {
+        version,
+        id: id.map(|id| arena::text(arena, id)),
+        statements,
+        context_keys: collect_keys(arena, statements),
+    })
+}
+
+fn collect_keys<'a>(arena: &'a Arena, statements: &[Statement<'a>]) -> &'a [&'a str] {
+    let mut out: ArenaVec<'a, &'a str> = ArenaVec::new_in(arena);
+    let mut add = |k: &'a str| {
         if !out.iter().any(|e| e.eq_ignore_ascii_case(k)) {
-            out.push(k.to_string());
+            out.push(k);
         }
     };
     for s in statements {
-        if let ResourceSpec::Resource(r) | ResourceSpec::NotResource(r) = &s.resources {
+        if let ResourceSpec::Resource(r) | ResourceSpec::NotResource(r) = s.resources {
             for p in r.iter() {
                 match p {
                     ResPat::Tmpl(ArnTemplate::Whole(t)) => vars::var_keys(t).for_each(&mut add),
@@ -264,87 +302,198 @@ fn collect_keys(statements: &[Statement]) -> Vec<String> {
             }
         }
         for c in s.conditions.iter() {
-            add(&c.key);
+            add(c.key);
             c.variable_keys().into_iter().for_each(&mut add);
         }
     }
-    out
+    out.into_bump_slice()
 }
 
-/// One statement's members compiled (`index` for errors).
-fn statement_from_json(
-    members: &Members<'_>,
-    index: usize,
+/// Reads statements into an arena.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    arena: &'a Arena,
+    /// Policy variables are recognised (`Version: 2012-10-17`).
     variables: bool,
-    start: Position,
-    end: Position,
-) -> Result<Statement, ParseError> {
-    let bad = |element: &'static str| ParseError::InvalidElement { element, index };
-    // Each element to its slot in one pass (keys are unique in the tree).
-    let mut slots: [Option<&Json<'_>>; 9] = [None; 9];
-    for (key, value) in members.iter() {
-        let slot = match *key {
-            "Sid" => 0,
-            "Effect" => 1,
-            "Action" => 2,
-            "NotAction" => 3,
-            "Resource" => 4,
-            "NotResource" => 5,
-            "Principal" => 6,
-            "NotPrincipal" => 7,
-            "Condition" => 8,
-            _ => continue,
-        };
-        slots[slot] = Some(value);
-    }
-    let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
-        slots;
-    let sid = match sid {
-        None => None,
-        Some(v) => Some(Text::from(v.as_str().ok_or(bad("Sid"))?)),
-    };
-    let effect = match effect.and_then(Json::as_str) {
-        Some("Allow") => Effect::Allow,
-        Some("Deny") => Effect::Deny,
-        _ => return Err(bad("Effect")),
-    };
-    let actions = match (action, not_action) {
-        (Some(v), _) => ActionSpec::Action(action_globs(texts(list(v).ok_or(bad("Action"))?))),
-        (None, Some(v)) => {
-            ActionSpec::NotAction(action_globs(texts(list(v).ok_or(bad("NotAction"))?)))
+}
+
+impl<'a> Reader<'a> {
+    /// One statement's members compiled (`index` for errors).
+    fn statement(
+        self,
+        members: &Members<'_>,
+        index: usize,
+        start: Position,
+        end: Position,
+    ) -> Result<Statement<'a>, ParseError> {
+        let bad = |element: &'static str| ParseError::InvalidElement { element, index };
+        // Each element to its slot in one pass (keys are unique in the tree).
+        let mut slots: [Option<&Json<'_>>; 9] = [None; 9];
+        for (key, value) in members.iter() {
+            let slot = match *key {
+                "Sid" => 0,
+                "Effect" => 1,
+                "Action" => 2,
+                "NotAction" => 3,
+                "Resource" => 4,
+                "NotResource" => 5,
+                "Principal" => 6,
+                "NotPrincipal" => 7,
+                "Condition" => 8,
+                _ => continue,
+            };
+            slots[slot] = Some(value);
         }
-        (None, None) => ActionSpec::Absent,
-    };
-    let resources = match (resource, not_resource) {
-        (Some(v), _) => ResourceSpec::Resource(resource_patterns(
-            texts(list(v).ok_or(bad("Resource"))?),
-            variables,
-        )),
-        (None, Some(v)) => ResourceSpec::NotResource(resource_patterns(
-            texts(list(v).ok_or(bad("NotResource"))?),
-            variables,
-        )),
-        (None, None) => ResourceSpec::Absent,
-    };
-    let principal = match (principal, not_principal) {
-        (Some(v), _) => PrincipalSpec::Principal(principal_of(v).ok_or(bad("Principal"))?),
-        (None, Some(v)) => PrincipalSpec::NotPrincipal(principal_of(v).ok_or(bad("NotPrincipal"))?),
-        (None, None) => PrincipalSpec::Absent,
-    };
-    let conditions = match condition {
-        None => Box::default(),
-        Some(v) => conditions_of(v, variables)?.ok_or(bad("Condition"))?,
-    };
-    Ok(Statement {
-        sid,
-        effect,
-        start,
-        end,
-        actions,
-        resources,
-        principal,
-        conditions,
-    })
+        let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
+            slots;
+        let sid = match sid {
+            None => None,
+            Some(v) => Some(arena::text(self.arena, v.as_str().ok_or(bad("Sid"))?)),
+        };
+        let effect = match effect.and_then(Json::as_str) {
+            Some("Allow") => Effect::Allow,
+            Some("Deny") => Effect::Deny,
+            _ => return Err(bad("Effect")),
+        };
+        let actions = match (action, not_action) {
+            (Some(v), _) => ActionSpec::Action(self.actions(list(v).ok_or(bad("Action"))?)),
+            (None, Some(v)) => {
+                ActionSpec::NotAction(self.actions(list(v).ok_or(bad("NotAction"))?))
+            }
+            (None, None) => ActionSpec::Absent,
+        };
+        let resources = match (resource, not_resource) {
+            (Some(v), _) => ResourceSpec::Resource(self.resources(list(v).ok_or(bad("Resource"))?)),
+            (None, Some(v)) => {
+                ResourceSpec::NotResource(self.resources(list(v).ok_or(bad("NotResource"))?))
+            }
+            (None, None) => ResourceSpec::Absent,
+        };
+        let principal = match (principal, not_principal) {
+            (Some(v), _) => PrincipalSpec::Principal(self.principals(v).ok_or(bad("Principal"))?),
+            (None, Some(v)) => {
+                PrincipalSpec::NotPrincipal(self.principals(v).ok_or(bad("NotPrincipal"))?)
+            }
+            (None, None) => PrincipalSpec::Absent,
+        };
+        let conditions = match condition {
+            None => &[],
+            Some(v) => self.conditions(v)?.ok_or(bad("Condition"))?,
+        };
+        Ok(Statement {
+            sid,
+            effect,
+            start,
+            end,
+            actions,
+            resources,
+            principal,
+            conditions,
+        })
+    }
+
+    /// Compiled `Action`/`NotAction` entries (lower-cased: actions match case-insensitively).
+    fn actions(self, items: &[Json<'_>]) -> &'a [Glob<'a>] {
+        arena::collect(
+            self.arena,
+            texts(items).map(|a| Glob::compile(self.arena, arena::lowercase(self.arena, &a))),
+        )
+    }
+
+    /// Compiled `Resource`/`NotResource` entries.
+    fn resources(self, items: &[Json<'_>]) -> &'a [ResPat<'a>] {
+        let arena = self.arena;
+        arena::collect(
+            arena,
+            texts(items).map(|r| {
+                let r = arena::text(arena, &r);
+                if self.variables && r.contains("${") {
+                    ResPat::Tmpl(ArnTemplate::compile(
+                        arena,
+                        vars::parse(arena, r, true, true),
+                    ))
+                } else {
+                    ResPat::Static(ArnPattern::compile(arena, r))
+                }
+            }),
+        )
+    }
+
+    /// `"*"`, or a map of principal types (`AWS`, `Service`, `Federated`, `CanonicalUser`)
+    /// to lists of ids; `None` for anything else.
+    fn principals(self, v: &Json<'_>) -> Option<Principals<'a>> {
+        let arena = self.arena;
+        let map = match v {
+            Json::String("*") => {
+                return Some(Principals {
+                    any: true,
+                    ..Principals::default()
+                })
+            }
+            Json::Object(map) => map,
+            _ => return None,
+        };
+        let mut p = Principals::default();
+        for (kind, ids) in map.iter() {
+            let ids = list(ids)?;
+            let strs = || arena::collect(arena, texts(ids).map(|id| arena::text(arena, &id)));
+            match *kind {
+                "AWS" => {
+                    p.aws = arena::collect(
+                        arena,
+                        texts(ids).map(|a| aws_principal(arena::text(arena, &a))),
+                    )
+                }
+                "Service" => p.service = strs(),
+                "Federated" => p.federated = strs(),
+                "CanonicalUser" => p.canonical = strs(),
+                _ => return None,
+            }
+        }
+        Some(p)
+    }
+
+    /// The `Condition` element compiled; `Ok(None)` when it is not an object of operators to
+    /// objects of lists.
+    fn conditions(self, v: &Json<'_>) -> Result<Option<&'a [Condition<'a>]>, ParseError> {
+        let Json::Object(operators) = v else {
+            return Ok(None);
+        };
+        let mut count = 0;
+        for (_, block) in operators.iter() {
+            let Json::Object(entries) = block else {
+                return Ok(None);
+            };
+            if !entries.iter().all(|(_, values)| list(values).is_some()) {
+                return Ok(None);
+            }
+            count += entries.len();
+        }
+        let mut out = ArenaVec::with_capacity_in(count, self.arena);
+        for (op_name, block) in operators.iter() {
+            let Json::Object(entries) = block else {
+                continue;
+            };
+            if entries.is_empty() {
+                // An empty block: nothing to test, whatever the operator.
+                continue;
+            }
+            let op = Operator::parse(op_name)
+                .ok_or_else(|| ParseError::UnknownOperator(op_name.to_string()))?;
+            let op_name = arena::text(self.arena, op_name);
+            for (key, values) in entries.iter() {
+                out.push(Condition::compile(
+                    self.arena,
+                    op,
+                    op_name,
+                    arena::text(self.arena, key),
+                    texts(list(values).unwrap_or_default()),
+                    self.variables,
+                ));
+            }
+        }
+        Ok(Some(out.into_bump_slice()))
+    }
 }
 
 fn is_scalar(v: &Json<'_>) -> bool {
@@ -360,7 +509,7 @@ fn list<'j, 'a>(v: &'j Json<'a>) -> Option<&'j [Json<'a>]> {
 }
 
 /// A scalar as text: strings as they are, numbers and booleans as JSON writes them.
-pub(crate) fn scalar_text<'a>(v: &Json<'a>) -> Cow<'a, str> {
+fn scalar_text<'a>(v: &Json<'a>) -> Cow<'a, str> {
     match v {
         Json::String(s) => Cow::Borrowed(s),
         Json::Number(n) => Cow::Owned(n.to_string()),
@@ -374,159 +523,26 @@ fn texts<'j, 'a>(items: &'j [Json<'a>]) -> impl ExactSizeIterator<Item = Cow<'a,
     items.iter().map(scalar_text)
 }
 
-/// `"*"`, or a map of principal types to lists of ids.
-fn principal_of(v: &Json<'_>) -> Option<Principals> {
-    match v {
-        Json::String("*") => Some(Principals::anyone()),
-        Json::Object(map) => {
-            let mut lists = Vec::with_capacity(map.len());
-            for (kind, ids) in map.iter() {
-                lists.push((*kind, list(ids)?));
-            }
-            principals(lists.into_iter().map(|(kind, ids)| (kind, texts(ids))))
-        }
-        _ => None,
-    }
-}
-
-/// The `Condition` element compiled; `Ok(None)` when it is not an object of operators to
-/// objects of lists.
-fn conditions_of(v: &Json<'_>, variables: bool) -> Result<Option<Box<[Condition]>>, ParseError> {
-    let Json::Object(operators) = v else {
-        return Ok(None);
-    };
-    let mut count = 0;
-    for (_, block) in operators.iter() {
-        let Json::Object(entries) = block else {
-            return Ok(None);
-        };
-        if !entries.iter().all(|(_, values)| list(values).is_some()) {
-            return Ok(None);
-        }
-        count += entries.len();
-    }
-    let mut conditions = Conditions::with_capacity(variables, count);
-    for (operator, block) in operators.iter() {
-        if let Json::Object(entries) = block {
-            for (key, values) in entries.iter() {
-                conditions.push(operator, key, texts(list(values).unwrap_or_default()))?;
-            }
-        }
-    }
-    Ok(Some(conditions.finish()))
-}
-
-/// Compiled `Action`/`NotAction` entries (lower-cased: actions match case-insensitively).
-fn action_globs<'t>(items: impl Iterator<Item = Cow<'t, str>>) -> Box<[Glob]> {
-    collect_exact(items.map(|a| Glob::compile(&a).into_ascii_lowercase()))
-}
-
-/// Collects into a boxed slice allocated once, at the iterator's upper bound (exact for the
-/// lists read here), instead of growing a vector and shrinking it.
-fn collect_exact<T>(items: impl Iterator<Item = T>) -> Box<[T]> {
-    let (low, high) = items.size_hint();
-    let mut out = Vec::with_capacity(high.unwrap_or(low));
-    out.extend(items);
-    out.into_boxed_slice()
-}
-
-/// Compiled `Resource`/`NotResource` entries.
-fn resource_patterns<'t>(
-    items: impl Iterator<Item = Cow<'t, str>>,
-    variables: bool,
-) -> Box<[ResPat]> {
-    collect_exact(items.map(|r| {
-        if variables && r.contains("${") {
-            ResPat::Tmpl(ArnTemplate::compile(vars::parse(&r, true, true)))
-        } else {
-            ResPat::Static(ArnPattern::compile(&r))
-        }
-    }))
-}
-
-/// The compiled conditions of a statement, gathered one `operator: {key: values}` at a time.
-pub(crate) struct Conditions {
-    variables: bool,
-    list: Vec<Condition>,
-    /// The last operator seen, as written, and its parse: the keys of a block share it.
-    last: Option<(Text, Operator)>,
-}
-
-impl Conditions {
-    /// For `count` conditions.
-    pub(crate) fn with_capacity(variables: bool, count: usize) -> Conditions {
-        Conditions {
-            variables,
-            list: Vec::with_capacity(count),
-            last: None,
-        }
-    }
-
-    /// Adds `key` under `op_name` with its values (an empty operator block adds nothing).
-    pub(crate) fn push<'v>(
-        &mut self,
-        op_name: &str,
-        key: &str,
-        values: impl ExactSizeIterator<Item = Cow<'v, str>>,
-    ) -> Result<(), ParseError> {
-        let op = match &self.last {
-            Some((name, op)) if name == op_name => *op,
-            _ => {
-                let op = Operator::parse(op_name)
-                    .ok_or_else(|| ParseError::UnknownOperator(op_name.to_string()))?;
-                self.last = Some((Text::from(op_name), op));
-                op
-            }
-        };
-        self.list
-            .push(Condition::compile(op, op_name, key, values, self.variables));
-        Ok(())
-    }
-
-    pub(crate) fn finish(self) -> Box<[Condition]> {
-        self.list.into_boxed_slice()
-    }
-}
-
-impl Principals {
-    /// `"*"`
-    pub(crate) fn anyone() -> Principals {
-        Principals {
-            any: true,
-            ..Principals::default()
-        }
-    }
-}
-
-/// A `Principal` map: `{"AWS": ids, "Service": ids, …}`; `None` for an unknown type.
-fn principals<'t, L: Iterator<Item = Cow<'t, str>>>(
-    entries: impl Iterator<Item = (&'t str, L)>,
-) -> Option<Principals> {
-    let mut p = Principals::default();
-    for (kind, list) in entries {
-        match kind {
-            "AWS" => p.aws.extend(list.map(|a| aws_principal(&a))),
-            "Service" => p.service.extend(list.map(Text::from)),
-            "Federated" => p.federated.extend(list.map(Text::from)),
-            "CanonicalUser" => p.canonical.extend(list.map(Text::from)),
-            _ => return None,
-        }
-    }
-    Some(p)
-}
-
-fn aws_principal(a: &str) -> AwsPrincipal {
+fn aws_principal(a: &str) -> AwsPrincipal<'_> {
     if a == "*" {
         return AwsPrincipal::Any;
     }
     if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
-        return AwsPrincipal::Account(Text::from(a));
+        return AwsPrincipal::Account(a);
     }
-    let parts: Vec<&str> = a.splitn(6, ':').collect();
-    if let ["arn", _, "iam", "", account, "root"] = parts.as_slice() {
-        return AwsPrincipal::Account(Text::from(*account));
+    let mut parts = a.splitn(6, ':');
+    if let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some("root"), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        return AwsPrincipal::Account(account);
     }
-    AwsPrincipal::Arn(Text::from(a))
+    AwsPrincipal::Arn(a)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The request being decided: who (principal), what (action), on what (resource), and the
 //! request context (condition keys).
 
-use crate::text::Text;
+use crate::arena::Arena;
 use std::sync::OnceLock;
 
 use crate::values::Addr;
@@ -229,24 +229,24 @@ pub(crate) fn key_hash(lower: &str) -> u64 {
     h
 }
 
-/// A condition key, lower-cased and hashed once at compile time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LowerKey {
-    pub(crate) lower: Text,
+/// A condition key, lower-cased and hashed once at compile time (in the policy's arena).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LowerKey<'a> {
+    pub(crate) lower: &'a str,
     pub(crate) hash: u64,
 }
 
-impl LowerKey {
-    pub(crate) fn new(key: &str) -> LowerKey {
-        let lower = if key.is_ascii() {
-            let mut lower = Text::from(key);
-            lower.make_ascii_lowercase();
-            lower
+impl<'a> LowerKey<'a> {
+    pub(crate) fn new(arena: &'a Arena, key: &'a str) -> LowerKey<'a> {
+        let lower = if !key.is_ascii() {
+            arena.alloc_str(&key.to_lowercase())
+        } else if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            crate::arena::lowercase(arena, key)
         } else {
-            Text::from(key.to_lowercase())
+            key
         };
         LowerKey {
-            hash: key_hash(&lower),
+            hash: key_hash(lower),
             lower,
         }
     }
@@ -317,7 +317,7 @@ impl Context {
 
     /// Lookup by a compiled key.
     pub(crate) fn get_key(&self, key: &LowerKey) -> Option<&[String]> {
-        self.find(key.hash, &key.lower)
+        self.find(key.hash, key.lower)
     }
 
     fn find(&self, hash: u64, lower: &str) -> Option<&[String]> {
@@ -334,7 +334,7 @@ impl Context {
     /// The values of a compiled key read as IP addresses (`None` for values that are not
     /// one), parsed once per context.
     pub(crate) fn get_addrs(&self, key: &LowerKey) -> Option<&[Option<Addr>]> {
-        let e = self.entry(key.hash, &key.lower)?;
+        let e = self.entry(key.hash, key.lower)?;
         Some(
             e.addrs
                 .get_or_init(|| e.values.iter().map(|v| Addr::parse(v)).collect()),

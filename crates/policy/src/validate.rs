@@ -30,7 +30,6 @@
 use std::borrow::Cow;
 
 use crate::json::{get, with_arena, Json, Members};
-use crate::text::Text;
 
 /// Which kind of policy a document is, as IAM validates each kind differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +186,7 @@ pub fn validate_and_parse(
         let policy =
             Policy::from_json(&parsed.json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
         policy.check(kind).map_err(MalformedPolicy::new)?;
-        crate::Policy::from_json(&parsed.json, &parsed.statement_spans)
+        crate::Policy::from_json(&parsed.json, &parsed.statement_spans, document.len())
             .map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
     })
 }
@@ -816,12 +815,15 @@ fn legacy_resource_ok(fields: &[&str]) -> bool {
 /// A date condition value as IAM's old parser read it: an epoch in seconds, or an ISO 8601 date
 /// or date-time.
 fn legacy_date_ok(value: &str) -> bool {
-    let lower = if value.is_ascii() {
-        let mut lower = Text::from(value);
-        lower.make_ascii_lowercase();
-        lower
-    } else {
-        Text::from(value.to_lowercase())
+    // Lower-cased on the stack when short (dates are).
+    let mut buf = [0u8; 64];
+    let lower: Cow<'_, str> = match buf.get_mut(..value.len()) {
+        Some(dst) if value.is_ascii() => {
+            dst.copy_from_slice(value.as_bytes());
+            dst.make_ascii_lowercase();
+            Cow::Borrowed(std::str::from_utf8(dst).unwrap_or_default())
+        }
+        _ => Cow::Owned(value.to_lowercase()),
     };
     if lower.contains('t') || value.contains('-') {
         iso_datetime_ok(&lower)

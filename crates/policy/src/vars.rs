@@ -1,45 +1,68 @@
 //! Policy variables: `${aws:username}`, `${aws:PrincipalTag/team}`, `${key, 'default'}` and
 //! the escapes `${*}`, `${?}`, `${$}`. Only recognised in `Version: 2012-10-17` policies.
 
+use crate::arena::{Arena, ArenaVec};
 use crate::glob::{match_tokens, Tok};
 use crate::request::{Context, LowerKey};
-use crate::text::Text;
 
 /// One piece of a value that may contain policy variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TPart {
-    Lit(Text),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TPart<'a> {
+    Lit(&'a str),
     Star,
     One,
     Var {
         /// Lower-cased, hashed key, for lookup.
-        lower: LowerKey,
+        lower: LowerKey<'a>,
         /// Key as written, for reporting.
-        key: Text,
-        default: Option<Text>,
+        key: &'a str,
+        default: Option<&'a str>,
     },
 }
 
 /// Splits `text` into parts. `vars`: recognise `${…}`; `wildcards`: `*`/`?` are wildcards.
-pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
-    let mut out = Vec::new();
-    let mut lit = String::new();
+/// Literal parts borrow from `text` (it should live in the arena) unless an escape joined
+/// them.
+pub(crate) fn parse<'a>(
+    arena: &'a Arena,
+    text: &'a str,
+    vars: bool,
+    wildcards: bool,
+) -> &'a [TPart<'a>] {
+    let mut out = ArenaVec::with_capacity_in(4, arena);
+    // Literal text joined across an escape (`a${*}b`), when there is one.
+    let mut lit = bumpalo::collections::String::new_in(arena);
     let bytes = text.as_bytes();
-    // `run..i` is literal text not yet copied into `lit`; specials are ASCII, so every `i`
-    // that stops on one is a character boundary.
+    // `run..i` is literal text not yet taken; specials are ASCII, so every `i` that stops on
+    // one is a character boundary.
     let mut run = 0;
     let mut i = 0;
+    let flush = |out: &mut ArenaVec<'a, TPart<'a>>,
+                 lit: &mut bumpalo::collections::String<'a>,
+                 tail: &'a str| {
+        if lit.is_empty() {
+            if !tail.is_empty() {
+                out.push(TPart::Lit(tail));
+            }
+        } else {
+            lit.push_str(tail);
+            let joined = std::mem::replace(lit, bumpalo::collections::String::new_in(arena));
+            out.push(TPart::Lit(joined.into_bump_str()));
+        }
+    };
     while let Some(&b) = bytes.get(i) {
         if vars && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
             let inner = text
                 .get(i + 2..)
                 .and_then(|rest| Some(&rest[..rest.find('}')?]));
-            if let Some(part) = inner.and_then(variable) {
-                lit.push_str(&text[run..i]);
+            if let Some(part) = inner.and_then(|inner| variable(arena, inner)) {
                 match part {
-                    TPart::Lit(l) => lit.push_str(&l),
+                    TPart::Lit(l) => {
+                        lit.push_str(&text[run..i]);
+                        lit.push_str(l);
+                    }
                     other => {
-                        flush(&mut out, &mut lit);
+                        flush(&mut out, &mut lit, &text[run..i]);
                         out.push(other);
                     }
                 }
@@ -49,37 +72,21 @@ pub(crate) fn parse(text: &str, vars: bool, wildcards: bool) -> Vec<TPart> {
             }
         }
         if wildcards && (b == b'*' || b == b'?') {
-            lit.push_str(&text[run..i]);
-            flush(&mut out, &mut lit);
+            flush(&mut out, &mut lit, &text[run..i]);
             out.push(if b == b'*' { TPart::Star } else { TPart::One });
             run = i + 1;
         }
         i += 1;
     }
-    if lit.is_empty() {
-        // The usual case: a literal run straight from the text.
-        if run < text.len() {
-            out.push(TPart::Lit(Text::from(&text[run..])));
-        }
-    } else {
-        lit.push_str(&text[run..]);
-        flush(&mut out, &mut lit);
-    }
-    out
-}
-
-fn flush(out: &mut Vec<TPart>, lit: &mut String) {
-    if !lit.is_empty() {
-        out.push(TPart::Lit(Text::from(lit.as_str())));
-        lit.clear();
-    }
+    flush(&mut out, &mut lit, &text[run..]);
+    out.into_bump_slice()
 }
 
 /// Interprets the text between `${` and `}`.
-fn variable(inner: &str) -> Option<TPart> {
+fn variable<'a>(arena: &'a Arena, inner: &'a str) -> Option<TPart<'a>> {
     let t = inner.trim();
     match t {
-        "*" | "?" | "$" => return Some(TPart::Lit(Text::from(t))),
+        "*" | "?" | "$" => return Some(TPart::Lit(t)),
         "" => return None,
         _ => {}
     }
@@ -90,7 +97,7 @@ fn variable(inner: &str) -> Option<TPart> {
                 .strip_prefix('\'')
                 .and_then(|d| d.strip_suffix('\''))
                 .unwrap_or(d);
-            (k.trim(), Some(Text::from(d)))
+            (k.trim(), Some(d))
         }
         None => (t, None),
     };
@@ -98,16 +105,16 @@ fn variable(inner: &str) -> Option<TPart> {
         return None;
     }
     Some(TPart::Var {
-        lower: LowerKey::new(key),
-        key: Text::from(key),
+        lower: LowerKey::new(arena, key),
+        key,
         default,
     })
 }
 
 /// Keys referenced by variables, as written.
-pub(crate) fn var_keys(parts: &[TPart]) -> impl Iterator<Item = &str> {
+pub(crate) fn var_keys<'p>(parts: &'p [TPart<'p>]) -> impl Iterator<Item = &'p str> {
     parts.iter().filter_map(|p| match p {
-        TPart::Var { key, .. } => Some(&**key),
+        TPart::Var { key, .. } => Some(*key),
         _ => None,
     })
 }
@@ -122,7 +129,7 @@ fn value<'x>(lower: &LowerKey, default: Option<&'x str>, ctx: &'x Context) -> Op
 
 /// Whether every variable in `parts` resolves; unresolvable keys are recorded as missing.
 pub(crate) fn resolvable<'p>(
-    parts: &'p [TPart],
+    parts: &'p [TPart<'p>],
     ctx: &Context,
     missing: &mut Vec<&'p str>,
 ) -> bool {
@@ -134,7 +141,7 @@ pub(crate) fn resolvable<'p>(
             default,
         } = p
         {
-            if value(lower, default.as_deref(), ctx).is_none() {
+            if value(lower, *default, ctx).is_none() {
                 if ctx.get_key(lower).is_none() {
                     missing.push(key);
                 }
@@ -146,20 +153,18 @@ pub(crate) fn resolvable<'p>(
 }
 
 /// The glob token for a part (variables resolve to literal text; call [`resolvable`] first).
-pub(crate) fn token<'x>(p: &'x TPart, ctx: &'x Context) -> Tok<'x> {
+pub(crate) fn token<'x>(p: &'x TPart<'x>, ctx: &'x Context) -> Tok<'x> {
     match p {
         TPart::Lit(l) => Tok::Lit(l),
         TPart::Star => Tok::Star,
         TPart::One => Tok::One,
-        TPart::Var { lower, default, .. } => {
-            Tok::Lit(value(lower, default.as_deref(), ctx).unwrap_or(""))
-        }
+        TPart::Var { lower, default, .. } => Tok::Lit(value(lower, *default, ctx).unwrap_or("")),
     }
 }
 
 /// Wildcard match of `s` against a template (no allocation).
 pub(crate) fn matches<'p>(
-    parts: &'p [TPart],
+    parts: &'p [TPart<'p>],
     s: &str,
     ctx: &Context,
     missing: &mut Vec<&'p str>,
@@ -168,7 +173,7 @@ pub(crate) fn matches<'p>(
 }
 
 /// Like [`matches`], once [`resolvable`] has been checked.
-pub(crate) fn matches_resolved(parts: &[TPart], s: &str, ctx: &Context) -> bool {
+pub(crate) fn matches_resolved(parts: &[TPart<'_>], s: &str, ctx: &Context) -> bool {
     const N: usize = 16;
     if parts.len() <= N {
         // Resolve each variable once, on the stack.
@@ -184,7 +189,7 @@ pub(crate) fn matches_resolved(parts: &[TPart], s: &str, ctx: &Context) -> bool 
 
 /// Exact (case-sensitive) comparison of `s` with a template; `*`/`?` parts are literal.
 pub(crate) fn equals<'p>(
-    parts: &'p [TPart],
+    parts: &'p [TPart<'p>],
     s: &str,
     ctx: &Context,
     missing: &mut Vec<&'p str>,
@@ -209,7 +214,7 @@ pub(crate) fn equals<'p>(
 
 /// Resolves variables into a plain string (`*`/`?` parts become literal characters).
 pub(crate) fn resolve_string<'p>(
-    parts: &'p [TPart],
+    parts: &'p [TPart<'p>],
     ctx: &Context,
     missing: &mut Vec<&'p str>,
 ) -> Option<String> {
@@ -233,30 +238,32 @@ mod tests {
 
     #[test]
     fn parses_variables_and_escapes() {
-        let p = parse("home/${aws:username}/${*}x*", true, true);
+        let a = Arena::new();
+        let p = parse(&a, "home/${aws:username}/${*}x*", true, true);
         assert_eq!(p.len(), 4);
         assert!(matches!(&p[1], TPart::Var { key, .. } if &**key == "aws:username"));
-        assert_eq!(p[2], TPart::Lit(Text::from("/*x")));
+        assert_eq!(p[2], TPart::Lit("/*x"));
         assert_eq!(p[3], TPart::Star);
-        let d = parse("${aws:PrincipalTag/team, 'none'}", true, false);
+        let d = parse(&a, "${aws:PrincipalTag/team, 'none'}", true, false);
         assert!(matches!(&d[0], TPart::Var { default: Some(d), .. } if &**d == "none"));
-        let lit = parse("${aws:username}", false, false);
-        assert_eq!(lit, vec![TPart::Lit(Text::from("${aws:username}"))]);
-        let unterminated = parse("a${b", true, false);
-        assert_eq!(unterminated, vec![TPart::Lit(Text::from("a${b"))]);
+        let lit = parse(&a, "${aws:username}", false, false);
+        assert_eq!(lit, [TPart::Lit("${aws:username}")]);
+        let unterminated = parse(&a, "a${b", true, false);
+        assert_eq!(unterminated, [TPart::Lit("a${b")]);
     }
 
     #[test]
     fn resolves() {
+        let a = Arena::new();
         let mut ctx = Context::new();
         ctx.insert("aws:username", "bob");
-        let p = parse("u/${aws:username}/${aws:userid}", true, false);
+        let p = parse(&a, "u/${aws:username}/${aws:userid}", true, false);
         let mut missing = Vec::new();
-        assert_eq!(resolve_string(&p, &ctx, &mut missing), None);
+        assert_eq!(resolve_string(p, &ctx, &mut missing), None);
         assert_eq!(missing, vec!["aws:userid"]);
-        let p = parse("u/${aws:USERNAME}/${x, 'd'}", true, false);
+        let p = parse(&a, "u/${aws:USERNAME}/${x, 'd'}", true, false);
         assert_eq!(
-            resolve_string(&p, &ctx, &mut missing).as_deref(),
+            resolve_string(p, &ctx, &mut missing).as_deref(),
             Some("u/bob/d")
         );
     }
