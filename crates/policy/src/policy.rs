@@ -10,7 +10,7 @@ use crate::arena::{self, Arena, ArenaVec};
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::condition::{Condition, Operator};
 use crate::glob::Glob;
-use crate::json::{with_arena, Json, Members};
+use crate::json::{with_arena, Json, Members, StatementElements};
 use crate::position::Position;
 use crate::vars;
 
@@ -328,56 +328,39 @@ impl<'a> Reader<'a> {
         end: Position,
     ) -> Result<Statement<'a>, ParseError> {
         let bad = |element: &'static str| ParseError::InvalidElement { element, index };
-        // Each element to its slot in one pass (keys are unique in the tree).
-        let mut slots: [Option<&Json<'_>>; 9] = [None; 9];
-        for (key, value) in members.iter() {
-            let slot = match *key {
-                "Sid" => 0,
-                "Effect" => 1,
-                "Action" => 2,
-                "NotAction" => 3,
-                "Resource" => 4,
-                "NotResource" => 5,
-                "Principal" => 6,
-                "NotPrincipal" => 7,
-                "Condition" => 8,
-                _ => continue,
-            };
-            slots[slot] = Some(value);
-        }
-        let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
-            slots;
-        let sid = match sid {
+        // Elements IAM does not know are ignored here (the grammar refuses them).
+        let e = StatementElements::of(members);
+        let sid = match e.sid {
             None => None,
             Some(v) => Some(arena::text(self.arena, v.as_str().ok_or(bad("Sid"))?)),
         };
-        let effect = match effect.and_then(Json::as_str) {
+        let effect = match e.effect.and_then(Json::as_str) {
             Some("Allow") => Effect::Allow,
             Some("Deny") => Effect::Deny,
             _ => return Err(bad("Effect")),
         };
-        let actions = match (action, not_action) {
+        let actions = match (e.action, e.not_action) {
             (Some(v), _) => ActionSpec::Action(self.actions(list(v).ok_or(bad("Action"))?)),
             (None, Some(v)) => {
                 ActionSpec::NotAction(self.actions(list(v).ok_or(bad("NotAction"))?))
             }
             (None, None) => ActionSpec::Absent,
         };
-        let resources = match (resource, not_resource) {
+        let resources = match (e.resource, e.not_resource) {
             (Some(v), _) => ResourceSpec::Resource(self.resources(list(v).ok_or(bad("Resource"))?)),
             (None, Some(v)) => {
                 ResourceSpec::NotResource(self.resources(list(v).ok_or(bad("NotResource"))?))
             }
             (None, None) => ResourceSpec::Absent,
         };
-        let principal = match (principal, not_principal) {
+        let principal = match (e.principal, e.not_principal) {
             (Some(v), _) => PrincipalSpec::Principal(self.principals(v).ok_or(bad("Principal"))?),
             (None, Some(v)) => {
                 PrincipalSpec::NotPrincipal(self.principals(v).ok_or(bad("NotPrincipal"))?)
             }
             (None, None) => PrincipalSpec::Absent,
         };
-        let conditions = match condition {
+        let conditions = match e.condition {
             None => &[],
             Some(v) => self.conditions(v)?.ok_or(bad("Condition"))?,
         };
@@ -531,16 +514,14 @@ fn aws_principal(a: &str) -> AwsPrincipal<'_> {
     if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
         return AwsPrincipal::Account(a);
     }
-    let mut parts = a.splitn(6, ':');
-    if let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some("root"), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
+    // `arn:PARTITION:iam::ACCOUNT:root` names the account.
+    let account_root = a
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(':'))
+        .and_then(|(_, rest)| rest.strip_prefix("iam::"))
+        .and_then(|rest| rest.strip_suffix(":root"))
+        .filter(|account| !account.contains(':'));
+    if let Some(account) = account_root {
         return AwsPrincipal::Account(account);
     }
     AwsPrincipal::Arn(a)

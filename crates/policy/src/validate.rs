@@ -29,7 +29,7 @@
 
 use std::borrow::Cow;
 
-use crate::json::{get, with_arena, Json, Members};
+use crate::json::{get, with_arena, Json, Members, StatementElements};
 
 /// Which kind of policy a document is, as IAM validates each kind differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,17 +96,6 @@ const VERSION_2012: &str = "2012-10-17";
 const VERSION_2008: &str = "2008-10-17";
 
 const TOP_LEVEL_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
-const STATEMENT_ELEMENTS: [&str; 9] = [
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Principal",
-    "NotPrincipal",
-    "Condition",
-];
 const PRINCIPAL_TYPES: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
 const PARTITIONS: [&str; 8] = [
     "aws",
@@ -505,36 +494,19 @@ impl<'a> Policy<'a> {
 
 impl<'a> Statement<'a> {
     fn from_json(map: &'a Members<'a>) -> Option<Self> {
-        // One pass: each element to its slot (keys are unique), anything else is an error.
-        let mut slots: [Option<&'a Json<'a>>; STATEMENT_ELEMENTS.len()] = [None; 9];
-        for (key, value) in map.iter() {
-            let slot = match *key {
-                "Sid" => 0,
-                "Effect" => 1,
-                "Action" => 2,
-                "NotAction" => 3,
-                "Resource" => 4,
-                "NotResource" => 5,
-                "Principal" => 6,
-                "NotPrincipal" => 7,
-                "Condition" => 8,
-                _ => return None,
-            };
-            slots[slot] = Some(value);
-        }
-        let [sid, effect, action, not_action, resource, not_resource, principal, not_principal, condition] =
-            slots;
-        if (action.is_some() && not_action.is_some())
-            || (resource.is_some() && not_resource.is_some())
-            || (principal.is_some() && not_principal.is_some())
+        let e = StatementElements::of(map);
+        if e.unknown
+            || (e.action.is_some() && e.not_action.is_some())
+            || (e.resource.is_some() && e.not_resource.is_some())
+            || (e.principal.is_some() && e.not_principal.is_some())
         {
             return None;
         }
-        let effect = effect?.as_str()?;
+        let effect = e.effect?.as_str()?;
         if !effect.eq_ignore_ascii_case("Allow") && !effect.eq_ignore_ascii_case("Deny") {
             return None;
         }
-        let sid = match sid {
+        let sid = match e.sid {
             None => None,
             Some(v) => Some(v.as_str()?),
         };
@@ -554,13 +526,13 @@ impl<'a> Statement<'a> {
         Some(Self {
             sid,
             effect,
-            action: list(action)?,
-            not_action: list(not_action)?,
-            resource: list(resource)?,
-            not_resource: list(not_resource)?,
-            principal: principal_of(principal)?,
-            not_principal: principal_of(not_principal)?,
-            conditions: match condition {
+            action: list(e.action)?,
+            not_action: list(e.not_action)?,
+            resource: list(e.resource)?,
+            not_resource: list(e.not_resource)?,
+            principal: principal_of(e.principal)?,
+            not_principal: principal_of(e.not_principal)?,
+            conditions: match e.condition {
                 None => &[],
                 Some(c) => conditions_from_json(c)?,
             },
