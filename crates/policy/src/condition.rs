@@ -256,7 +256,7 @@ impl<'a> Condition<'a> {
     }
 
     /// Keys referenced by policy variables in the values, as written.
-    pub(crate) fn variable_keys(&self) -> Vec<&str> {
+    pub(crate) fn variable_keys(&self) -> Vec<vars::LowerKeyOf<'_>> {
         let templates: Vec<&[TPart<'_>]> = match &self.values {
             Values::Str(v) | Values::StrIc(v) => v
                 .iter()
@@ -430,6 +430,7 @@ mod tests {
     #[test]
     fn variable_keys_listed() {
         let c = cond("StringLike", "s3:prefix", &["home/${aws:username}/*"]);
-        assert_eq!(c.variable_keys(), vec!["aws:username"]);
+        let keys: Vec<&str> = c.variable_keys().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["aws:username"]);
     }
 }

@@ -1,12 +1,15 @@
-//! A light JSON tree, allocated in an arena (one `bumpalo::Bump` per document: no allocation
-//! per node and nothing to drop node by node), that borrows its strings from the document (a
-//! string with escapes is decoded into the arena) and keeps objects as slices in document
-//! order. It accepts exactly the
-//! documents `serde_json::from_str::<Value>` accepts (RFC 8259, no trailing commas, no lone
-//! surrogates, nesting below serde_json's recursion limit of 128) and reads them like
-//! `serde_json::Value` with `preserve_order` (a repeated key keeps its first position and its
-//! last value; numbers are read by serde_json itself). A hand-written reader: one pass, no
-//! hashing, no per-key allocation, and it notes where the statements of a policy sit in the text.
+//! A light JSON tree, allocated in an arena (a `bumpalo::Bump` each thread keeps and empties
+//! after each document: no allocation per node and nothing to drop node by node), that borrows
+//! its strings from the document (a string with escapes is decoded into the arena) and keeps
+//! objects as slices in document order. It accepts exactly the documents
+//! `serde_json::from_str::<Value>` accepts (RFC 8259, no trailing commas, no lone surrogates,
+//! nesting below serde_json's recursion limit of 128) and reads them like `serde_json::Value`
+//! with `preserve_order` (a repeated key keeps its first position and its last value; numbers
+//! are read by serde_json itself). A hand-written reader: one pass, no per-key allocation (an
+//! object of many members is indexed by a hash map to find repeated keys), and it notes where
+//! the statements of a policy sit in the text and how much string text they hold.
+
+use std::collections::HashMap;
 
 use bumpalo::Bump;
 use serde_json::Number;
@@ -27,31 +30,27 @@ pub(crate) enum Json<'a> {
     Object(&'a Members<'a>),
 }
 
-/// An arena kept by each thread between documents, emptied after each (a thread that read
-/// a very large document gives its blocks back).
-fn with_thread_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
+// Numbers are kept in the arena, which never runs destructors: they must not need one (they
+// would, holding a `String`, were serde_json's `arbitrary_precision` feature turned on).
+const _: () = assert!(!std::mem::needs_drop::<Number>());
+
+/// Runs `f` with an empty arena for a document's tree; nothing allocated in it outlives `f`.
+/// The arena is the thread's own, kept between documents and emptied after each (a thread
+/// that read a very large document gives its blocks back).
+pub(crate) fn with_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
     const KEEP_AT_MOST: usize = 256 * 1024;
     thread_local! {
         static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
     }
-    ARENA.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut arena) => {
-            let out = f(&arena);
-            if arena.allocated_bytes() > KEEP_AT_MOST {
-                *arena = Bump::new();
-            } else {
-                arena.reset();
-            }
-            out
-        }
-        // Re-entered (cannot happen today): a fresh arena.
-        Err(_) => f(&Bump::new()),
-    })
-}
-
-/// Runs `f` with an empty arena for a document's tree; nothing allocated in it outlives `f`.
-pub(crate) fn with_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
-    with_thread_arena(f)
+    // The arena is taken out while in use (a nested call, or a thread being torn down, gets a
+    // fresh one) and put back after.
+    let mut arena = ARENA.try_with(|cell| cell.take()).unwrap_or_default();
+    let out = f(&arena);
+    if arena.allocated_bytes() <= KEEP_AT_MOST {
+        arena.reset();
+        let _ = ARENA.try_with(|cell| cell.replace(arena));
+    }
+    out
 }
 
 /// The text is not JSON.
@@ -64,6 +63,9 @@ pub(crate) struct Parsed<'a> {
     /// Where the objects of the last top-level `Statement` element (the element itself, or
     /// the objects of its array) sit: their `{`, and just after their `}`.
     pub(crate) statement_spans: Vec<(Position, Position)>,
+    /// Bytes of string text (keys and values, as written) inside those statements: what a
+    /// compiled policy is made of.
+    pub(crate) statement_text: usize,
 }
 
 impl<'a> Json<'a> {
@@ -82,7 +84,10 @@ impl<'a> Json<'a> {
             depth: 0,
             line: 1,
             line_start: 0,
+            column_at: (0, 0),
             spans: Vec::new(),
+            in_statement: 0,
+            statement_text: 0,
             // Room for a policy's statements and a statement's members without regrowing.
             items: Vec::with_capacity(32),
             members: Vec::with_capacity(16),
@@ -96,6 +101,7 @@ impl<'a> Json<'a> {
         Ok(Parsed {
             json,
             statement_spans: p.spans,
+            statement_text: p.statement_text,
         })
     }
 
@@ -161,6 +167,10 @@ impl<'j, 'a> StatementElements<'j, 'a> {
     }
 }
 
+/// Past this many members, an object's keys are indexed (repeated keys are found by a linear
+/// search below it).
+const INDEX_FROM: usize = 16;
+
 /// serde_json's nesting limit: the 128th nested array or object is refused.
 const MAX_DEPTH: u32 = 128;
 
@@ -169,8 +179,6 @@ const MAX_DEPTH: u32 = 128;
 enum Role {
     /// The document itself.
     Top,
-    /// A member of the top-level object.
-    TopMember,
     /// The value of the top-level `Statement`.
     Statement,
     /// An element of the top-level `Statement` array.
@@ -188,7 +196,13 @@ struct Parser<'a> {
     /// appear in white space, so [`Parser::ws`] keeps count.
     line: u32,
     line_start: usize,
+    /// The last offset a column was counted for, and its column (0-based), on the current
+    /// line: positions are asked for in increasing order, so each byte is counted once.
+    column_at: (usize, u32),
     spans: Vec<(Position, Position)>,
+    /// How deep in statement objects the reader is, and the string text it read there.
+    in_statement: u32,
+    statement_text: usize,
     /// The elements of the arrays being read, innermost last: each array is allocated once,
     /// at its final size.
     items: Vec<Json<'a>>,
@@ -231,12 +245,24 @@ impl<'a> Parser<'a> {
     }
 
     /// The position of `offset`, on the current line: columns count characters.
-    fn position(&self, offset: usize) -> Position {
-        let chars = self.b.get(self.line_start..offset).unwrap_or_default();
-        let column = chars.iter().filter(|&&c| c & 0xC0 != 0x80).count();
+    fn position(&mut self, offset: usize) -> Position {
+        let (mut from, mut column) = self.column_at;
+        if from < self.line_start || from > offset {
+            (from, column) = (self.line_start, 0);
+        }
+        let chars = self.b.get(from..offset).unwrap_or_default();
+        let counted = chars.iter().filter(|&&c| c & 0xC0 != 0x80).count();
+        column = column.saturating_add(u32::try_from(counted).unwrap_or(u32::MAX));
+        self.column_at = (offset, column);
         Position {
             line: self.line,
-            column: 1 + u32::try_from(column).unwrap_or(u32::MAX),
+            column: column.saturating_add(1),
+        }
+    }
+
+    fn count_statement_text(&mut self, bytes: usize) {
+        if self.in_statement > 0 {
+            self.statement_text += bytes;
         }
     }
 
@@ -256,11 +282,14 @@ impl<'a> Parser<'a> {
     /// One value; white space before it is already skipped.
     fn value(&mut self, role: Role) -> Option<Json<'a>> {
         match self.peek()? {
-            b'"' => self.string().map(|(s, _)| Json::String(s)),
+            b'"' => self.string().map(Json::String),
             b'{' => {
                 if matches!(role, Role::Statement | Role::StatementItem) {
                     let start = self.position(self.i);
-                    let object = self.object(role)?;
+                    self.in_statement += 1;
+                    let object = self.object(role);
+                    self.in_statement -= 1;
+                    let object = object?;
                     let end = self.position(self.i);
                     self.spans.push((start, end));
                     Some(object)
@@ -292,11 +321,13 @@ impl<'a> Parser<'a> {
             return Some(Json::Object(&[]));
         }
         let mark = self.members.len();
+        // Where each key sits among the members, once there are many of them.
+        let mut index: Option<HashMap<&'a str, usize>> = None;
         loop {
             if self.peek()? != b'"' {
                 return None;
             }
-            let (key, raw) = self.string()?;
+            let key = self.string()?;
             self.ws();
             if self.peek()? != b':' {
                 return None;
@@ -304,22 +335,47 @@ impl<'a> Parser<'a> {
             self.i += 1;
             self.ws();
             let member_role = match role {
-                Role::Top if raw == "Statement" => {
+                Role::Top if key == "Statement" => {
                     // The last `Statement` wins, as its value does.
                     self.spans.clear();
+                    self.statement_text = 0;
                     Role::Statement
                 }
-                Role::Top => Role::TopMember,
                 _ => Role::Other,
             };
             let v = self.value(member_role)?;
-            // Repeated keys are rare: compare lengths and first bytes before the text.
-            let same = |e: &str| {
-                e.len() == key.len() && e.as_bytes().first() == key.as_bytes().first() && e == key
+            let earlier = match &index {
+                Some(index) => index.get(key).map(|&at| mark + at),
+                None => {
+                    // Repeated keys are rare: compare lengths and first bytes before the text.
+                    let same = |e: &str| {
+                        e.len() == key.len()
+                            && e.as_bytes().first() == key.as_bytes().first()
+                            && e == key
+                    };
+                    self.members[mark..]
+                        .iter()
+                        .position(|(e, _)| same(e))
+                        .map(|at| mark + at)
+                }
             };
-            match self.members[mark..].iter_mut().find(|(e, _)| same(e)) {
-                Some(slot) => slot.1 = v,
-                None => self.members.push((key, v)),
+            match earlier {
+                Some(at) => self.members[at].1 = v,
+                None => {
+                    if let Some(index) = &mut index {
+                        index.insert(key, self.members.len() - mark);
+                    }
+                    self.members.push((key, v));
+                    if index.is_none() && self.members.len() - mark > INDEX_FROM {
+                        index = Some(
+                            self.members[mark..]
+                                .iter()
+                                .enumerate()
+                                .map(|(at, (k, _))| (*k, at))
+                                .collect(),
+                        );
+                    }
+                }
             }
             self.ws();
             match self.peek()? {
@@ -375,8 +431,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at `"`: its value, and its text as written (escapes not decoded).
-    fn string(&mut self) -> Option<(&'a str, &'a str)> {
+    /// A string at `"`: its value (escapes decoded).
+    fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
         let mut i = start;
         let b = self.b;
@@ -391,8 +447,8 @@ impl<'a> Parser<'a> {
             match *b.get(i)? {
                 b'"' => {
                     self.i = i + 1;
-                    let s = self.text.get(start..i)?;
-                    return Some((s, s));
+                    self.count_statement_text(i - start);
+                    return self.text.get(start..i);
                 }
                 b'\\' => break,
                 c if c < 0x20 => return None,
@@ -414,8 +470,8 @@ impl<'a> Parser<'a> {
             match *b.get(i)? {
                 b'"' => {
                     self.i = i + 1;
-                    let decoded: &'a str = self.arena.alloc_str(&out);
-                    return Some((decoded, self.text.get(start..i)?));
+                    self.count_statement_text(i - start);
+                    return Some(self.arena.alloc_str(&out));
                 }
                 b'\\' => {
                     let c = match *b.get(i + 1)? {
@@ -686,12 +742,68 @@ mod tests {
             r#"{"Statement": {"Effect": "Allow"}}"#,
         ] {
             let ours = Json::parse_policy(text, &Bump::new()).unwrap().statement_spans;
-            assert_eq!(ours, crate::position::statement_spans(text), "{text}");
+            assert_eq!(ours, crate::position::oracle::statement_spans(text), "{text}");
         }
         let text = "{\"Statement\":[{},\n {\"é\":1}]}";
         let spans = Json::parse_policy(text, &Bump::new())
             .unwrap()
             .statement_spans;
         assert_eq!(spans, [(p(1, 15), p(1, 17)), (p(2, 2), p(2, 9))]);
+        // Many statements on one line (columns are counted once, left to right), some with
+        // characters of several bytes, and lines that start in between.
+        let mut one_line = String::from("{\"Statement\":[");
+        for i in 0..300 {
+            if i > 0 {
+                one_line.push_str(if i % 97 == 0 { ",\n " } else { ", " });
+            }
+            one_line.push_str(if i % 3 == 0 {
+                "{\"Sid\":\"é€😀\"}"
+            } else {
+                "{}"
+            });
+        }
+        one_line.push_str("]}");
+        let spans = Json::parse_policy(&one_line, &Bump::new())
+            .unwrap()
+            .statement_spans;
+        assert_eq!(spans.len(), 300);
+        assert_eq!(spans, crate::position::oracle::statement_spans(&one_line));
+        // The key is compared decoded, as the tree reads it: the last `Statement`, however
+        // it is written, is the one whose statements are placed.
+        let text = r#"{"Statement":[{"a":1}],"Statem\u0065nt":[{}, {"b":2}]}"#;
+        let arena = Bump::new();
+        let parsed = Json::parse_policy(text, &arena).unwrap();
+        assert_eq!(
+            parsed.statement_spans,
+            [(p(1, 42), p(1, 44)), (p(1, 46), p(1, 53))]
+        );
+        let Json::Object([(_, Json::Array(items))]) = parsed.json else {
+            panic!("{text}");
+        };
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn objects_of_many_members_keep_the_last_value_of_a_repeated_key() {
+        // Past INDEX_FROM members, repeated keys are found through an index.
+        for n in [3, INDEX_FROM, INDEX_FROM + 1, 100] {
+            let mut text = String::from("{");
+            for i in 0..n {
+                text.push_str(&format!("\"k{i}\":{i},"));
+            }
+            for i in (0..n).step_by(7) {
+                text.push_str(&format!("\"k{i}\":\"again{i}\","));
+            }
+            text.push_str("\"last\":true}");
+            let arena = Bump::new();
+            let ours = Json::parse(&text, &arena).unwrap();
+            let theirs: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(to_value(&ours), theirs, "{n}");
+            assert_eq!(
+                serde_json::to_string(&to_value(&ours)).unwrap(),
+                serde_json::to_string(&theirs).unwrap(),
+                "{n}: order"
+            );
+        }
     }
 }

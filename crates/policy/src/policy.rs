@@ -3,6 +3,7 @@
 //! blocks of memory, allocated once and freed at once.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use self_cell::{self_cell, MutBorrow};
 
@@ -10,7 +11,7 @@ use crate::arena::{self, Arena, ArenaVec};
 use crate::arn::{ArnPattern, ArnTemplate, Segment};
 use crate::condition::{Condition, Operator};
 use crate::glob::Glob;
-use crate::json::{with_arena, Json, Members, StatementElements};
+use crate::json::{with_arena, Json, Members, Parsed, StatementElements};
 use crate::position::Position;
 use crate::vars;
 
@@ -177,30 +178,33 @@ impl Policy {
     /// grammar: see [`crate::validate`]); never panics.
     pub fn parse(text: &str) -> Result<Policy, ParseError> {
         with_arena(|json_arena| match Json::parse_policy(text, json_arena) {
-            Ok(parsed) => Policy::from_json(&parsed.json, &parsed.statement_spans, text.len()),
+            Ok(parsed) => Policy::from_json(&parsed),
+            // The reader refuses exactly what serde_json refuses: ask it what is wrong.
             Err(_) => Err(ParseError::Json(
-                match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                match serde_json::from_str::<serde_json::Value>(text) {
                     Err(e) => e.to_string(),
-                    Ok(_) => "unreadable document".to_string(),
+                    Ok(_) => "not JSON".to_string(),
                 },
             )),
         })
     }
 
-    /// Compiles a document read into `json` (from a text of `size` bytes), its statements at
-    /// `spans` (see [`crate::json::Parsed::statement_spans`]). Elements of the wrong JSON type
-    /// are errors; unknown elements are ignored (the grammar is [`crate::validate`]'s
-    /// business).
-    pub(crate) fn from_json(
-        json: &Json<'_>,
-        spans: &[(Position, Position)],
-        size: usize,
-    ) -> Result<Policy, ParseError> {
-        // A compiled policy takes three to four times the bytes of its document (a 5.8 KB
-        // document: 19 KB): one block, mostly.
-        let arena = Arena::with_capacity(size.saturating_mul(4).max(512));
+    /// Compiles a document read into a tree. Elements of the wrong JSON type are errors;
+    /// unknown elements are ignored (the grammar is [`crate::validate`]'s business).
+    pub(crate) fn from_json(parsed: &Parsed<'_>) -> Result<Policy, ParseError> {
+        // The compiled form is made of its statements' texts, patterns and lists: measured,
+        // 4 to 8 bytes per byte of string text in the statements (AWS's recorded documents,
+        // and the 5.8 KB benchmark document: 21 KB for 2,840 bytes of text). One block, mostly;
+        // bumpalo adds blocks when a policy needs more, and a very large document starts with
+        // a block of the largest usual size rather than eight times its text.
+        let size = parsed
+            .statement_text
+            .saturating_mul(8)
+            .saturating_add(256)
+            .min(64 * 1024);
+        let arena = Arena::with_capacity(size);
         let cell = Cell::try_new(MutBorrow::new(arena), |owner| {
-            compile(owner.borrow_mut(), json, spans)
+            compile(owner.borrow_mut(), &parsed.json, &parsed.statement_spans)
         })?;
         Ok(Policy { cell })
     }
@@ -279,11 +283,33 @@ fn compile<'a>(
     })
 }
 
+/// The context keys of the statements, as written, in order of first appearance, without
+/// case-insensitive duplicates.
 fn collect_keys<'a>(arena: &'a Arena, statements: &[Statement<'a>]) -> &'a [&'a str] {
     let mut out: ArenaVec<'a, &'a str> = ArenaVec::new_in(arena);
-    let mut add = |k: &'a str| {
-        if !out.iter().any(|e| e.eq_ignore_ascii_case(k)) {
-            out.push(k);
+    // The lower-cased keys seen, in a set once there are many.
+    let mut seen: Vec<&'a str> = Vec::new();
+    let mut index: Option<HashSet<&'a str>> = None;
+    let mut add = |(key, lower): vars::LowerKeyOf<'a>| {
+        let lower = lower.lower;
+        let known = match &index {
+            Some(index) => index.contains(lower),
+            None => seen.contains(&lower),
+        };
+        if known {
+            return;
+        }
+        out.push(key);
+        match &mut index {
+            Some(index) => {
+                index.insert(lower);
+            }
+            None => {
+                seen.push(lower);
+                if seen.len() > 16 {
+                    index = Some(seen.drain(..).collect());
+                }
+            }
         }
     };
     for s in statements {
@@ -303,7 +329,7 @@ fn collect_keys<'a>(arena: &'a Arena, statements: &[Statement<'a>]) -> &'a [&'a 
             }
         }
         for c in s.conditions.iter() {
-            add(c.key);
+            add((c.key, c.key_lower));
             c.variable_keys().into_iter().for_each(&mut add);
         }
     }

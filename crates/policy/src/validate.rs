@@ -175,8 +175,7 @@ pub fn validate_and_parse(
         let policy =
             Policy::from_json(&parsed.json).ok_or_else(|| MalformedPolicy::new(SYNTAX_ERRORS))?;
         policy.check(kind).map_err(MalformedPolicy::new)?;
-        crate::Policy::from_json(&parsed.json, &parsed.statement_spans, document.len())
-            .map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
+        crate::Policy::from_json(&parsed).map_err(|_| MalformedPolicy::new(SYNTAX_ERRORS))
     })
 }
 

@@ -111,13 +111,16 @@ fn variable<'a>(arena: &'a Arena, inner: &'a str) -> Option<TPart<'a>> {
     })
 }
 
-/// Keys referenced by variables, as written.
-pub(crate) fn var_keys<'p>(parts: &'p [TPart<'p>]) -> impl Iterator<Item = &'p str> {
+/// Keys referenced by variables, as written (with their compiled forms).
+pub(crate) fn var_keys<'p>(parts: &'p [TPart<'p>]) -> impl Iterator<Item = LowerKeyOf<'p>> {
     parts.iter().filter_map(|p| match p {
-        TPart::Var { key, .. } => Some(*key),
+        TPart::Var { key, lower, .. } => Some((*key, *lower)),
         _ => None,
     })
 }
+
+/// A key as written, and its compiled form.
+pub(crate) type LowerKeyOf<'a> = (&'a str, LowerKey<'a>);
 
 /// The value of a variable: its single context value, else its default.
 fn value<'x>(lower: &LowerKey, default: Option<&'x str>, ctx: &'x Context) -> Option<&'x str> {

@@ -67,3 +67,39 @@ fn same_answers_as_validate_then_parse() {
         }
     }
 }
+
+/// A key repeated in an object keeps its last value (and its first place), as
+/// `serde_json::Value` and Jackson read JSON: an invalid earlier value does not taint the
+/// element, for the validator and the compiler alike (they read the same tree).
+#[test]
+fn repeated_keys_keep_their_last_value() {
+    let resource = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject",
+        "Resource":"*","Principal":{"AWS":{},"AWS":"*"}}}"#;
+    let policy = validate_and_parse(resource, PolicyKind::Resource).unwrap();
+    assert!(policy.statements()[0].has_principal());
+    assert_eq!(Policy::parse(resource).unwrap(), policy);
+
+    let conditions = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*",
+        "Resource":"*","Condition":{"StringEquals":{"a":{}},"StringEquals":{"a":"x","b":"y"}}}}"#;
+    let policy = validate_and_parse(conditions, PolicyKind::Identity).unwrap();
+    assert_eq!(policy.context_keys(), ["a", "b"]);
+
+    let effect = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*",
+        "Resource":"*","Effect":"Allow"}}"#;
+    let policy = validate_and_parse(effect, PolicyKind::Identity).unwrap();
+    assert_eq!(
+        policy.statements()[0].effect(),
+        localiam_policy::Effect::Allow
+    );
+
+    // The other way round: a valid value followed by an invalid one is invalid.
+    let spoiled = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*",
+        "Resource":"*","Resource":{}}}"#;
+    assert_eq!(
+        validate_and_parse(spoiled, PolicyKind::Identity)
+            .unwrap_err()
+            .message,
+        "Syntax errors in policy."
+    );
+    assert!(Policy::parse(spoiled).is_err());
+}
