@@ -38,7 +38,7 @@ const _: () = assert!(!std::mem::needs_drop::<Number>());
 /// The arena is the thread's own, kept between documents and emptied after each (a thread
 /// that read a very large document gives its blocks back).
 pub(crate) fn with_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
-    const KEEP_AT_MOST: usize = 256 * 1024;
+    const KEEP_AT_MOST: usize = 64 * 1024;
     thread_local! {
         static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
     }
