@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
+use crate::store::inline_policies::PrincipalKind;
 use crate::store::users::UserRow;
 use crate::store::{StoreError, WriteTx};
 
@@ -74,6 +75,42 @@ pub async fn require_user(
     crate::store::users::get_by_name(conn, account, name)
         .await?
         .ok_or_else(|| no_such_user(name))
+}
+
+/// A user, group or role that policies (inline or managed) belong to, looked up by name.
+#[derive(Debug, Clone)]
+pub struct PolicyOwner {
+    pub kind: PrincipalKind,
+    /// Its unique ID (`AIDA…`, `AGPA…`, `AROA…`).
+    pub id: String,
+    /// Its name as stored, for responses and AWS's messages.
+    pub name: String,
+}
+
+/// The `kind` entity called `name` in the caller's account, or AWS's `NoSuchEntity`.
+pub async fn require_owner(
+    conn: &mut sqlx::SqliteConnection,
+    account: &str,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<PolicyOwner, ApiError> {
+    let (id, name) = match kind {
+        PrincipalKind::User => {
+            let user = require_user(conn, account, name).await?;
+            (user.user_id, user.name)
+        }
+        PrincipalKind::Group => {
+            let group = crate::api::groups::require_group(conn, account, name).await?;
+            (group.group_id, group.name)
+        }
+        // Roles are not stored yet: none exists.
+        PrincipalKind::Role => {
+            return Err(ApiError::no_such_entity(format!(
+                "The role with name {name} cannot be found."
+            )))
+        }
+    };
+    Ok(PolicyOwner { kind, id, name })
 }
 
 /// The most tags an entity may carry.

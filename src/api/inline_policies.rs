@@ -2,10 +2,9 @@
 //! their group counterparts.
 //!
 //! The work is in [`put_inline`], [`get_inline`], [`list_inline`] and [`delete_inline`], which take the owner
-//! already resolved as an [`InlineOwner`], so roles slot in with their own name lookup only.
+//! already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner lookup.
 
 use crate::api::common::*;
-use crate::api::groups::require_group;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
@@ -25,17 +24,7 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::DeleteGroupPolicy, _, _>(delete_group_policy);
 }
 
-/// The user, group or role owning inline policies, already looked up.
-#[derive(Debug, Clone, Copy)]
-pub struct InlineOwner<'a> {
-    pub kind: PrincipalKind,
-    /// Its unique ID (`AIDA…`, `AGPA…`, `AROA…`).
-    pub id: &'a str,
-    /// Its name, for AWS's messages.
-    pub name: &'a str,
-}
-
-impl InlineOwner<'_> {
+impl PolicyOwner {
     /// The word AWS uses for the owner in its messages.
     fn noun(&self) -> &'static str {
         match self.kind {
@@ -54,7 +43,7 @@ impl InlineOwner<'_> {
         }
     }
 
-    fn not_found(&self, policy_name: &str) -> ApiError {
+    fn inline_not_found(&self, policy_name: &str) -> ApiError {
         ApiError::no_such_entity(format!(
             "The {} policy with name {policy_name} cannot be found.",
             self.noun()
@@ -67,13 +56,13 @@ impl InlineOwner<'_> {
 pub async fn put_inline(
     conn: &mut sqlx::SqliteConnection,
     account: &str,
-    owner: InlineOwner<'_>,
+    owner: &PolicyOwner,
     policy_name: &str,
     document: &str,
 ) -> Result<(), ApiError> {
     validate(document, PolicyKind::Identity).map_err(|e| ApiError::malformed_policy(e.message))?;
     let replaced = policy_name.to_lowercase();
-    let others: usize = inline_policies::list(conn, owner.kind, owner.id)
+    let others: usize = inline_policies::list(conn, owner.kind, &owner.id)
         .await?
         .iter()
         .filter(|p| p.name.to_lowercase() != replaced)
@@ -87,43 +76,103 @@ pub async fn put_inline(
             owner.name
         )));
     }
-    inline_policies::put(conn, owner.kind, account, owner.id, policy_name, document).await?;
+    inline_policies::put(conn, owner.kind, account, &owner.id, policy_name, document).await?;
     Ok(())
 }
 
 /// GetXPolicy: the stored name and the document URL-encoded, as AWS returns it.
 pub async fn get_inline(
     conn: &mut sqlx::SqliteConnection,
-    owner: InlineOwner<'_>,
+    owner: &PolicyOwner,
     policy_name: &str,
 ) -> Result<(String, String), ApiError> {
-    let p = inline_policies::get(conn, owner.kind, owner.id, policy_name)
+    let p = inline_policies::get(conn, owner.kind, &owner.id, policy_name)
         .await?
-        .ok_or_else(|| owner.not_found(policy_name))?;
+        .ok_or_else(|| owner.inline_not_found(policy_name))?;
     Ok((p.name, encode_policy(&p.document)))
 }
 
 /// ListXPolicies: one page of the owner's inline policy names, ordered by name.
 pub async fn list_inline(
     conn: &mut sqlx::SqliteConnection,
-    owner: InlineOwner<'_>,
+    owner: &PolicyOwner,
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let all = inline_policies::list_names(conn, owner.kind, owner.id).await?;
+    let all = inline_policies::list_names(conn, owner.kind, &owner.id).await?;
     paginate(all, marker, max_items(max))
 }
 
 /// DeleteXPolicy.
 pub async fn delete_inline(
     conn: &mut sqlx::SqliteConnection,
-    owner: InlineOwner<'_>,
+    owner: &PolicyOwner,
     policy_name: &str,
 ) -> Result<(), ApiError> {
-    match inline_policies::delete(conn, owner.kind, owner.id, policy_name).await {
-        Err(StoreError::NotFound) => Err(owner.not_found(policy_name)),
+    match inline_policies::delete(conn, owner.kind, &owner.id, policy_name).await {
+        Err(StoreError::NotFound) => Err(owner.inline_not_found(policy_name)),
         other => Ok(other?),
     }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The operations, for an owner of a kind named in the request
+// ------------------------------------------------------------------------------------------------------------
+
+async fn put_for(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    policy_name: &str,
+    document: &str,
+) -> Result<(), ApiError> {
+    let mut tx = begin(app).await?;
+    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
+    put_inline(&mut tx, account, &owner, policy_name, document).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The owner's stored name, the policy's stored name and its document (URL-encoded).
+async fn get_for(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    policy_name: &str,
+) -> Result<(String, String, String), ApiError> {
+    let mut conn = read(app).await?;
+    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
+    let (name, document) = get_inline(&mut conn, &owner, policy_name).await?;
+    Ok((owner.name, name, document))
+}
+
+async fn list_for(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    marker: Option<&str>,
+    max: Option<i32>,
+) -> Result<(Vec<String>, Option<String>), ApiError> {
+    let mut conn = read(app).await?;
+    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
+    list_inline(&mut conn, &owner, marker, max).await
+}
+
+async fn delete_for(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    policy_name: &str,
+) -> Result<(), ApiError> {
+    let mut tx = begin(app).await?;
+    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
+    delete_inline(&mut tx, &owner, policy_name).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -135,23 +184,16 @@ async fn put_user_policy(
     ctx: Ctx,
     input: iam::PutUserPolicyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-        name: &user.name,
-    };
-    put_inline(
-        &mut tx,
+    let (user, name) = (&input.user_name, &input.policy_name);
+    put_for(
+        &app,
         ctx.account(),
-        owner,
-        &input.policy_name,
+        PrincipalKind::User,
+        user,
+        name,
         &input.policy_document,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 async fn get_user_policy(
@@ -159,16 +201,16 @@ async fn get_user_policy(
     ctx: Ctx,
     input: iam::GetUserPolicyRequest,
 ) -> Result<iam::GetUserPolicyResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-        name: &user.name,
-    };
-    let (policy_name, policy_document) = get_inline(&mut conn, owner, &input.policy_name).await?;
+    let (user_name, policy_name, policy_document) = get_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::User,
+        &input.user_name,
+        &input.policy_name,
+    )
+    .await?;
     Ok(iam::GetUserPolicyResponse {
-        user_name: user.name.clone(),
+        user_name,
         policy_name,
         policy_document,
     })
@@ -179,15 +221,15 @@ async fn list_user_policies(
     ctx: Ctx,
     input: iam::ListUserPoliciesRequest,
 ) -> Result<iam::ListUserPoliciesResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-        name: &user.name,
-    };
-    let (policy_names, marker) =
-        list_inline(&mut conn, owner, input.marker.as_deref(), input.max_items).await?;
+    let (policy_names, marker) = list_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::User,
+        &input.user_name,
+        input.marker.as_deref(),
+        input.max_items,
+    )
+    .await?;
     Ok(iam::ListUserPoliciesResponse {
         policy_names,
         is_truncated: Some(marker.is_some()),
@@ -200,16 +242,8 @@ async fn delete_user_policy(
     ctx: Ctx,
     input: iam::DeleteUserPolicyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-        name: &user.name,
-    };
-    delete_inline(&mut tx, owner, &input.policy_name).await?;
-    tx.commit().await?;
-    Ok(())
+    let (user, name) = (&input.user_name, &input.policy_name);
+    delete_for(&app, ctx.account(), PrincipalKind::User, user, name).await
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -221,23 +255,16 @@ async fn put_group_policy(
     ctx: Ctx,
     input: iam::PutGroupPolicyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-        name: &group.name,
-    };
-    put_inline(
-        &mut tx,
+    let (group, name) = (&input.group_name, &input.policy_name);
+    put_for(
+        &app,
         ctx.account(),
-        owner,
-        &input.policy_name,
+        PrincipalKind::Group,
+        group,
+        name,
         &input.policy_document,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 async fn get_group_policy(
@@ -245,16 +272,16 @@ async fn get_group_policy(
     ctx: Ctx,
     input: iam::GetGroupPolicyRequest,
 ) -> Result<iam::GetGroupPolicyResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let group = require_group(&mut conn, ctx.account(), &input.group_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-        name: &group.name,
-    };
-    let (policy_name, policy_document) = get_inline(&mut conn, owner, &input.policy_name).await?;
+    let (group_name, policy_name, policy_document) = get_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::Group,
+        &input.group_name,
+        &input.policy_name,
+    )
+    .await?;
     Ok(iam::GetGroupPolicyResponse {
-        group_name: group.name.clone(),
+        group_name,
         policy_name,
         policy_document,
     })
@@ -265,15 +292,15 @@ async fn list_group_policies(
     ctx: Ctx,
     input: iam::ListGroupPoliciesRequest,
 ) -> Result<iam::ListGroupPoliciesResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let group = require_group(&mut conn, ctx.account(), &input.group_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-        name: &group.name,
-    };
-    let (policy_names, marker) =
-        list_inline(&mut conn, owner, input.marker.as_deref(), input.max_items).await?;
+    let (policy_names, marker) = list_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::Group,
+        &input.group_name,
+        input.marker.as_deref(),
+        input.max_items,
+    )
+    .await?;
     Ok(iam::ListGroupPoliciesResponse {
         policy_names,
         is_truncated: Some(marker.is_some()),
@@ -286,14 +313,6 @@ async fn delete_group_policy(
     ctx: Ctx,
     input: iam::DeleteGroupPolicyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let owner = InlineOwner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-        name: &group.name,
-    };
-    delete_inline(&mut tx, owner, &input.policy_name).await?;
-    tx.commit().await?;
-    Ok(())
+    let (group, name) = (&input.group_name, &input.policy_name);
+    delete_for(&app, ctx.account(), PrincipalKind::Group, group, name).await
 }

@@ -4,10 +4,10 @@
 //! ListEntitiesForPolicy.
 //!
 //! Attachments go through [`attach_policy`], [`detach_policy`] and [`list_attached_policies`], which take the
-//! principal already resolved as an [`Owner`], so roles slot in with their own name lookup only.
+//! principal already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner
+//! lookup.
 
 use crate::api::common::*;
-use crate::api::groups::require_group;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
@@ -510,14 +510,6 @@ async fn list_policy_tags(
 // Attachments (shared by users, groups and, later, roles)
 // ------------------------------------------------------------------------------------------------------------
 
-/// A user, group or role that managed policies attach to, already looked up.
-#[derive(Debug, Clone, Copy)]
-pub struct Owner<'a> {
-    pub kind: PrincipalKind,
-    /// Its unique ID (`AIDA…`, `AGPA…`, `AROA…`).
-    pub id: &'a str,
-}
-
 /// The quota name in AWS's LimitExceeded message (`Cannot exceed quota for PoliciesPerUser: 10`).
 fn attach_quota_name(kind: PrincipalKind) -> &'static str {
     match kind {
@@ -532,14 +524,14 @@ fn attach_quota_name(kind: PrincipalKind) -> &'static str {
 pub async fn attach_policy(
     conn: &mut sqlx::SqliteConnection,
     account: &str,
-    owner: Owner<'_>,
+    owner: &PolicyOwner,
     arn: &str,
 ) -> Result<(), ApiError> {
     let p = match find_policy(conn, account, arn).await? {
         Some(p) if p.is_attachable => p,
         _ => return Err(policy_not_attachable(arn)),
     };
-    let attached = policies::list_attached(conn, owner.kind, owner.id, None).await?;
+    let attached = policies::list_attached(conn, owner.kind, &owner.id, None).await?;
     if attached.iter().any(|a| a.policy_id == p.policy_id) {
         return Ok(());
     }
@@ -549,7 +541,7 @@ pub async fn attach_policy(
             attach_quota_name(owner.kind)
         )));
     }
-    policies::attach(conn, owner.kind, account, owner.id, &p.policy_id).await?;
+    policies::attach(conn, owner.kind, account, &owner.id, &p.policy_id).await?;
     Ok(())
 }
 
@@ -557,13 +549,13 @@ pub async fn attach_policy(
 pub async fn detach_policy(
     conn: &mut sqlx::SqliteConnection,
     account: &str,
-    owner: Owner<'_>,
+    owner: &PolicyOwner,
     arn: &str,
 ) -> Result<(), ApiError> {
     let p = find_policy(conn, account, arn)
         .await?
         .ok_or_else(|| policy_not_found(arn))?;
-    if !policies::detach(conn, owner.kind, owner.id, &p.policy_id).await? {
+    if !policies::detach(conn, owner.kind, &owner.id, &p.policy_id).await? {
         return Err(policy_not_found(arn));
     }
     Ok(())
@@ -572,12 +564,12 @@ pub async fn detach_policy(
 /// One page of the policies attached to the owner, filtered by path prefix.
 pub async fn list_attached_policies(
     conn: &mut sqlx::SqliteConnection,
-    owner: Owner<'_>,
+    owner: &PolicyOwner,
     path_prefix: Option<&str>,
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<iam::AttachedPolicy>, Option<String>), ApiError> {
-    let all = policies::list_attached(conn, owner.kind, owner.id, path_prefix).await?;
+    let all = policies::list_attached(conn, owner.kind, &owner.id, path_prefix).await?;
     let (items, marker) = paginate(all, marker, max_items(max))?;
     let shapes = items
         .iter()
@@ -589,21 +581,49 @@ pub async fn list_attached_policies(
     Ok((shapes, marker))
 }
 
+/// AttachXPolicy / DetachXPolicy for the `kind` entity named `owner_name`.
+async fn change_attachment(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    arn: &str,
+    attach: bool,
+) -> Result<(), ApiError> {
+    check_arn(arn)?;
+    let mut tx = begin(app).await?;
+    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
+    if attach {
+        attach_policy(&mut tx, account, &owner, arn).await?;
+    } else {
+        detach_policy(&mut tx, account, &owner, arn).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// ListAttachedXPolicies for the `kind` entity named `owner_name`.
+async fn list_attached_for(
+    app: &App,
+    account: &str,
+    kind: PrincipalKind,
+    owner_name: &str,
+    path_prefix: Option<&str>,
+    marker: Option<&str>,
+    max: Option<i32>,
+) -> Result<(Vec<iam::AttachedPolicy>, Option<String>), ApiError> {
+    let mut conn = read(app).await?;
+    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
+    list_attached_policies(&mut conn, &owner, path_prefix, marker, max).await
+}
+
 async fn attach_user_policy(
     app: App,
     ctx: Ctx,
     input: iam::AttachUserPolicyRequest,
 ) -> Result<(), ApiError> {
-    check_arn(&input.policy_arn)?;
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-    };
-    attach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await?;
-    Ok(())
+    let (user, arn) = (&input.user_name, &input.policy_arn);
+    change_attachment(&app, ctx.account(), PrincipalKind::User, user, arn, true).await
 }
 
 async fn detach_user_policy(
@@ -611,16 +631,8 @@ async fn detach_user_policy(
     ctx: Ctx,
     input: iam::DetachUserPolicyRequest,
 ) -> Result<(), ApiError> {
-    check_arn(&input.policy_arn)?;
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-    };
-    detach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await?;
-    Ok(())
+    let (user, arn) = (&input.user_name, &input.policy_arn);
+    change_attachment(&app, ctx.account(), PrincipalKind::User, user, arn, false).await
 }
 
 async fn list_attached_user_policies(
@@ -628,15 +640,11 @@ async fn list_attached_user_policies(
     ctx: Ctx,
     input: iam::ListAttachedUserPoliciesRequest,
 ) -> Result<iam::ListAttachedUserPoliciesResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::User,
-        id: &user.user_id,
-    };
-    let (items, marker) = list_attached_policies(
-        &mut conn,
-        owner,
+    let (items, marker) = list_attached_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::User,
+        &input.user_name,
         input.path_prefix.as_deref(),
         input.marker.as_deref(),
         input.max_items,
@@ -654,16 +662,8 @@ async fn attach_group_policy(
     ctx: Ctx,
     input: iam::AttachGroupPolicyRequest,
 ) -> Result<(), ApiError> {
-    check_arn(&input.policy_arn)?;
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-    };
-    attach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await?;
-    Ok(())
+    let (group, arn) = (&input.group_name, &input.policy_arn);
+    change_attachment(&app, ctx.account(), PrincipalKind::Group, group, arn, true).await
 }
 
 async fn detach_group_policy(
@@ -671,16 +671,8 @@ async fn detach_group_policy(
     ctx: Ctx,
     input: iam::DetachGroupPolicyRequest,
 ) -> Result<(), ApiError> {
-    check_arn(&input.policy_arn)?;
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-    };
-    detach_policy(&mut tx, ctx.account(), owner, &input.policy_arn).await?;
-    tx.commit().await?;
-    Ok(())
+    let (group, arn) = (&input.group_name, &input.policy_arn);
+    change_attachment(&app, ctx.account(), PrincipalKind::Group, group, arn, false).await
 }
 
 async fn list_attached_group_policies(
@@ -688,15 +680,11 @@ async fn list_attached_group_policies(
     ctx: Ctx,
     input: iam::ListAttachedGroupPoliciesRequest,
 ) -> Result<iam::ListAttachedGroupPoliciesResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let group = require_group(&mut conn, ctx.account(), &input.group_name).await?;
-    let owner = Owner {
-        kind: PrincipalKind::Group,
-        id: &group.group_id,
-    };
-    let (items, marker) = list_attached_policies(
-        &mut conn,
-        owner,
+    let (items, marker) = list_attached_for(
+        &app,
+        ctx.account(),
+        PrincipalKind::Group,
+        &input.group_name,
         input.path_prefix.as_deref(),
         input.marker.as_deref(),
         input.max_items,
