@@ -997,6 +997,17 @@ async fn policy_tag_errors() {
         409,
         "The number of tags has reached the maximum limit.",
     );
+    // Policy tag keys are case-sensitive: `KEY0` is a new key, not `key0` again.
+    assert_err(
+        iam.tag_policy()
+            .policy_arn(&a)
+            .tags(tag("KEY0", "v"))
+            .send()
+            .await,
+        "LimitExceeded",
+        409,
+        "The number of tags has reached the maximum limit.",
+    );
     let listed = iam
         .list_policy_tags()
         .policy_arn(&a)

@@ -455,7 +455,8 @@ async fn tag_policy(app: App, ctx: Ctx, input: iam::TagPolicyRequest) -> Result<
     let new_keys = input
         .tags
         .iter()
-        .filter(|t| !existing.iter().any(|e| e.key.eq_ignore_ascii_case(&t.key)))
+        // Policy tag keys are case-sensitive (as the store keeps them).
+        .filter(|t| !existing.iter().any(|e| e.key == t.key))
         .count();
     if existing.len() + new_keys > MAX_TAGS {
         return Err(tags_limit_exceeded());
