@@ -32,7 +32,7 @@ pub enum LogFormat {
 }
 
 /// localiam: AWS IAM and STS, locally.
-#[derive(Debug, Clone, Parser)]
+#[derive(Clone, Parser)]
 #[command(name = "localiam", version, about)]
 pub struct Config {
     /// Address IAM and STS are served on.
@@ -71,6 +71,22 @@ fn parse_account_id(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err("an account ID is 12 digits".to_string())
+    }
+}
+
+impl std::fmt::Debug for Config {
+    /// Everything but the root secret key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("db", &self.db)
+            .field("auth", &self.auth)
+            .field("account_id", &self.account_id)
+            .field("root_access_key", &self.root_access_key)
+            .field("root_secret_key", &"<redacted>")
+            .field("init", &self.init)
+            .field("log_format", &self.log_format)
+            .finish()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::store::Store;
 
 /// A key localiam issued (or the root key), as the signature check needs it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KnownKey {
     pub secret: String,
     pub active: bool,
@@ -22,6 +22,22 @@ pub struct KnownKey {
     /// For temporary (`ASIA…`) credentials: the session token and expiry.
     pub session_token: Option<String>,
     pub expiration: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for KnownKey {
+    /// Everything but the secret and the session token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownKey")
+            .field("secret", &"<redacted>")
+            .field("active", &self.active)
+            .field("principal", &self.principal)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expiration", &self.expiration)
+            .finish()
+    }
 }
 
 /// Access key ID → what localiam knows of it (`None`: not a key of localiam). Cleared by every
@@ -145,6 +161,25 @@ impl Deref for App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let key = KnownKey {
+            secret: "wJalrXUtnFEMI-secret".into(),
+            active: true,
+            principal: Principal::root("000000000000", None),
+            session_token: Some("FQoGZXIvYXdz-token".into()),
+            expiration: None,
+        };
+        let shown = format!("{key:?}");
+        assert!(
+            !shown.contains("wJalrXUtnFEMI") && !shown.contains("FQoGZXIvYXdz"),
+            "{shown}"
+        );
+        let mut config = Config::default_for_tests();
+        config.root_secret_key = "root-secret-value".into();
+        assert!(!format!("{config:?}").contains("root-secret-value"));
+    }
 
     #[test]
     fn a_key_read_before_a_clear_is_not_kept() {

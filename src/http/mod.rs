@@ -86,7 +86,8 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
-        // Authorization of the call (enforce/audit) must happen before a cached answer is served.
+        // Not authorized yet (enforce/audit are not built): when they are, authorize here, before a
+        // cached answer is served — the cache key does not carry the request's conditions.
         let cache_key = read_cache::cacheable(service, &action)
             .then(|| read_cache::key(&ctx.principal.arn, &action, &params));
         if let Some(k) = &cache_key {
@@ -108,11 +109,18 @@ async fn query(
         Ok::<_, ApiError>(body)
     }
     .await;
+    // The action as logged: a known one, or a placeholder (a client's text may hold line breaks or
+    // be megabytes long).
+    let logged_action = if Service::of_action(&action).is_some() {
+        action.as_str()
+    } else {
+        "<unknown>"
+    };
     let (status, body) = match result {
         Ok(body) => (StatusCode::OK, body),
         Err(e) => {
             if e.status.is_server_error() && e.status != StatusCode::NOT_IMPLEMENTED {
-                tracing::error!(request_id = %request_id, action = %action, error = %e, "request failed");
+                tracing::error!(request_id = %request_id, action = %logged_action, error = %e, "request failed");
             }
             (
                 e.status,
@@ -128,7 +136,7 @@ async fn query(
     };
     tracing::info!(
         request_id = %request_id,
-        action = %action,
+        action = %logged_action,
         principal = %principal_arn,
         status = status.as_u16(),
         latency_us = started.elapsed().as_micros() as u64,

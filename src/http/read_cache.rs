@@ -17,6 +17,9 @@ use crate::protocol::query::Params;
 const MAX_ENTRIES: usize = 8192;
 /// Larger responses are not kept.
 const MAX_BODY: usize = 256 * 1024;
+/// Requests whose key (parameters included) is longer are not kept: the cache's memory stays bounded
+/// whatever parameters a client sends.
+const MAX_KEY: usize = 4 * 1024;
 
 struct Entry {
     generation: u64,
@@ -94,7 +97,7 @@ impl ReadCache {
 
     /// Keeps `body` (whose request ID is `request_id`), computed in `generation`.
     pub fn put(&self, key: String, generation: u64, body: &str, request_id: &str) {
-        if body.len() > MAX_BODY || generation != self.generation() {
+        if body.len() > MAX_BODY || key.len() > MAX_KEY || generation != self.generation() {
             return;
         }
         let Some(start) = body.rfind(request_id) else {
@@ -135,6 +138,15 @@ mod tests {
         );
         c.invalidate();
         assert_eq!(c.get("k", "r3"), None);
+    }
+
+    #[test]
+    fn requests_with_huge_parameters_are_not_kept() {
+        let c = ReadCache::default();
+        let g = c.generation();
+        let long = "k".repeat(MAX_KEY + 1);
+        c.put(long.clone(), g, "<A><RequestId>r1</RequestId></A>", "r1");
+        assert_eq!(c.get(&long, "r2"), None);
     }
 
     #[test]
