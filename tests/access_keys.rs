@@ -451,3 +451,37 @@ async fn rename_keeps_key_identity() {
     );
     assert_eq!(who.user_id(), Some(user_id.as_str()));
 }
+
+/// GetAccessKeyInfo: a key localiam issued names its user's account; an unknown key answers with the
+/// caller's account.
+#[tokio::test]
+async fn get_access_key_info_names_the_account() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let (key, _secret, _) = user_with_key(&iam, &unique("info")).await;
+    let sts = srv.sts();
+    let info = sts
+        .get_access_key_info()
+        .access_key_id(&key)
+        .send()
+        .await
+        .expect("GetAccessKeyInfo");
+    assert_eq!(info.account(), Some(DEFAULT_ACCOUNT));
+    // The model's minimum length (16) is checked first, with STS's wording (the value echoed).
+    assert_err(
+        sts.get_access_key_info()
+            .access_key_id("123456789012")
+            .send()
+            .await,
+        "ValidationError",
+        400,
+        "1 validation error detected: Value '123456789012' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16",
+    );
+    let unknown = sts
+        .get_access_key_info()
+        .access_key_id("AKIAIOSFODNN7EXAMPLE")
+        .send()
+        .await
+        .expect("GetAccessKeyInfo, unknown key");
+    assert_eq!(unknown.account(), Some(DEFAULT_ACCOUNT));
+}

@@ -3,7 +3,6 @@
 use crate::api::{Ctx, Registry};
 use crate::auth::authenticate::lookup_key;
 use crate::error::ApiError;
-use crate::ids::account_from_key_id;
 use crate::protocol::sts;
 use crate::state::App;
 
@@ -29,11 +28,10 @@ async fn get_access_key_info(
     ctx: Ctx,
     input: sts::GetAccessKeyInfoRequest,
 ) -> Result<sts::GetAccessKeyInfoResponse, ApiError> {
+    // (A 12-digit key ID, which would name its account, is below the model's minimum length.)
     let account = match lookup_key(&app, &input.access_key_id).await? {
         Some(key) => key.principal.account_id.clone(),
-        None => account_from_key_id(&input.access_key_id)
-            .unwrap_or(ctx.account())
-            .to_string(),
+        None => ctx.account().to_string(),
     };
     Ok(sts::GetAccessKeyInfoResponse {
         account: Some(account),
