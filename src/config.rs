@@ -12,9 +12,11 @@ pub enum AuthMode {
     Open,
     /// Every request must be signed by a known, active, unexpired key.
     Strict,
-    /// `strict`, and every call is authorized; denials are logged but allowed.
+    /// `strict`, and every call authorized, denials logged but allowed (authorization is not
+    /// built yet: behaves as `strict`).
     Audit,
-    /// `strict`, and every call is authorized by the policy evaluator.
+    /// `strict`, and every call authorized by the policy evaluator (not built yet: behaves as
+    /// `strict`).
     Enforce,
 }
 
