@@ -10,7 +10,7 @@ use crate::auth::authenticate::root_key;
 use crate::auth::sigv4::SigningKeyCache;
 use crate::config::Config;
 use crate::http;
-use crate::state::{App, AppState, CredentialCache, LastUsedTracker};
+use crate::state::{App, AppState, LastUsedTracker};
 use crate::store::Store;
 
 /// How often recorded access-key use is written to the store.
@@ -66,9 +66,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         store,
         registry: api::registry(),
         signing_keys: SigningKeyCache::default(),
-        credentials: CredentialCache::default(),
         last_used: LastUsedTracker::default(),
-        read_cache: Default::default(),
         policies: crate::authz::PolicyCache::default(),
     }))
 }

@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
@@ -37,52 +36,6 @@ impl std::fmt::Debug for KnownKey {
             )
             .field("expiration", &self.expiration)
             .finish()
-    }
-}
-
-/// Access key ID → what localiam knows of it (`None`: not a key of localiam). Cleared by every
-/// write operation, so it never serves stale keys: a lookup that raced with a write (read the store
-/// before the write committed, stored after it cleared the cache) is not kept, as the generation it
-/// was read in is no longer current.
-#[derive(Default)]
-pub struct CredentialCache {
-    map: RwLock<HashMap<String, Option<Arc<KnownKey>>>>,
-    /// Bumped by every [`CredentialCache::clear`], under the map's write lock.
-    generation: AtomicU64,
-}
-
-const CREDENTIAL_CACHE_MAX: usize = 10_000;
-
-impl CredentialCache {
-    pub fn get(&self, key_id: &str) -> Option<Option<Arc<KnownKey>>> {
-        self.map.read().ok()?.get(key_id).cloned()
-    }
-    /// The current generation: take it before reading a key from the store, pass it to [`CredentialCache::put`].
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-    /// Keeps what the store said of `key_id`, unless the cache was cleared since `generation`.
-    pub fn put(&self, key_id: &str, value: Option<Arc<KnownKey>>, generation: u64) {
-        if let Ok(mut m) = self.map.write() {
-            if self.generation.load(Ordering::Acquire) != generation {
-                return;
-            }
-            if m.len() >= CREDENTIAL_CACHE_MAX {
-                m.clear();
-            }
-            m.insert(key_id.to_string(), value);
-        }
-    }
-    pub fn clear(&self) {
-        match self.map.write() {
-            Ok(mut m) => {
-                self.generation.fetch_add(1, Ordering::AcqRel);
-                m.clear();
-            }
-            Err(_) => {
-                self.generation.fetch_add(1, Ordering::AcqRel);
-            }
-        }
     }
 }
 
@@ -129,10 +82,7 @@ pub struct AppState {
     pub store: Store,
     pub registry: Registry,
     pub signing_keys: SigningKeyCache,
-    pub credentials: CredentialCache,
     pub last_used: LastUsedTracker,
-    /// Answers of read-only calls, valid until the next write.
-    pub read_cache: crate::http::read_cache::ReadCache,
     /// The default account's root key, prebuilt for the signature hot path.
     pub root_key: Arc<KnownKey>,
     /// When the server started (the root user's CreateDate).
@@ -179,16 +129,5 @@ mod tests {
         let mut config = Config::default_for_tests();
         config.root_secret_key = "root-secret-value".into();
         assert!(!format!("{config:?}").contains("root-secret-value"));
-    }
-
-    #[test]
-    fn a_key_read_before_a_clear_is_not_kept() {
-        let c = CredentialCache::default();
-        let g = c.generation();
-        c.clear();
-        c.put("AKIAEXAMPLE", None, g);
-        assert!(c.get("AKIAEXAMPLE").is_none());
-        c.put("AKIAEXAMPLE", None, c.generation());
-        assert!(matches!(c.get("AKIAEXAMPLE"), Some(None)));
     }
 }

@@ -436,17 +436,19 @@ async fn passwords_are_stored_only_as_argon2_hashes() {
     srv.stop().await;
 
     let store = localiam::store::Store::open(&db).await.unwrap();
-    let mut conn = store.reader().acquire().await.unwrap();
-    let row = localiam::store::login_profiles::get(&mut conn, &user_id)
-        .await
-        .unwrap()
-        .expect("login profile row");
+    let model = store.read();
+    let row = model
+        .account(DEFAULT_ACCOUNT)
+        .users
+        .get_by_id(&user_id)
+        .and_then(|u| u.login_profile.clone())
+        .expect("login profile");
     assert!(
         row.password_hash.starts_with("$argon2id$"),
         "not an argon2id PHC string"
     );
     assert!(!row.password_hash.contains(PASSWORD));
-    drop(conn);
+    drop(model);
     store.close().await;
     let bytes = std::fs::read(&db).unwrap();
     assert!(!bytes
@@ -454,23 +456,35 @@ async fn passwords_are_stored_only_as_argon2_hashes() {
         .any(|w| w == PASSWORD.as_bytes()));
 }
 
-/// Sets the account password policy straight in the database (no API for it yet), between two
-/// runs of the server on the same file.
+/// Sets the account password policy straight in the store (no API for it yet), between two runs
+/// of the server on the same file.
 async fn set_policy(db: &str, min_len: i64, reuse: i64) {
+    use localiam::store::model::{AccountSettings, PasswordPolicy};
     let store = localiam::store::Store::open(db).await.unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    sqlx::query(
-        "INSERT INTO password_policies (account_id, minimum_password_length, require_symbols, \
-         require_numbers, require_uppercase_characters, require_lowercase_characters, \
-         password_reuse_prevention) VALUES (?, ?, 1, 1, 1, 1, ?)",
-    )
-    .bind(DEFAULT_ACCOUNT)
-    .bind(min_len)
-    .bind(reuse)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    store
+        .write(move |tx| {
+            tx.upsert(
+                DEFAULT_ACCOUNT,
+                "account",
+                || AccountSettings {
+                    account_id: DEFAULT_ACCOUNT.to_string(),
+                    ..Default::default()
+                },
+                |s: &mut AccountSettings| {
+                    s.password_policy = Some(PasswordPolicy {
+                        minimum_password_length: min_len,
+                        require_symbols: true,
+                        require_numbers: true,
+                        require_uppercase_characters: true,
+                        require_lowercase_characters: true,
+                        password_reuse_prevention: Some(reuse),
+                        ..Default::default()
+                    })
+                },
+            )
+        })
+        .await
+        .unwrap();
     store.close().await;
 }
 

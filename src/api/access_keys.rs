@@ -7,11 +7,11 @@ use crate::auth::{Principal, PrincipalKind};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::{App, KnownKey};
-use crate::store::access_keys::{self, AccessKeyRow};
-use crate::store::{iam_arn, users, StoreError};
+use crate::store::model::{AccessKey, Account, AccountSettings, KeyLastUsed, User};
+use crate::store::{StoreResult, Tx};
 
 /// AWS's quota of access keys per user.
-const KEYS_PER_USER: i64 = 2;
+const KEYS_PER_USER: usize = 2;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateAccessKey, _, _>(create_access_key);
@@ -27,30 +27,63 @@ enum Owner {
     Root,
 }
 
-async fn resolve_owner(
-    conn: &mut sqlx::SqliteConnection,
-    ctx: &Ctx,
+fn resolve_owner(
+    account: &Account,
+    principal: &Principal,
     user_name: Option<&str>,
 ) -> Result<Owner, ApiError> {
-    match (user_name, ctx.principal.kind) {
-        (Some(name), _) => {
-            let u = require_user(conn, ctx.account(), name).await?;
-            Ok(Owner::User {
-                user_id: u.user_id,
-                name: u.name,
-            })
+    let name = match (user_name, principal.kind) {
+        (Some(name), _) => name,
+        (None, PrincipalKind::User) => &principal.name,
+        (None, PrincipalKind::Root) => return Ok(Owner::Root),
+        (None, _) => {
+            return Err(ApiError::validation(
+                "Must specify userName when calling with non-User credentials",
+            ))
         }
-        (None, PrincipalKind::User) => {
-            let u = require_user(conn, ctx.account(), &ctx.principal.name).await?;
-            Ok(Owner::User {
-                user_id: u.user_id,
-                name: u.name,
-            })
-        }
-        (None, PrincipalKind::Root) => Ok(Owner::Root),
-        (None, _) => Err(ApiError::validation(
-            "Must specify userName when calling with non-User credentials",
-        )),
+    };
+    let u = require_user(account, name)?;
+    Ok(Owner::User {
+        user_id: u.user_id.clone(),
+        name: u.name.clone(),
+    })
+}
+
+/// The owner's keys, oldest first.
+fn keys_of<'a>(account: &'a Account, owner: &Owner) -> &'a [AccessKey] {
+    match owner {
+        Owner::User { user_id, .. } => account
+            .users
+            .get_by_id(user_id)
+            .map_or(&[][..], |u| &u.access_keys[..]),
+        Owner::Root => account
+            .settings()
+            .map_or(&[][..], |s| &s.root_access_keys[..]),
+    }
+}
+
+/// Changes the owner's keys.
+fn change_keys<R>(
+    tx: &mut Tx<'_>,
+    account: &str,
+    owner: &Owner,
+    f: impl FnOnce(&mut Vec<AccessKey>) -> R,
+) -> StoreResult<R> {
+    match owner {
+        Owner::User { user_id, .. } => tx
+            .update(account, user_id, |u: &mut User| f(&mut u.access_keys))
+            .map(|(_, r)| r),
+        Owner::Root => tx
+            .upsert(
+                account,
+                "account",
+                || AccountSettings {
+                    account_id: account.to_string(),
+                    ..Default::default()
+                },
+                |s: &mut AccountSettings| f(&mut s.root_access_keys),
+            )
+            .map(|(_, r)| r),
     }
 }
 
@@ -58,23 +91,13 @@ fn no_such_key(id: &str) -> ApiError {
     ApiError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
 }
 
-/// The key row, if it belongs to `owner`.
-async fn owned_key(
-    conn: &mut sqlx::SqliteConnection,
-    ctx: &Ctx,
-    owner: &Owner,
-    key_id: &str,
-) -> Result<AccessKeyRow, ApiError> {
-    let key = access_keys::get(conn, key_id)
-        .await?
-        .filter(|k| k.account_id == ctx.account())
-        .ok_or_else(|| no_such_key(key_id))?;
-    let mine = match owner {
-        Owner::User { user_id, .. } => key.user_id.as_deref() == Some(user_id.as_str()),
-        Owner::Root => key.user_id.is_none(),
-    };
-    if mine {
-        Ok(key)
+/// Fails with `NoSuchEntity` unless the key belongs to `owner`.
+fn require_owned_key(account: &Account, owner: &Owner, key_id: &str) -> Result<(), ApiError> {
+    if keys_of(account, owner)
+        .iter()
+        .any(|k| k.access_key_id == key_id)
+    {
+        Ok(())
     } else {
         Err(no_such_key(key_id))
     }
@@ -85,25 +108,27 @@ async fn create_access_key(
     ctx: Ctx,
     input: iam::CreateAccessKeyRequest,
 ) -> Result<iam::CreateAccessKeyResponse, ApiError> {
-    let mut tx = begin(&app).await?;
-    let owner = resolve_owner(&mut tx, &ctx, input.user_name.as_deref()).await?;
-    let (user_id, name) = match &owner {
-        Owner::User { user_id, name } => (Some(user_id.as_str()), name.clone()),
-        Owner::Root => (None, String::new()),
-    };
-    let count = match user_id {
-        Some(id) => access_keys::count_for_user(&mut tx, id).await?,
-        None => access_keys::list_for_root(&mut tx, ctx.account())
-            .await?
-            .len() as i64,
-    };
-    if count >= KEYS_PER_USER {
-        return Err(ApiError::limit_exceeded(
-            "Cannot exceed quota for AccessKeysPerUser: 2",
-        ));
-    }
-    let key = access_keys::create(&mut tx, ctx.account(), user_id).await?;
-    tx.commit().await?;
+    let account = ctx.account().to_string();
+    let (key, name) = app
+        .store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
+            if keys_of(acct, &owner).len() >= KEYS_PER_USER {
+                return Err(ApiError::limit_exceeded(
+                    "Cannot exceed quota for AccessKeysPerUser: 2",
+                ));
+            }
+            let key = AccessKey::new();
+            let stored = key.clone();
+            change_keys(tx, &account, &owner, |keys| keys.push(stored))?;
+            let name = match owner {
+                Owner::User { name, .. } => name,
+                Owner::Root => String::new(),
+            };
+            Ok((key, name))
+        })
+        .await?;
     Ok(iam::CreateAccessKeyResponse {
         access_key: iam::AccessKey {
             user_name: name,
@@ -120,26 +145,25 @@ async fn list_access_keys(
     ctx: Ctx,
     input: iam::ListAccessKeysRequest,
 ) -> Result<iam::ListAccessKeysResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let owner = resolve_owner(&mut conn, &ctx, input.user_name.as_deref()).await?;
-    let (keys, name) = match &owner {
-        Owner::User { user_id, name } => (
-            access_keys::list_for_user(&mut conn, user_id).await?,
-            Some(name.clone()),
-        ),
-        Owner::Root => (
-            access_keys::list_for_root(&mut conn, ctx.account()).await?,
-            None,
-        ),
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
+    let name = match &owner {
+        Owner::User { name, .. } => Some(name.clone()),
+        Owner::Root => None,
     };
-    let (keys, marker) = paginate(keys, input.marker.as_deref(), max_items(input.max_items))?;
+    let (keys, marker) = paginate(
+        keys_of(acct, &owner).iter().collect(),
+        input.marker.as_deref(),
+        max_items(input.max_items),
+    )?;
     Ok(iam::ListAccessKeysResponse {
         access_key_metadata: keys
             .into_iter()
             .map(|k| iam::AccessKeyMetadata {
                 user_name: name.clone(),
-                access_key_id: Some(k.access_key_id),
-                status: Some(k.status),
+                access_key_id: Some(k.access_key_id.clone()),
+                status: Some(k.status.clone()),
                 create_date: Some(ts(k.create_date)),
             })
             .collect(),
@@ -153,12 +177,22 @@ async fn update_access_key(
     ctx: Ctx,
     input: iam::UpdateAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let owner = resolve_owner(&mut tx, &ctx, input.user_name.as_deref()).await?;
-    owned_key(&mut tx, &ctx, &owner, &input.access_key_id).await?;
-    access_keys::update_status(&mut tx, &input.access_key_id, &input.status).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
+            require_owned_key(acct, &owner, &input.access_key_id)?;
+            change_keys(tx, &account, &owner, |keys| {
+                for k in keys.iter_mut() {
+                    if k.access_key_id == input.access_key_id {
+                        k.status.clone_from(&input.status);
+                    }
+                }
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn delete_access_key(
@@ -166,12 +200,18 @@ async fn delete_access_key(
     ctx: Ctx,
     input: iam::DeleteAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let owner = resolve_owner(&mut tx, &ctx, input.user_name.as_deref()).await?;
-    owned_key(&mut tx, &ctx, &owner, &input.access_key_id).await?;
-    access_keys::delete(&mut tx, &input.access_key_id).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
+            require_owned_key(acct, &owner, &input.access_key_id)?;
+            change_keys(tx, &account, &owner, |keys| {
+                keys.retain(|k| k.access_key_id != input.access_key_id)
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn get_access_key_last_used(
@@ -179,29 +219,38 @@ async fn get_access_key_last_used(
     ctx: Ctx,
     input: iam::GetAccessKeyLastUsedRequest,
 ) -> Result<iam::GetAccessKeyLastUsedResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let key = access_keys::get(&mut conn, &input.access_key_id)
-        .await?
-        .filter(|k| k.account_id == ctx.account())
-        .ok_or_else(|| {
-            ApiError::access_denied(format!(
-                "User: {} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {}",
-                ctx.principal.arn, input.access_key_id
-            ))
-        })?;
-    let user_name = match &key.user_id {
-        Some(id) => users::get_by_id(&mut conn, id).await?.map(|u| u.name),
-        None => None,
+    let model = app.store.read();
+    let denied = || {
+        ApiError::access_denied(format!(
+            "User: {} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {}",
+            ctx.principal.arn, input.access_key_id
+        ))
     };
+    let loc = model
+        .key(&input.access_key_id)
+        .filter(|l| l.account_id == ctx.account())
+        .ok_or_else(denied)?;
+    let acct = model.account(ctx.account());
+    let (user_name, keys) = match &loc.user_id {
+        Some(id) => {
+            let u = acct.users.get_by_id(id).ok_or_else(denied)?;
+            (Some(u.name.clone()), &u.access_keys[..])
+        }
+        None => (
+            None,
+            acct.settings().map_or(&[][..], |s| &s.root_access_keys[..]),
+        ),
+    };
+    let key = keys
+        .iter()
+        .find(|k| k.access_key_id == input.access_key_id)
+        .ok_or_else(denied)?;
     let last = match app.last_used.pending(&key.access_key_id) {
         Some(p) => Some((p.date, p.service, p.region)),
-        None => key.last_used_date.map(|d| {
-            (
-                ts(d),
-                key.last_used_service.clone().unwrap_or_default(),
-                key.last_used_region.clone().unwrap_or_default(),
-            )
-        }),
+        None => key
+            .last_used
+            .as_ref()
+            .map(|l| (ts(l.date), l.service.clone(), l.region.clone())),
     };
     let access_key_last_used = match last {
         Some((date, service, region)) => iam::AccessKeyLastUsed {
@@ -222,30 +271,44 @@ async fn get_access_key_last_used(
 }
 
 /// What the signature check needs of a key localiam issued; `None` when it does not know the key.
-pub async fn load_known_key(app: &App, key_id: &str) -> Result<Option<KnownKey>, ApiError> {
-    let mut conn = read(app).await?;
-    let Some(owner) = access_keys::lookup(&mut conn, key_id).await? else {
-        return Ok(None);
+pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
+    let model = app.store.read();
+    let loc = model.key(key_id)?;
+    let acct = model.account(&loc.account_id);
+    let (key, principal) = match &loc.user_id {
+        Some(id) => {
+            let u = acct.users.get_by_id(id)?;
+            let key = u.access_keys.iter().find(|k| k.access_key_id == key_id)?;
+            let principal = Principal {
+                kind: PrincipalKind::User,
+                account_id: loc.account_id.clone(),
+                arn: u.arn(),
+                user_id: u.user_id.clone(),
+                name: u.name.clone(),
+                entity_id: Some(u.user_id.clone()),
+                access_key_id: Some(key_id.to_string()),
+            };
+            (key, principal)
+        }
+        None => {
+            let key = acct
+                .settings()?
+                .root_access_keys
+                .iter()
+                .find(|k| k.access_key_id == key_id)?;
+            (
+                key,
+                Principal::root(&loc.account_id, Some(key_id.to_string())),
+            )
+        }
     };
-    let principal = match (&owner.user_id, &owner.user_name, &owner.user_path) {
-        (Some(id), Some(name), Some(path)) => Principal {
-            kind: PrincipalKind::User,
-            account_id: owner.account_id.clone(),
-            arn: iam_arn(&owner.account_id, "user", path, name),
-            user_id: id.clone(),
-            name: name.clone(),
-            entity_id: Some(id.clone()),
-            access_key_id: Some(key_id.to_string()),
-        },
-        _ => Principal::root(&owner.account_id, Some(key_id.to_string())),
-    };
-    Ok(Some(KnownKey {
-        active: owner.is_active(),
-        secret: owner.secret_access_key,
+    Some(KnownKey {
+        active: key.is_active(),
+        secret: key.secret_access_key.clone(),
         principal,
         session_token: None,
         expiration: None,
-    }))
+    })
 }
 
 /// Writes the access-key use recorded in memory to the store.
@@ -254,22 +317,36 @@ pub async fn flush_last_used(app: &App) {
     if pending.is_empty() {
         return;
     }
-    let result = async {
-        let mut tx = app.store.begin_write().await?;
-        for (key, used) in &pending {
-            access_keys::record_last_used(
-                &mut tx,
-                key,
-                used.date.unix_timestamp(),
-                &used.service,
-                &used.region,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    }
-    .await;
+    let result = app
+        .store
+        .write(move |tx| {
+            for (key_id, used) in pending {
+                let Some(loc) = tx.model().key(&key_id).cloned() else {
+                    continue;
+                };
+                let owner = match loc.user_id {
+                    Some(user_id) => Owner::User {
+                        user_id,
+                        name: String::new(),
+                    },
+                    None => Owner::Root,
+                };
+                let last = KeyLastUsed {
+                    date: used.date.unix_timestamp(),
+                    service: used.service,
+                    region: used.region,
+                };
+                change_keys(tx, &loc.account_id, &owner, |keys| {
+                    for k in keys.iter_mut() {
+                        if k.access_key_id == key_id {
+                            k.last_used = Some(last.clone());
+                        }
+                    }
+                })?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not record access key use");
     }

@@ -1,46 +1,33 @@
 //! Helpers shared by the operation handlers: store access, conversions, paging, tags.
 
+use std::sync::Arc;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sqlx::pool::PoolConnection;
-use sqlx::Sqlite;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
 use crate::protocol::iam;
-use crate::state::App;
-use crate::store::inline_policies::PrincipalKind;
-use crate::store::users::UserRow;
-use crate::store::{StoreError, WriteTx};
+use crate::store::model::{Account, Group, PrincipalKind, Tag, User};
+use crate::store::StoreError;
 
 /// AWS's default page size (`MaxItems` absent).
 pub const DEFAULT_MAX_ITEMS: i64 = 100;
 
 impl From<StoreError> for ApiError {
-    /// Store failures that the handler did not map to an AWS error are faults of localiam.
+    /// Store failures that the handler did not map to an AWS error: the database could not be
+    /// written (the call failed and left nothing behind), or a fault of localiam.
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
-        ApiError::internal("An internal error occurred.")
+        ApiError::internal(
+            "The request processing has failed because of an unknown error, exception or failure.",
+        )
     }
 }
 
 impl From<sqlx::Error> for ApiError {
-    /// A failed commit or query is a store failure (see `From<StoreError>`).
     fn from(e: sqlx::Error) -> Self {
         StoreError::from(e).into()
     }
-}
-
-/// Starts the write transaction of one API call.
-pub async fn begin(app: &App) -> Result<WriteTx, ApiError> {
-    Ok(app.store.begin_write().await?)
-}
-
-/// A connection for read-only calls.
-pub async fn read(app: &App) -> Result<PoolConnection<Sqlite>, ApiError> {
-    app.store.reader().acquire().await.map_err(|e| {
-        tracing::error!(error = %e, "no reader connection");
-        ApiError::internal("An internal error occurred.")
-    })
 }
 
 /// Unix seconds (the store's timestamps) as a timestamp.
@@ -66,15 +53,22 @@ pub fn no_such_group(name: &str) -> ApiError {
     ApiError::no_such_entity(format!("The group with name {name} cannot be found."))
 }
 
-/// The user of that name in the caller's account, or AWS's `NoSuchEntity`.
-pub async fn require_user(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-    name: &str,
-) -> Result<UserRow, ApiError> {
-    crate::store::users::get_by_name(conn, account, name)
-        .await?
+/// The user of that name in the account, or AWS's `NoSuchEntity`.
+pub fn require_user(account: &Account, name: &str) -> Result<Arc<User>, ApiError> {
+    account
+        .users
+        .get(name)
+        .cloned()
         .ok_or_else(|| no_such_user(name))
+}
+
+/// The group of that name in the account, or AWS's `NoSuchEntity`.
+pub fn require_group(account: &Account, name: &str) -> Result<Arc<Group>, ApiError> {
+    account
+        .groups
+        .get(name)
+        .cloned()
+        .ok_or_else(|| no_such_group(name))
 }
 
 /// A user, group or role that policies (inline or managed) belong to, looked up by name.
@@ -87,21 +81,20 @@ pub struct PolicyOwner {
     pub name: String,
 }
 
-/// The `kind` entity called `name` in the caller's account, or AWS's `NoSuchEntity`.
-pub async fn require_owner(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
+/// The `kind` entity called `name` in the account, or AWS's `NoSuchEntity`.
+pub fn require_owner(
+    account: &Account,
     kind: PrincipalKind,
     name: &str,
 ) -> Result<PolicyOwner, ApiError> {
     let (id, name) = match kind {
         PrincipalKind::User => {
-            let user = require_user(conn, account, name).await?;
-            (user.user_id, user.name)
+            let user = require_user(account, name)?;
+            (user.user_id.clone(), user.name.clone())
         }
         PrincipalKind::Group => {
-            let group = crate::api::groups::require_group(conn, account, name).await?;
-            (group.group_id, group.name)
+            let group = require_group(account, name)?;
+            (group.group_id.clone(), group.name.clone())
         }
         // Roles are not stored yet: none exists.
         PrincipalKind::Role => {
@@ -134,24 +127,22 @@ pub fn tags_limit_exceeded() -> ApiError {
 }
 
 /// Request tags as store tags.
-pub fn to_store_tags(tags: &[iam::Tag]) -> Vec<crate::store::tags::Tag> {
-    tags.iter()
-        .map(|t| crate::store::tags::Tag::new(&t.key, &t.value))
-        .collect()
+pub fn to_store_tags(tags: &[iam::Tag]) -> Vec<Tag> {
+    tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect()
 }
 
 /// Store tags as response tags.
-pub fn to_api_tags(tags: Vec<crate::store::tags::Tag>) -> Vec<iam::Tag> {
-    tags.into_iter()
+pub fn to_api_tags(tags: &[Tag]) -> Vec<iam::Tag> {
+    tags.iter()
         .map(|t| iam::Tag {
-            key: t.key,
-            value: t.value,
+            key: t.key.clone(),
+            value: t.value.clone(),
         })
         .collect()
 }
 
 /// `Some(tags)` when there are any: AWS omits an empty `Tags` element on entities.
-pub fn nonempty_tags(tags: Vec<crate::store::tags::Tag>) -> Option<Vec<iam::Tag>> {
+pub fn nonempty_tags(tags: &[Tag]) -> Option<Vec<iam::Tag>> {
     (!tags.is_empty()).then(|| to_api_tags(tags))
 }
 

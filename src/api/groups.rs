@@ -1,18 +1,19 @@
 //! Groups and membership: CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup,
 //! AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
 
+use std::sync::Arc;
+
 use crate::api::common::*;
 use crate::api::users::user_shape;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::conflicts;
-use crate::store::groups::{self, GroupRow};
-use crate::store::StoreError;
+use crate::store::model::{Group, User};
+use crate::store::{lower, Page, StoreError};
 
 /// AWS's quota of groups per account.
-const GROUPS_PER_ACCOUNT: i64 = 300;
+const GROUPS_PER_ACCOUNT: usize = 300;
 /// AWS's quota of groups a user may belong to.
 const GROUPS_PER_USER: usize = 10;
 
@@ -28,7 +29,7 @@ pub fn register(r: &mut Registry) {
 }
 
 /// The API shape of a group.
-pub fn group_shape(g: &GroupRow) -> iam::Group {
+pub fn group_shape(g: &Group) -> iam::Group {
     iam::Group {
         path: g.path.clone(),
         group_name: g.name.clone(),
@@ -42,15 +43,20 @@ fn group_exists(name: &str) -> ApiError {
     ApiError::already_exists(format!("Group with name {name} already exists."))
 }
 
-/// The group of that name in the caller's account, or AWS's `NoSuchEntity`.
-pub async fn require_group(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-    name: &str,
-) -> Result<GroupRow, ApiError> {
-    groups::get_by_name(conn, account, name)
-        .await?
-        .ok_or_else(|| no_such_group(name))
+/// One page of a list ordered by lowercased name, after `marker`.
+fn page_by_name<T>(
+    items: Vec<Arc<T>>,
+    name: impl Fn(&T) -> &str,
+    marker: Option<&str>,
+    max_items: i64,
+) -> Page<Arc<T>> {
+    Page::take(
+        items
+            .into_iter()
+            .filter(|i| marker.is_none_or(|m| lower(name(i)).as_str() > m)),
+        max_items,
+        |i| lower(name(i)),
+    )
 }
 
 async fn create_group(
@@ -58,28 +64,31 @@ async fn create_group(
     ctx: Ctx,
     input: iam::CreateGroupRequest,
 ) -> Result<iam::CreateGroupResponse, ApiError> {
-    let mut tx = begin(&app).await?;
-    if groups::get_by_name(&mut tx, ctx.account(), &input.group_name)
-        .await?
-        .is_some()
-    {
-        return Err(group_exists(&input.group_name));
-    }
-    if groups::count(&mut tx, ctx.account()).await? >= GROUPS_PER_ACCOUNT {
-        return Err(ApiError::limit_exceeded(format!(
-            "Cannot exceed quota for GroupsPerAccount: {GROUPS_PER_ACCOUNT}"
-        )));
-    }
-    let group = GroupRow::new(
-        ctx.account(),
+    let account = ctx.account().to_string();
+    let group = Group::new(
+        &account,
         &input.group_name,
         &path_or_root(input.path.as_deref()),
     );
-    match groups::insert(&mut tx, &group).await {
-        Err(StoreError::UniqueViolation(_)) => return Err(group_exists(&input.group_name)),
-        other => other?,
-    }
-    tx.commit().await?;
+    let group = app
+        .store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            if acct.groups.get(&group.name).is_some() {
+                return Err(group_exists(&group.name));
+            }
+            if acct.groups.len() >= GROUPS_PER_ACCOUNT {
+                return Err(ApiError::limit_exceeded(format!(
+                    "Cannot exceed quota for GroupsPerAccount: {GROUPS_PER_ACCOUNT}"
+                )));
+            }
+            let name = group.name.clone();
+            tx.insert(group).map_err(|e| match e {
+                StoreError::UniqueViolation(_) => group_exists(&name),
+                other => other.into(),
+            })
+        })
+        .await?;
     Ok(iam::CreateGroupResponse {
         group: group_shape(&group),
     })
@@ -90,15 +99,16 @@ async fn get_group(
     ctx: Ctx,
     input: iam::GetGroupRequest,
 ) -> Result<iam::GetGroupResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let group = require_group(&mut conn, ctx.account(), &input.group_name).await?;
-    let page = groups::list_members(
-        &mut conn,
-        &group.group_id,
-        decode_marker(input.marker.as_deref())?.as_deref(),
+    let marker = decode_marker(input.marker.as_deref())?;
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let group = require_group(acct, &input.group_name)?;
+    let page = page_by_name(
+        acct.members(&group.group_id),
+        |u: &User| &u.name,
+        marker.as_deref(),
         max_items(input.max_items),
-    )
-    .await?;
+    );
     Ok(iam::GetGroupResponse {
         group: group_shape(&group),
         users: page.items.iter().map(|u| user_shape(u, None)).collect(),
@@ -112,64 +122,66 @@ async fn list_groups(
     ctx: Ctx,
     input: iam::ListGroupsRequest,
 ) -> Result<iam::ListGroupsResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let page = groups::list(
-        &mut conn,
-        ctx.account(),
+    let marker = decode_marker(input.marker.as_deref())?;
+    let model = app.store.read();
+    let page = model.account(ctx.account()).groups.list(
         input.path_prefix.as_deref(),
-        decode_marker(input.marker.as_deref())?.as_deref(),
+        marker.as_deref(),
         max_items(input.max_items),
-    )
-    .await?;
+    );
     Ok(iam::ListGroupsResponse {
-        groups: page.items.iter().map(group_shape).collect(),
+        groups: page.items.iter().map(|g| group_shape(g)).collect(),
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker),
     })
 }
 
 async fn update_group(app: App, ctx: Ctx, input: iam::UpdateGroupRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    match groups::update(
-        &mut tx,
-        &group.group_id,
-        input.new_group_name.as_deref(),
-        input.new_path.as_deref(),
-    )
-    .await
-    {
-        Err(StoreError::UniqueViolation(_)) => {
-            return Err(group_exists(
-                input.new_group_name.as_deref().unwrap_or_default(),
-            ))
-        }
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let group = require_group(tx.account(&account), &input.group_name)?;
+            let taken = input.new_group_name.clone().unwrap_or_default();
+            tx.update(&account, &group.group_id, |g: &mut Group| {
+                if let Some(n) = input.new_group_name {
+                    g.name = n;
+                }
+                if let Some(p) = input.new_path {
+                    g.path = p;
+                }
+            })
+            .map_err(|e| match e {
+                StoreError::UniqueViolation(_) => group_exists(&taken),
+                other => other.into(),
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn delete_group(app: App, ctx: Ctx, input: iam::DeleteGroupRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let deps = conflicts::group_dependents(&mut tx, &group.group_id).await?;
-    // AWS's order: members, then inline policies, then attached managed policies.
-    let conflict = if deps.members > 0 {
-        Some("Cannot delete entity, must remove users from group first.")
-    } else if deps.inline_policies > 0 {
-        Some("Cannot delete entity, must delete policies first.")
-    } else if deps.attached_policies > 0 {
-        Some("Cannot delete entity, must detach all policies first.")
-    } else {
-        None
-    };
-    if let Some(message) = conflict {
-        return Err(ApiError::delete_conflict(message));
-    }
-    groups::delete(&mut tx, &group.group_id).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let group = require_group(acct, &input.group_name)?;
+            // AWS's order: members, then inline policies, then attached managed policies.
+            let conflict = if acct.member_ids(&group.group_id).next().is_some() {
+                Some("Cannot delete entity, must remove users from group first.")
+            } else if !group.inline.is_empty() {
+                Some("Cannot delete entity, must delete policies first.")
+            } else if !group.attached.is_empty() {
+                Some("Cannot delete entity, must detach all policies first.")
+            } else {
+                None
+            };
+            if let Some(message) = conflict {
+                return Err(ApiError::delete_conflict(message));
+            }
+            tx.remove::<Group>(&account, &group.group_id)?;
+            Ok(())
+        })
+        .await
 }
 
 async fn add_user_to_group(
@@ -177,23 +189,28 @@ async fn add_user_to_group(
     ctx: Ctx,
     input: iam::AddUserToGroupRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    // The user is checked first, as for RemoveUserFromGroup (recorded: remove-from-unknown-group).
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    let current = groups::all_groups_for_user(&mut tx, &user.user_id).await?;
-    if current.iter().any(|g| g.group_id == group.group_id) {
-        // Already a member: AWS answers success and changes nothing.
-        return Ok(());
-    }
-    if current.len() >= GROUPS_PER_USER {
-        return Err(ApiError::limit_exceeded(format!(
-            "Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}"
-        )));
-    }
-    groups::add_member(&mut tx, ctx.account(), &group.group_id, &user.user_id).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            // The user is checked first, as for RemoveUserFromGroup (recorded: remove-from-unknown-group).
+            let user = require_user(acct, &input.user_name)?;
+            let group = require_group(acct, &input.group_name)?;
+            if user.groups.contains(&group.group_id) {
+                // Already a member: AWS answers success and changes nothing.
+                return Ok(());
+            }
+            if user.groups.len() >= GROUPS_PER_USER {
+                return Err(ApiError::limit_exceeded(format!(
+                    "Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}"
+                )));
+            }
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                u.groups.push(group.group_id.clone())
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn remove_user_from_group(
@@ -201,13 +218,21 @@ async fn remove_user_from_group(
     ctx: Ctx,
     input: iam::RemoveUserFromGroupRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let group = require_group(&mut tx, ctx.account(), &input.group_name).await?;
-    // Removing a user who is not a member succeeds (recorded: remove-nonmember-user-from-group).
-    groups::remove_member(&mut tx, &group.group_id, &user.user_id).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let user = require_user(acct, &input.user_name)?;
+            let group = require_group(acct, &input.group_name)?;
+            // Removing a user who is not a member succeeds (recorded: remove-nonmember-user-from-group).
+            if user.groups.contains(&group.group_id) {
+                tx.update(&account, &user.user_id, |u: &mut User| {
+                    u.groups.retain(|g| *g != group.group_id)
+                })?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 async fn list_groups_for_user(
@@ -215,17 +240,18 @@ async fn list_groups_for_user(
     ctx: Ctx,
     input: iam::ListGroupsForUserRequest,
 ) -> Result<iam::ListGroupsForUserResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-    let page = groups::groups_for_user(
-        &mut conn,
-        &user.user_id,
-        decode_marker(input.marker.as_deref())?.as_deref(),
+    let marker = decode_marker(input.marker.as_deref())?;
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let user = require_user(acct, &input.user_name)?;
+    let page = page_by_name(
+        acct.groups_of(&user),
+        |g: &Group| &g.name,
+        marker.as_deref(),
         max_items(input.max_items),
-    )
-    .await?;
+    );
     Ok(iam::ListGroupsForUserResponse {
-        groups: page.items.iter().map(group_shape).collect(),
+        groups: page.items.iter().map(|g| group_shape(g)).collect(),
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker),
     })

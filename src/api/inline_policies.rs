@@ -10,8 +10,8 @@ use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::inline_policies::{self, PrincipalKind};
-use crate::store::StoreError;
+use crate::store::model::{Account, PrincipalKind};
+use crate::store::Tx;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::PutUserPolicy, _, _>(put_user_policy);
@@ -51,23 +51,28 @@ impl PolicyOwner {
     }
 }
 
-/// PutXPolicy: validates the document (AWS's grammar), enforces the owner's total inline size quota (the other
-/// inline policies plus this one; a policy of the same name is replaced, so it does not count), then stores it.
-pub async fn put_inline(
-    conn: &mut sqlx::SqliteConnection,
+/// PutXPolicy, once the document is validated: enforces the owner's total inline size quota (the
+/// other inline policies plus this one; a policy of the same name is replaced, so it does not
+/// count), then stores it.
+pub fn put_inline(
+    tx: &mut Tx<'_>,
     account: &str,
     owner: &PolicyOwner,
     policy_name: &str,
     document: &str,
 ) -> Result<(), ApiError> {
-    validate(document, PolicyKind::Identity).map_err(|e| ApiError::malformed_policy(e.message))?;
     let replaced = policy_name.to_lowercase();
-    let others: usize = inline_policies::list(conn, owner.kind, &owner.id)
-        .await?
-        .iter()
-        .filter(|p| p.name.to_lowercase() != replaced)
-        .map(|p| policy_size(&p.document))
-        .sum();
+    let others: usize = tx
+        .account(account)
+        .held(owner.kind, &owner.id)
+        .map(|h| {
+            h.inline
+                .iter()
+                .filter(|p| p.name.to_lowercase() != replaced)
+                .map(|p| policy_size(&p.document))
+                .sum()
+        })
+        .unwrap_or(0);
     let quota = owner.size_quota();
     if others + policy_size(document) > quota {
         return Err(ApiError::limit_exceeded(format!(
@@ -76,43 +81,57 @@ pub async fn put_inline(
             owner.name
         )));
     }
-    inline_policies::put(conn, owner.kind, account, &owner.id, policy_name, document).await?;
+    tx.update_held(account, owner.kind, &owner.id, |inline, _| {
+        inline.put(policy_name, document)
+    })?;
     Ok(())
 }
 
 /// GetXPolicy: the stored name and the document URL-encoded, as AWS returns it.
-pub async fn get_inline(
-    conn: &mut sqlx::SqliteConnection,
+pub fn get_inline(
+    account: &Account,
     owner: &PolicyOwner,
     policy_name: &str,
 ) -> Result<(String, String), ApiError> {
-    let p = inline_policies::get(conn, owner.kind, &owner.id, policy_name)
-        .await?
+    let p = account
+        .held(owner.kind, &owner.id)
+        .and_then(|h| h.inline.get(policy_name))
         .ok_or_else(|| owner.inline_not_found(policy_name))?;
-    Ok((p.name, encode_policy(&p.document)))
+    Ok((p.name.clone(), encode_policy(&p.document)))
 }
 
 /// ListXPolicies: one page of the owner's inline policy names, ordered by name.
-pub async fn list_inline(
-    conn: &mut sqlx::SqliteConnection,
+pub fn list_inline(
+    account: &Account,
     owner: &PolicyOwner,
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let all = inline_policies::list_names(conn, owner.kind, &owner.id).await?;
+    let all = account
+        .held(owner.kind, &owner.id)
+        .map(|h| h.inline.iter().map(|p| p.name.clone()).collect())
+        .unwrap_or_default();
     paginate(all, marker, max_items(max))
 }
 
 /// DeleteXPolicy.
-pub async fn delete_inline(
-    conn: &mut sqlx::SqliteConnection,
+pub fn delete_inline(
+    tx: &mut Tx<'_>,
+    account: &str,
     owner: &PolicyOwner,
     policy_name: &str,
 ) -> Result<(), ApiError> {
-    match inline_policies::delete(conn, owner.kind, &owner.id, policy_name).await {
-        Err(StoreError::NotFound) => Err(owner.inline_not_found(policy_name)),
-        other => Ok(other?),
+    let exists = tx
+        .account(account)
+        .held(owner.kind, &owner.id)
+        .is_some_and(|h| h.inline.get(policy_name).is_some());
+    if !exists {
+        return Err(owner.inline_not_found(policy_name));
     }
+    tx.update_held(account, owner.kind, &owner.id, |inline, _| {
+        inline.remove(policy_name)
+    })?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -127,28 +146,41 @@ async fn put_for(
     policy_name: &str,
     document: &str,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(app).await?;
-    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
-    put_inline(&mut tx, account, &owner, policy_name, document).await?;
-    tx.commit().await?;
-    Ok(())
+    if let Err(e) = validate(document, PolicyKind::Identity) {
+        // A missing owner is reported before a malformed document.
+        require_owner(app.store.read().account(account), kind, owner_name)?;
+        return Err(ApiError::malformed_policy(e.message));
+    }
+    let (account, owner_name, policy_name, document) = (
+        account.to_string(),
+        owner_name.to_string(),
+        policy_name.to_string(),
+        document.to_string(),
+    );
+    app.store
+        .write(move |tx| {
+            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            put_inline(tx, &account, &owner, &policy_name, &document)
+        })
+        .await
 }
 
 /// The owner's stored name, the policy's stored name and its document (URL-encoded).
-async fn get_for(
+fn get_for(
     app: &App,
     account: &str,
     kind: PrincipalKind,
     owner_name: &str,
     policy_name: &str,
 ) -> Result<(String, String, String), ApiError> {
-    let mut conn = read(app).await?;
-    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
-    let (name, document) = get_inline(&mut conn, &owner, policy_name).await?;
+    let model = app.store.read();
+    let acct = model.account(account);
+    let owner = require_owner(acct, kind, owner_name)?;
+    let (name, document) = get_inline(acct, &owner, policy_name)?;
     Ok((owner.name, name, document))
 }
 
-async fn list_for(
+fn list_for(
     app: &App,
     account: &str,
     kind: PrincipalKind,
@@ -156,9 +188,10 @@ async fn list_for(
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let mut conn = read(app).await?;
-    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
-    list_inline(&mut conn, &owner, marker, max).await
+    let model = app.store.read();
+    let acct = model.account(account);
+    let owner = require_owner(acct, kind, owner_name)?;
+    list_inline(acct, &owner, marker, max)
 }
 
 async fn delete_for(
@@ -168,11 +201,17 @@ async fn delete_for(
     owner_name: &str,
     policy_name: &str,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(app).await?;
-    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
-    delete_inline(&mut tx, &owner, policy_name).await?;
-    tx.commit().await?;
-    Ok(())
+    let (account, owner_name, policy_name) = (
+        account.to_string(),
+        owner_name.to_string(),
+        policy_name.to_string(),
+    );
+    app.store
+        .write(move |tx| {
+            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            delete_inline(tx, &account, &owner, &policy_name)
+        })
+        .await
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -207,8 +246,7 @@ async fn get_user_policy(
         PrincipalKind::User,
         &input.user_name,
         &input.policy_name,
-    )
-    .await?;
+    )?;
     Ok(iam::GetUserPolicyResponse {
         user_name,
         policy_name,
@@ -228,8 +266,7 @@ async fn list_user_policies(
         &input.user_name,
         input.marker.as_deref(),
         input.max_items,
-    )
-    .await?;
+    )?;
     Ok(iam::ListUserPoliciesResponse {
         policy_names,
         is_truncated: Some(marker.is_some()),
@@ -278,8 +315,7 @@ async fn get_group_policy(
         PrincipalKind::Group,
         &input.group_name,
         &input.policy_name,
-    )
-    .await?;
+    )?;
     Ok(iam::GetGroupPolicyResponse {
         group_name,
         policy_name,
@@ -299,8 +335,7 @@ async fn list_group_policies(
         &input.group_name,
         input.marker.as_deref(),
         input.max_items,
-    )
-    .await?;
+    )?;
     Ok(iam::ListGroupPoliciesResponse {
         policy_names,
         is_truncated: Some(marker.is_some()),

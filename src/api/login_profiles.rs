@@ -6,8 +6,8 @@
 //! has a password policy, new passwords must satisfy it (`PasswordPolicyViolation`); without one,
 //! any password the model's constraints allow (1 to 128 characters) is accepted.
 //!
-//! The slow work (hashing, verifying) happens between a read phase and the write transaction, so
-//! the single writer connection is held only for the short write.
+//! The slow work (hashing, verifying) happens on a snapshot before the write, so the writer only
+//! checks that nothing changed meanwhile and stores the result.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -19,9 +19,11 @@ use crate::auth::PrincipalKind;
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::login_profiles::{self, LoginProfileRow};
-use crate::store::users::{self, UserRow};
-use crate::store::{ids, StoreError};
+use crate::store::model::{Account, LoginProfile, PasswordPolicy, User};
+use crate::store::{ids, Tx};
+
+/// The most previous passwords kept (AWS's largest PasswordReusePrevention).
+const PASSWORD_HISTORY: usize = 24;
 
 /// The characters AWS's password policy counts as symbols.
 const SYMBOLS: &str = "!@#$%^&*()_+-=[]{}|'";
@@ -54,7 +56,7 @@ fn policy_violation() -> ApiError {
     )
 }
 
-fn profile_shape(user: &UserRow, p: &LoginProfileRow) -> iam::LoginProfile {
+fn profile_shape(user: &User, p: &LoginProfile) -> iam::LoginProfile {
     iam::LoginProfile {
         user_name: user.name.clone(),
         create_date: ts(p.create_date),
@@ -63,14 +65,14 @@ fn profile_shape(user: &UserRow, p: &LoginProfileRow) -> iam::LoginProfile {
 }
 
 /// The user a call is about: the named one, or (no `UserName`) the calling IAM user.
-async fn target_user(
-    conn: &mut sqlx::SqliteConnection,
+fn target_user(
+    account: &Account,
     ctx: &Ctx,
     user_name: Option<&str>,
-) -> Result<UserRow, ApiError> {
+) -> Result<std::sync::Arc<User>, ApiError> {
     match (user_name, ctx.principal.kind) {
-        (Some(name), _) => require_user(conn, ctx.account(), name).await,
-        (None, PrincipalKind::User) => require_user(conn, ctx.account(), &ctx.principal.name).await,
+        (Some(name), _) => require_user(account, name),
+        (None, PrincipalKind::User) => require_user(account, &ctx.principal.name),
         (None, _) => Err(ApiError::validation(
             "Must specify userName when calling with non-User credentials",
         )),
@@ -116,81 +118,79 @@ async fn matches_any(password: String, hashes: Vec<String>) -> Result<bool, ApiE
 // ---------------------------------------------------------------------------------------------
 // The account password policy
 
-/// What the account's password policy asks of new passwords.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
-struct PasswordRules {
-    minimum_password_length: i64,
-    require_symbols: bool,
-    require_numbers: bool,
-    require_uppercase_characters: bool,
-    require_lowercase_characters: bool,
-    password_reuse_prevention: Option<i64>,
-}
-
-impl PasswordRules {
-    /// Whether `password` has the length and character classes the policy requires.
-    fn accepts(&self, password: &str) -> bool {
-        let len = i64::try_from(password.chars().count()).unwrap_or(i64::MAX);
-        len >= self.minimum_password_length
-            && (!self.require_symbols || password.chars().any(|c| SYMBOLS.contains(c)))
-            && (!self.require_numbers || password.chars().any(|c| c.is_ascii_digit()))
-            && (!self.require_uppercase_characters
-                || password.chars().any(|c| c.is_ascii_uppercase()))
-            && (!self.require_lowercase_characters
-                || password.chars().any(|c| c.is_ascii_lowercase()))
-    }
+/// Whether `password` has the length and character classes the policy requires.
+fn accepts(rules: &PasswordPolicy, password: &str) -> bool {
+    let len = i64::try_from(password.chars().count()).unwrap_or(i64::MAX);
+    len >= rules.minimum_password_length
+        && (!rules.require_symbols || password.chars().any(|c| SYMBOLS.contains(c)))
+        && (!rules.require_numbers || password.chars().any(|c| c.is_ascii_digit()))
+        && (!rules.require_uppercase_characters || password.chars().any(|c| c.is_ascii_uppercase()))
+        && (!rules.require_lowercase_characters || password.chars().any(|c| c.is_ascii_lowercase()))
 }
 
 /// The account's password policy, if one is set.
-async fn password_rules(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-) -> Result<Option<PasswordRules>, ApiError> {
-    sqlx::query_as(
-        "SELECT minimum_password_length, require_symbols, require_numbers, \
-         require_uppercase_characters, require_lowercase_characters, password_reuse_prevention \
-         FROM password_policies WHERE account_id = ?",
-    )
-    .bind(account)
-    .fetch_optional(conn)
-    .await
-    .map_err(|e| ApiError::from(StoreError::from(e)))
+fn password_rules(account: &Account) -> Option<PasswordPolicy> {
+    account.settings()?.password_policy.clone()
 }
 
 /// The hashes a new password must not match under the policy's reuse prevention: the current
 /// password and the previous ones, `PasswordReusePrevention` in all.
-async fn reuse_hashes(
-    conn: &mut sqlx::SqliteConnection,
-    rules: Option<&PasswordRules>,
-    current: Option<&LoginProfileRow>,
-) -> Result<Vec<String>, ApiError> {
+fn reuse_hashes(rules: Option<&PasswordPolicy>, user: &User) -> Vec<String> {
     let Some(n) = rules
         .and_then(|r| r.password_reuse_prevention)
+        .and_then(|n| usize::try_from(n).ok())
         .filter(|&n| n > 0)
     else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let Some(profile) = current else {
-        return Ok(Vec::new());
+    let Some(profile) = &user.login_profile else {
+        return Vec::new();
     };
     let mut hashes = vec![profile.password_hash.clone()];
-    hashes.extend(login_profiles::password_history(conn, &profile.user_id, n - 1).await?);
-    Ok(hashes)
+    hashes.extend(user.password_history.iter().rev().take(n - 1).cloned());
+    hashes
 }
 
 /// Checks `password` against the policy (if any), then hashes it.
 async fn checked_hash(
     password: String,
-    rules: Option<&PasswordRules>,
+    rules: Option<&PasswordPolicy>,
     reused: Vec<String>,
 ) -> Result<String, ApiError> {
-    if rules.is_some_and(|r| !r.accepts(&password)) {
+    if rules.is_some_and(|r| !accepts(r, &password)) {
         return Err(policy_violation());
     }
     if !reused.is_empty() && matches_any(password.clone(), reused).await? {
         return Err(policy_violation());
     }
     hash_password(password).await
+}
+
+/// Sets a new password hash and/or the reset flag of the user's profile (`None` = unchanged); a
+/// new hash sets `password_changed` and sends the old one to the history.
+fn update_profile(
+    tx: &mut Tx<'_>,
+    user: &User,
+    hash: Option<String>,
+    reset_required: Option<bool>,
+) -> Result<(), ApiError> {
+    let now = ids::now();
+    tx.update(&user.account_id, &user.user_id, |u: &mut User| {
+        let Some(profile) = u.login_profile.as_mut() else {
+            return;
+        };
+        if let Some(hash) = hash {
+            let old = std::mem::replace(&mut profile.password_hash, hash);
+            profile.password_changed = Some(now);
+            u.password_history.push(old);
+            let excess = u.password_history.len().saturating_sub(PASSWORD_HISTORY);
+            u.password_history.drain(..excess);
+        }
+        if let Some(flag) = reset_required {
+            profile.password_reset_required = flag;
+        }
+    })?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,39 +209,43 @@ async fn create_login_profile(
         ));
     };
     let (user, rules) = {
-        let mut conn = read(&app).await?;
-        let user = target_user(&mut conn, &ctx, input.user_name.as_deref()).await?;
-        if login_profiles::get(&mut conn, &user.user_id)
-            .await?
-            .is_some()
-        {
+        let model = app.store.read();
+        let acct = model.account(ctx.account());
+        let user = target_user(acct, &ctx, input.user_name.as_deref())?;
+        if user.login_profile.is_some() {
             return Err(profile_exists(&user.name));
         }
-        (user, password_rules(&mut conn, ctx.account()).await?)
+        (user, password_rules(acct))
     };
     let hash = checked_hash(password, rules.as_ref(), Vec::new()).await?;
-
-    let mut tx = begin(&app).await?;
-    let user = users::get_by_id(&mut tx, &user.user_id)
-        .await?
-        .ok_or_else(|| no_such_user(&user.name))?;
-    let now = ids::now();
-    let profile = LoginProfileRow {
-        user_id: user.user_id.clone(),
-        account_id: user.account_id.clone(),
-        password_hash: hash,
-        password_reset_required: input.password_reset_required.unwrap_or(false),
-        create_date: now,
-        password_changed: Some(now),
-    };
-    match login_profiles::create(&mut tx, &profile).await {
-        Err(StoreError::UniqueViolation(_)) => return Err(profile_exists(&user.name)),
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(iam::CreateLoginProfileResponse {
-        login_profile: profile_shape(&user, &profile),
-    })
+    let reset_required = input.password_reset_required.unwrap_or(false);
+    app.store
+        .write(move |tx| {
+            let user = tx
+                .account(&user.account_id)
+                .users
+                .get_by_id(&user.user_id)
+                .cloned()
+                .ok_or_else(|| no_such_user(&user.name))?;
+            if user.login_profile.is_some() {
+                return Err(profile_exists(&user.name));
+            }
+            let now = ids::now();
+            let profile = LoginProfile {
+                password_hash: hash,
+                password_reset_required: reset_required,
+                create_date: now,
+                password_changed: Some(now),
+            };
+            let shape = profile_shape(&user, &profile);
+            tx.update(&user.account_id, &user.user_id, |u: &mut User| {
+                u.login_profile = Some(profile)
+            })?;
+            Ok(iam::CreateLoginProfileResponse {
+                login_profile: shape,
+            })
+        })
+        .await
 }
 
 async fn get_login_profile(
@@ -249,13 +253,18 @@ async fn get_login_profile(
     ctx: Ctx,
     input: iam::GetLoginProfileRequest,
 ) -> Result<iam::GetLoginProfileResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = target_user(&mut conn, &ctx, input.user_name.as_deref()).await?;
-    let profile = login_profiles::get(&mut conn, &user.user_id)
-        .await?
+    let model = app.store.read();
+    let user = target_user(
+        model.account(ctx.account()),
+        &ctx,
+        input.user_name.as_deref(),
+    )?;
+    let profile = user
+        .login_profile
+        .as_ref()
         .ok_or_else(|| no_such_profile(&user.name))?;
     Ok(iam::GetLoginProfileResponse {
-        login_profile: profile_shape(&user, &profile),
+        login_profile: profile_shape(&user, profile),
     })
 }
 
@@ -265,38 +274,32 @@ async fn update_login_profile(
     input: iam::UpdateLoginProfileRequest,
 ) -> Result<(), ApiError> {
     let hash = {
-        let mut conn = read(&app).await?;
-        let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-        let profile = login_profiles::get(&mut conn, &user.user_id)
-            .await?
-            .ok_or_else(|| no_such_profile(&user.name))?;
+        let model = app.store.read();
+        let acct = model.account(ctx.account());
+        let user = require_user(acct, &input.user_name)?;
+        if user.login_profile.is_none() {
+            return Err(no_such_profile(&user.name));
+        }
         match input.password {
             Some(password) => {
-                let rules = password_rules(&mut conn, ctx.account()).await?;
-                let reused = reuse_hashes(&mut conn, rules.as_ref(), Some(&profile)).await?;
-                drop(conn);
+                let rules = password_rules(acct);
+                let reused = reuse_hashes(rules.as_ref(), &user);
+                drop(model);
                 Some(checked_hash(password, rules.as_ref(), reused).await?)
             }
             None => None,
         }
     };
-
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    match login_profiles::update(
-        &mut tx,
-        &user.user_id,
-        hash.as_deref(),
-        input.password_reset_required,
-        ids::now(),
-    )
-    .await
-    {
-        Err(StoreError::NotFound) => return Err(no_such_profile(&user.name)),
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            if user.login_profile.is_none() {
+                return Err(no_such_profile(&user.name));
+            }
+            update_profile(tx, &user, hash, input.password_reset_required)
+        })
+        .await
 }
 
 async fn delete_login_profile(
@@ -304,14 +307,20 @@ async fn delete_login_profile(
     ctx: Ctx,
     input: iam::DeleteLoginProfileRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = target_user(&mut tx, &ctx, input.user_name.as_deref()).await?;
-    match login_profiles::delete(&mut tx, &user.user_id).await {
-        Err(StoreError::NotFound) => return Err(no_such_profile(&user.name)),
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = target_user(tx.account(&account), &ctx, input.user_name.as_deref())?;
+            if user.login_profile.is_none() {
+                return Err(no_such_profile(&user.name));
+            }
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                u.login_profile = None;
+                u.password_history.clear();
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn change_password(
@@ -330,16 +339,20 @@ async fn change_password(
         }
     };
     let (user, old_hash, new_hash) = {
-        let mut conn = read(&app).await?;
-        let user = users::get_by_id(&mut conn, &user_id)
-            .await?
+        let model = app.store.read();
+        let acct = model.account(ctx.account());
+        let user = acct
+            .users
+            .get_by_id(&user_id)
+            .cloned()
             .ok_or_else(|| no_such_user(&ctx.principal.name))?;
-        let profile = login_profiles::get(&mut conn, &user.user_id)
-            .await?
+        let profile = user
+            .login_profile
+            .clone()
             .ok_or_else(|| no_such_profile(&user.name))?;
-        let rules = password_rules(&mut conn, ctx.account()).await?;
-        let reused = reuse_hashes(&mut conn, rules.as_ref(), Some(&profile)).await?;
-        drop(conn);
+        let rules = password_rules(acct);
+        let reused = reuse_hashes(rules.as_ref(), &user);
+        drop(model);
         if !matches_any(input.old_password, vec![profile.password_hash.clone()]).await? {
             return Err(ApiError::access_denied(
                 "The old password specified is incorrect.",
@@ -348,28 +361,28 @@ async fn change_password(
         let new_hash = checked_hash(input.new_password, rules.as_ref(), reused).await?;
         (user, profile.password_hash, new_hash)
     };
-
-    let mut tx = begin(&app).await?;
-    let profile = login_profiles::get(&mut tx, &user.user_id)
-        .await?
-        .ok_or_else(|| no_such_profile(&user.name))?;
-    if profile.password_hash != old_hash {
-        // The password changed while the old one was being verified: make the caller retry.
-        return Err(ApiError::new(
-            "EntityTemporarilyUnmodifiable",
-            http::StatusCode::CONFLICT,
-            format!("Login Profile for User {} is being modified.", user.name),
-        ));
-    }
-    // A password the user chose themselves no longer needs a reset.
-    login_profiles::update(
-        &mut tx,
-        &user.user_id,
-        Some(&new_hash),
-        Some(false),
-        ids::now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    app.store
+        .write(move |tx| {
+            let current = tx
+                .account(&user.account_id)
+                .users
+                .get_by_id(&user.user_id)
+                .cloned()
+                .ok_or_else(|| no_such_user(&user.name))?;
+            let profile = current
+                .login_profile
+                .as_ref()
+                .ok_or_else(|| no_such_profile(&user.name))?;
+            if profile.password_hash != old_hash {
+                // The password changed while the old one was being verified: make the caller retry.
+                return Err(ApiError::new(
+                    "EntityTemporarilyUnmodifiable",
+                    http::StatusCode::CONFLICT,
+                    format!("Login Profile for User {} is being modified.", user.name),
+                ));
+            }
+            // A password the user chose themselves no longer needs a reset.
+            update_profile(tx, &current, Some(new_hash), Some(false))
+        })
+        .await
 }

@@ -6,7 +6,7 @@ use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::{policies, users};
+use crate::store::model::{parse_policy_arn, Account, User};
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::PutUserPermissionsBoundary, _, _>(put_user_permissions_boundary);
@@ -22,15 +22,11 @@ pub fn attached_shape(arn: &str) -> iam::AttachedPermissionsBoundary {
 }
 
 /// A boundary must be the ARN of an existing managed policy (AWS's messages).
-pub async fn require_boundary_policy(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-    arn: &str,
-) -> Result<(), ApiError> {
-    if policies::parse_policy_arn(arn).is_none() {
+pub fn require_boundary_policy(account: &Account, arn: &str) -> Result<(), ApiError> {
+    if parse_policy_arn(arn).is_none() {
         return Err(ApiError::invalid_input(format!("ARN {arn} is not valid.")));
     }
-    match policies::get_by_arn(conn, account, arn).await? {
+    match account.policy_by_arn(arn) {
         Some(p) if p.is_attachable => Ok(()),
         _ => Err(ApiError::no_such_entity(format!(
             "Scope ARN: {arn} does not exist or is not attachable."
@@ -43,13 +39,18 @@ async fn put_user_permissions_boundary(
     ctx: Ctx,
     input: iam::PutUserPermissionsBoundaryRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    require_boundary_policy(&mut tx, ctx.account(), &input.permissions_boundary).await?;
-    users::set_permissions_boundary(&mut tx, &user.user_id, Some(&input.permissions_boundary))
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let user = require_user(acct, &input.user_name)?;
+            require_boundary_policy(acct, &input.permissions_boundary)?;
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                u.permissions_boundary_arn = Some(input.permissions_boundary)
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn delete_user_permissions_boundary(
@@ -57,9 +58,14 @@ async fn delete_user_permissions_boundary(
     ctx: Ctx,
     input: iam::DeleteUserPermissionsBoundaryRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    users::set_permissions_boundary(&mut tx, &user.user_id, None).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                u.permissions_boundary_arn = None
+            })?;
+            Ok(())
+        })
+        .await
 }

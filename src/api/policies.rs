@@ -7,23 +7,24 @@
 //! principal already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner
 //! lookup.
 
+use std::sync::Arc;
+
 use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::inline_policies::PrincipalKind;
-use crate::store::policies::{
-    self, PolicyFilter, PolicyRow, PolicyScope, PolicyUsage, PolicyVersionRow,
+use crate::store::model::{
+    merge_tags, new_tag_keys, remove_tags, Account, ManagedPolicy, PolicyVersion, PrincipalKind,
+    TagKeys,
 };
-use crate::store::tags::{self, TagTarget};
-use crate::store::{ids, users, StoreError};
+use crate::store::{ids, lower, StoreError, Tx};
 
 /// The size quota of a managed policy document (as [`policy_size`] counts it).
 pub const MAX_POLICY_SIZE: usize = 6_144;
 /// The most versions a managed policy keeps.
-pub const MAX_POLICY_VERSIONS: i64 = 5;
+pub const MAX_POLICY_VERSIONS: usize = 5;
 /// The most managed policies attached to one user, group or role (AWS's default quota).
 pub const MAX_ATTACHED_POLICIES: usize = 10;
 
@@ -55,15 +56,21 @@ pub fn register(r: &mut Registry) {
 
 /// Which optional members a `Policy` carries: AWS's operations differ (CreatePolicy has no `Description`,
 /// ListPolicies neither `Description` nor `Tags`, GetPolicy both, with `Tags` even when empty).
-pub fn policy_shape(p: &PolicyRow, description: bool, tags: Option<Vec<iam::Tag>>) -> iam::Policy {
+pub fn policy_shape(
+    account: &Account,
+    p: &ManagedPolicy,
+    description: bool,
+    tags: Option<Vec<iam::Tag>>,
+) -> iam::Policy {
+    let arn = p.arn();
     iam::Policy {
         policy_name: Some(p.name.clone()),
         policy_id: Some(p.policy_id.clone()),
-        arn: Some(p.arn()),
         path: Some(p.path.clone()),
         default_version_id: Some(p.default_version_id.clone()),
-        attachment_count: Some(count_i32(p.attachment_count)),
-        permissions_boundary_usage_count: Some(count_i32(p.permissions_boundary_usage_count)),
+        attachment_count: Some(count_i32(account.attachment_count(&p.policy_id))),
+        permissions_boundary_usage_count: Some(count_i32(account.boundary_usage_count(&arn))),
+        arn: Some(arn),
         is_attachable: Some(p.is_attachable),
         description: if description {
             p.description.clone()
@@ -76,16 +83,20 @@ pub fn policy_shape(p: &PolicyRow, description: bool, tags: Option<Vec<iam::Tag>
     }
 }
 
-fn count_i32(n: i64) -> i32 {
+fn count_i32(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// A version; `Document` (URL-encoded, as AWS sends it) only for GetPolicyVersion.
-pub fn version_shape(v: &PolicyVersionRow, with_document: bool) -> iam::PolicyVersion {
+pub fn version_shape(
+    p: &ManagedPolicy,
+    v: &PolicyVersion,
+    with_document: bool,
+) -> iam::PolicyVersion {
     iam::PolicyVersion {
         document: with_document.then(|| encode_policy(&v.document)),
         version_id: Some(v.version_id.clone()),
-        is_default_version: Some(v.is_default_version),
+        is_default_version: Some(v.version_id == p.default_version_id),
         create_date: Some(ts(v.create_date)),
     }
 }
@@ -123,34 +134,34 @@ fn version_not_found(arn: &str, version_id: &str) -> ApiError {
     ))
 }
 
-/// The managed policy of that ARN visible from `account` (its own policies and AWS managed ones), with counts
-/// for `account`. `None` when there is none.
-pub async fn find_policy(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-    arn: &str,
-) -> Result<Option<PolicyRow>, ApiError> {
-    Ok(policies::get_by_arn(conn, account, arn)
-        .await?
-        .filter(|p| p.account_id == account || p.is_aws_managed()))
+/// The managed policy of that ARN visible from the account (its own policies; AWS managed ones
+/// once they exist). `None` when there is none.
+pub fn find_policy(account: &Account, arn: &str) -> Option<Arc<ManagedPolicy>> {
+    account.policy_by_arn(arn).cloned()
 }
 
 /// [`find_policy`], or the error `missing` builds from the ARN.
-async fn require_policy(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
+fn require_policy(
+    account: &Account,
     arn: &str,
     missing: fn(&str) -> ApiError,
-) -> Result<PolicyRow, ApiError> {
+) -> Result<Arc<ManagedPolicy>, ApiError> {
     check_arn(arn)?;
-    find_policy(conn, account, arn)
-        .await?
-        .ok_or_else(|| missing(arn))
+    find_policy(account, arn).ok_or_else(|| missing(arn))
+}
+
+/// Applies `f` to the policy in a write.
+fn update_policy<R>(
+    tx: &mut Tx<'_>,
+    p: &ManagedPolicy,
+    f: impl FnOnce(&mut ManagedPolicy) -> R,
+) -> Result<R, ApiError> {
+    Ok(tx.update(&p.account_id, &p.policy_id, f)?.1)
 }
 
 /// AWS managed policies are read-only: AWS's `AccessDenied` with the operation's message.
-fn require_own(p: &PolicyRow, message: &'static str) -> Result<(), ApiError> {
-    if p.is_aws_managed() {
+fn require_own(p: &ManagedPolicy, message: &'static str) -> Result<(), ApiError> {
+    if p.account_id == crate::store::model::AWS_ACCOUNT {
         Err(ApiError::access_denied(message))
     } else {
         Ok(())
@@ -192,39 +203,37 @@ async fn create_policy(
     let tags = input.tags.unwrap_or_default();
     check_policy_tags(&tags)?;
     check_managed_document(&input.policy_document)?;
-    let policy = PolicyRow::new(
-        ctx.account(),
+    let account = ctx.account().to_string();
+    let mut policy = ManagedPolicy::new(
+        &account,
         &input.policy_name,
         &path_or_root(input.path.as_deref()),
         input.description.as_deref(),
+        &input.policy_document,
     );
-    let mut tx = begin(&app).await?;
-    match policies::create(&mut tx, &policy, &input.policy_document).await {
-        Err(StoreError::UniqueViolation(_)) => {
-            return Err(ApiError::already_exists(format!(
-                "A policy called {} already exists. Duplicate names are not allowed.",
-                input.policy_name
-            )))
-        }
-        other => other?,
-    }
-    if !tags.is_empty() {
-        tags::put(
-            &mut tx,
-            TagTarget::Policy,
-            ctx.account(),
-            &policy.policy_id,
-            &to_store_tags(&tags),
-        )
+    policy.tags = to_store_tags(&tags);
+    let (policy, shape) = app
+        .store
+        .write(move |tx| {
+            let name = policy.name.clone();
+            let p = tx.insert(policy).map_err(|e| match e {
+                StoreError::UniqueViolation(_) => ApiError::already_exists(format!(
+                    "A policy called {name} already exists. Duplicate names are not allowed."
+                )),
+                other => other.into(),
+            })?;
+            let shape = policy_shape(
+                tx.account(&account),
+                &p,
+                false,
+                (!tags.is_empty()).then_some(tags),
+            );
+            Ok::<_, ApiError>((p, shape))
+        })
         .await?;
-    }
-    tx.commit().await?;
+    drop(policy);
     Ok(iam::CreatePolicyResponse {
-        policy: Some(policy_shape(
-            &policy,
-            false,
-            (!tags.is_empty()).then_some(tags),
-        )),
+        policy: Some(shape),
     })
 }
 
@@ -233,34 +242,12 @@ async fn get_policy(
     ctx: Ctx,
     input: iam::GetPolicyRequest,
 ) -> Result<iam::GetPolicyResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let p = require_policy(
-        &mut conn,
-        ctx.account(),
-        &input.policy_arn,
-        policy_not_found,
-    )
-    .await?;
-    let t = tags::list(&mut conn, TagTarget::Policy, &p.policy_id).await?;
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let p = require_policy(acct, &input.policy_arn, policy_not_found)?;
     Ok(iam::GetPolicyResponse {
-        policy: Some(policy_shape(&p, true, Some(to_api_tags(t)))),
+        policy: Some(policy_shape(acct, &p, true, Some(to_api_tags(&p.tags)))),
     })
-}
-
-fn scope(v: Option<&str>) -> PolicyScope {
-    match v {
-        Some("AWS") => PolicyScope::Aws,
-        Some("Local") => PolicyScope::Local,
-        _ => PolicyScope::All,
-    }
-}
-
-fn usage(v: Option<&str>) -> Option<PolicyUsage> {
-    match v {
-        Some("PermissionsPolicy") => Some(PolicyUsage::PermissionsPolicy),
-        Some("PermissionsBoundary") => Some(PolicyUsage::PermissionsBoundary),
-        _ => None,
-    }
 }
 
 async fn list_policies(
@@ -268,26 +255,31 @@ async fn list_policies(
     ctx: Ctx,
     input: iam::ListPoliciesRequest,
 ) -> Result<iam::ListPoliciesResponse, ApiError> {
-    let filter = PolicyFilter {
-        scope: scope(input.scope.as_deref()),
-        path_prefix: input.path_prefix.as_deref(),
-        only_attached: input.only_attached.unwrap_or(false),
-        usage: usage(input.policy_usage_filter.as_deref()),
-    };
-    let mut conn = read(&app).await?;
-    let page = policies::list(
-        &mut conn,
-        ctx.account(),
-        &filter,
-        decode_marker(input.marker.as_deref())?.as_deref(),
-        max_items(input.max_items),
-    )
-    .await?;
+    let marker = decode_marker(input.marker.as_deref())?;
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    // AWS managed policies are not in the catalogue yet: `Scope=AWS` lists none.
+    let local = input.scope.as_deref() != Some("AWS");
+    let only_attached = input.only_attached.unwrap_or(false);
+    let boundary = input.policy_usage_filter.as_deref() == Some("PermissionsBoundary");
+    let path_prefix = input.path_prefix.as_deref();
+    let page = acct
+        .policies
+        .page(marker.as_deref(), max_items(input.max_items), |p| {
+            local
+                && path_prefix.is_none_or(|pre| p.path.starts_with(pre))
+                && (!only_attached
+                    || if boundary {
+                        acct.boundary_usage_count(&p.arn()) > 0
+                    } else {
+                        acct.attachment_count(&p.policy_id) > 0
+                    })
+        });
     Ok(iam::ListPoliciesResponse {
         policies: Some(
             page.items
                 .iter()
-                .map(|p| policy_shape(p, false, None))
+                .map(|p| policy_shape(acct, p, false, None))
                 .collect(),
         ),
         is_truncated: Some(page.is_truncated()),
@@ -300,23 +292,28 @@ async fn delete_policy(
     ctx: Ctx,
     input: iam::DeletePolicyRequest,
 ) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let p = require_policy(&mut tx, ctx.account(), &input.policy_arn, policy_not_found).await?;
-    require_own(&p, "Cannot delete policies outside your own account.")?;
-    if p.attachment_count > 0 || p.permissions_boundary_usage_count > 0 {
-        return Err(ApiError::delete_conflict(
-            "Cannot delete a policy attached to entities.",
-        ));
-    }
-    if policies::count_versions(&mut tx, &p.policy_id).await? > 1 {
-        return Err(ApiError::delete_conflict(
-            "This policy has more than one version. Before you delete a policy, you must delete the policy's \
-             versions. The default version is deleted with the policy.",
-        ));
-    }
-    policies::delete(&mut tx, &p.policy_id).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let p = require_policy(acct, &input.policy_arn, policy_not_found)?;
+            require_own(&p, "Cannot delete policies outside your own account.")?;
+            if acct.attachment_count(&p.policy_id) > 0 || acct.boundary_usage_count(&p.arn()) > 0
+            {
+                return Err(ApiError::delete_conflict(
+                    "Cannot delete a policy attached to entities.",
+                ));
+            }
+            if p.versions.len() > 1 {
+                return Err(ApiError::delete_conflict(
+                    "This policy has more than one version. Before you delete a policy, you must delete the policy's \
+                     versions. The default version is deleted with the policy.",
+                ));
+            }
+            tx.remove::<ManagedPolicy>(&account, &p.policy_id)?;
+            Ok(())
+        })
+        .await
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -330,26 +327,39 @@ async fn create_policy_version(
 ) -> Result<iam::CreatePolicyVersionResponse, ApiError> {
     check_arn(&input.policy_arn)?;
     check_managed_document(&input.policy_document)?;
-    let mut tx = begin(&app).await?;
-    let p = require_policy(&mut tx, ctx.account(), &input.policy_arn, policy_not_found).await?;
-    require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
-    if policies::count_versions(&mut tx, &p.policy_id).await? >= MAX_POLICY_VERSIONS {
-        return Err(ApiError::limit_exceeded(
-            "A managed policy can have up to 5 versions. Before you create a new version, you must delete an \
-             existing version.",
-        ));
-    }
-    let v = policies::create_version(
-        &mut tx,
-        &p.policy_id,
-        &input.policy_document,
-        input.set_as_default.unwrap_or(false),
-        ids::now(),
-    )
-    .await?;
-    tx.commit().await?;
+    let account = ctx.account().to_string();
+    let set_default = input.set_as_default.unwrap_or(false);
+    let shape = app
+        .store
+        .write(move |tx| {
+            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
+            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            if p.versions.len() >= MAX_POLICY_VERSIONS {
+                return Err(ApiError::limit_exceeded(
+                    "A managed policy can have up to 5 versions. Before you create a new version, you must delete an \
+                     existing version.",
+                ));
+            }
+            let now = ids::now();
+            let document = input.policy_document;
+            update_policy(tx, &p, |p| {
+                let v = PolicyVersion {
+                    version_id: format!("v{}", p.next_version),
+                    document,
+                    create_date: now,
+                };
+                p.next_version += 1;
+                if set_default {
+                    p.default_version_id.clone_from(&v.version_id);
+                    p.update_date = now;
+                }
+                p.versions.insert(0, v.clone());
+                version_shape(p, &v, false)
+            })
+        })
+        .await?;
     Ok(iam::CreatePolicyVersionResponse {
-        policy_version: Some(version_shape(&v, false)),
+        policy_version: Some(shape),
     })
 }
 
@@ -360,15 +370,12 @@ async fn get_policy_version(
 ) -> Result<iam::GetPolicyVersionResponse, ApiError> {
     let (arn, vid) = (&input.policy_arn, &input.version_id);
     check_arn(arn)?;
-    let mut conn = read(&app).await?;
-    let p = find_policy(&mut conn, ctx.account(), arn)
-        .await?
+    let model = app.store.read();
+    let p = find_policy(model.account(ctx.account()), arn)
         .ok_or_else(|| version_not_found(arn, vid))?;
-    let v = policies::get_version(&mut conn, &p.policy_id, vid)
-        .await?
-        .ok_or_else(|| version_not_found(arn, vid))?;
+    let v = p.version(vid).ok_or_else(|| version_not_found(arn, vid))?;
     Ok(iam::GetPolicyVersionResponse {
-        policy_version: Some(version_shape(&v, true)),
+        policy_version: Some(version_shape(&p, v, true)),
     })
 }
 
@@ -377,18 +384,16 @@ async fn list_policy_versions(
     ctx: Ctx,
     input: iam::ListPolicyVersionsRequest,
 ) -> Result<iam::ListPolicyVersionsResponse, ApiError> {
-    let mut conn = read(&app).await?;
+    let model = app.store.read();
     let p = require_policy(
-        &mut conn,
-        ctx.account(),
+        model.account(ctx.account()),
         &input.policy_arn,
         policy_not_found,
-    )
-    .await?;
-    let all = policies::list_versions(&mut conn, &p.policy_id).await?;
+    )?;
+    let all: Vec<&PolicyVersion> = p.versions.iter().collect();
     let (items, marker) = paginate(all, input.marker.as_deref(), max_items(input.max_items))?;
     Ok(iam::ListPolicyVersionsResponse {
-        versions: Some(items.iter().map(|v| version_shape(v, false)).collect()),
+        versions: Some(items.iter().map(|v| version_shape(&p, v, false)).collect()),
         is_truncated: Some(marker.is_some()),
         marker,
     })
@@ -399,27 +404,28 @@ async fn delete_policy_version(
     ctx: Ctx,
     input: iam::DeletePolicyVersionRequest,
 ) -> Result<(), ApiError> {
-    let (arn, vid) = (&input.policy_arn, &input.version_id);
-    check_arn(arn)?;
-    let mut tx = begin(&app).await?;
-    let p = find_policy(&mut tx, ctx.account(), arn)
-        .await?
-        .ok_or_else(|| version_not_found(arn, vid))?;
-    require_own(
-        &p,
-        "Cannot delete policy versions for policies outside your own account.",
-    )?;
-    if p.default_version_id == *vid {
-        return Err(ApiError::delete_conflict(
-            "Cannot delete the default version of a policy.",
-        ));
-    }
-    match policies::delete_version(&mut tx, &p.policy_id, vid).await {
-        Err(StoreError::NotFound) => return Err(version_not_found(arn, vid)),
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(())
+    check_arn(&input.policy_arn)?;
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let (arn, vid) = (&input.policy_arn, &input.version_id);
+            let p = find_policy(tx.account(&account), arn)
+                .ok_or_else(|| version_not_found(arn, vid))?;
+            require_own(
+                &p,
+                "Cannot delete policy versions for policies outside your own account.",
+            )?;
+            if p.default_version_id == *vid {
+                return Err(ApiError::delete_conflict(
+                    "Cannot delete the default version of a policy.",
+                ));
+            }
+            if p.version(vid).is_none() {
+                return Err(version_not_found(arn, vid));
+            }
+            update_policy(tx, &p, |p| p.versions.retain(|v| v.version_id != *vid))
+        })
+        .await
 }
 
 async fn set_default_policy_version(
@@ -427,19 +433,24 @@ async fn set_default_policy_version(
     ctx: Ctx,
     input: iam::SetDefaultPolicyVersionRequest,
 ) -> Result<(), ApiError> {
-    let (arn, vid) = (&input.policy_arn, &input.version_id);
-    check_arn(arn)?;
-    let mut tx = begin(&app).await?;
-    let p = find_policy(&mut tx, ctx.account(), arn)
-        .await?
-        .ok_or_else(|| version_not_found(arn, vid))?;
-    require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
-    match policies::set_default_version(&mut tx, &p.policy_id, vid, ids::now()).await {
-        Err(StoreError::NotFound) => return Err(version_not_found(arn, vid)),
-        other => other?,
-    }
-    tx.commit().await?;
-    Ok(())
+    check_arn(&input.policy_arn)?;
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let (arn, vid) = (&input.policy_arn, &input.version_id);
+            let p = find_policy(tx.account(&account), arn)
+                .ok_or_else(|| version_not_found(arn, vid))?;
+            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            if p.version(vid).is_none() {
+                return Err(version_not_found(arn, vid));
+            }
+            let now = ids::now();
+            update_policy(tx, &p, |p| {
+                p.default_version_id.clone_from(vid);
+                p.update_date = now;
+            })
+        })
+        .await
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -448,38 +459,34 @@ async fn set_default_policy_version(
 
 async fn tag_policy(app: App, ctx: Ctx, input: iam::TagPolicyRequest) -> Result<(), ApiError> {
     check_policy_tags(&input.tags)?;
-    let mut tx = begin(&app).await?;
-    let p = require_policy(&mut tx, ctx.account(), &input.policy_arn, policy_not_found).await?;
-    require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
-    let existing = tags::list(&mut tx, TagTarget::Policy, &p.policy_id).await?;
-    let new_keys = input
-        .tags
-        .iter()
-        // Policy tag keys are case-sensitive (as the store keeps them).
-        .filter(|t| !existing.iter().any(|e| e.key == t.key))
-        .count();
-    if existing.len() + new_keys > MAX_TAGS {
-        return Err(tags_limit_exceeded());
-    }
-    tags::put(
-        &mut tx,
-        TagTarget::Policy,
-        ctx.account(),
-        &p.policy_id,
-        &to_store_tags(&input.tags),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    let tags = to_store_tags(&input.tags);
+    app.store
+        .write(move |tx| {
+            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
+            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            // Policy tag keys are case-sensitive.
+            if p.tags.len() + new_tag_keys(&p.tags, &tags, TagKeys::CaseSensitive) > MAX_TAGS {
+                return Err(tags_limit_exceeded());
+            }
+            update_policy(tx, &p, |p| {
+                merge_tags(&mut p.tags, &tags, TagKeys::CaseSensitive)
+            })
+        })
+        .await
 }
 
 async fn untag_policy(app: App, ctx: Ctx, input: iam::UntagPolicyRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let p = require_policy(&mut tx, ctx.account(), &input.policy_arn, policy_not_found).await?;
-    require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
-    tags::remove(&mut tx, TagTarget::Policy, &p.policy_id, &input.tag_keys).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
+            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            update_policy(tx, &p, |p| {
+                remove_tags(&mut p.tags, &input.tag_keys, TagKeys::CaseSensitive)
+            })
+        })
+        .await
 }
 
 /// ListPolicyTags orders tags as AWS was recorded doing: shorter keys first, then by key (`A`, `a`, `b`, `abc`);
@@ -489,19 +496,17 @@ async fn list_policy_tags(
     ctx: Ctx,
     input: iam::ListPolicyTagsRequest,
 ) -> Result<iam::ListPolicyTagsResponse, ApiError> {
-    let mut conn = read(&app).await?;
+    let model = app.store.read();
     let p = require_policy(
-        &mut conn,
-        ctx.account(),
+        model.account(ctx.account()),
         &input.policy_arn,
         policy_not_found,
-    )
-    .await?;
-    let mut all = tags::list(&mut conn, TagTarget::Policy, &p.policy_id).await?;
+    )?;
+    let mut all = to_api_tags(&p.tags);
     all.sort_by(|a, b| (a.key.chars().count(), &a.key).cmp(&(b.key.chars().count(), &b.key)));
     let (items, marker) = paginate(all, input.marker.as_deref(), max_items(input.max_items))?;
     Ok(iam::ListPolicyTagsResponse {
-        tags: to_api_tags(items),
+        tags: items,
         is_truncated: Some(marker.is_some()),
         marker,
     })
@@ -520,20 +525,24 @@ fn attach_quota_name(kind: PrincipalKind) -> &'static str {
     }
 }
 
-/// Attaches a managed policy: a no-op when it is attached already; AWS's errors for an invalid ARN, a policy
-/// that does not exist (or is not attachable) and the per-principal quota.
-pub async fn attach_policy(
-    conn: &mut sqlx::SqliteConnection,
+/// Attaches a managed policy: a no-op when it is attached already; AWS's errors for a policy that
+/// does not exist (or is not attachable) and the per-principal quota.
+pub fn attach_policy(
+    tx: &mut Tx<'_>,
     account: &str,
     owner: &PolicyOwner,
     arn: &str,
 ) -> Result<(), ApiError> {
-    let p = match find_policy(conn, account, arn).await? {
+    let acct = tx.account(account);
+    let p = match find_policy(acct, arn) {
         Some(p) if p.is_attachable => p,
         _ => return Err(policy_not_attachable(arn)),
     };
-    let attached = policies::list_attached(conn, owner.kind, &owner.id, None).await?;
-    if attached.iter().any(|a| a.policy_id == p.policy_id) {
+    let attached = acct
+        .held(owner.kind, &owner.id)
+        .map(|h| h.attached)
+        .unwrap_or_default();
+    if attached.contains(&p.policy_id) {
         return Ok(());
     }
     if attached.len() >= MAX_ATTACHED_POLICIES {
@@ -542,41 +551,56 @@ pub async fn attach_policy(
             attach_quota_name(owner.kind)
         )));
     }
-    policies::attach(conn, owner.kind, account, &owner.id, &p.policy_id).await?;
+    tx.update_held(account, owner.kind, &owner.id, |_, attached| {
+        attached.push(p.policy_id.clone())
+    })?;
     Ok(())
 }
 
 /// Detaches a managed policy; `Policy X was not found.` when it is not attached (or does not exist).
-pub async fn detach_policy(
-    conn: &mut sqlx::SqliteConnection,
+pub fn detach_policy(
+    tx: &mut Tx<'_>,
     account: &str,
     owner: &PolicyOwner,
     arn: &str,
 ) -> Result<(), ApiError> {
-    let p = find_policy(conn, account, arn)
-        .await?
-        .ok_or_else(|| policy_not_found(arn))?;
-    if !policies::detach(conn, owner.kind, &owner.id, &p.policy_id).await? {
+    let acct = tx.account(account);
+    let p = find_policy(acct, arn).ok_or_else(|| policy_not_found(arn))?;
+    let attached = acct
+        .held(owner.kind, &owner.id)
+        .is_some_and(|h| h.attached.contains(&p.policy_id));
+    if !attached {
         return Err(policy_not_found(arn));
     }
+    tx.update_held(account, owner.kind, &owner.id, |_, attached| {
+        attached.retain(|id| *id != p.policy_id)
+    })?;
     Ok(())
 }
 
-/// One page of the policies attached to the owner, filtered by path prefix.
-pub async fn list_attached_policies(
-    conn: &mut sqlx::SqliteConnection,
+/// One page of the policies attached to the owner (ordered by name), filtered by path prefix.
+pub fn list_attached_policies(
+    account: &Account,
     owner: &PolicyOwner,
     path_prefix: Option<&str>,
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<iam::AttachedPolicy>, Option<String>), ApiError> {
-    let all = policies::list_attached(conn, owner.kind, &owner.id, path_prefix).await?;
+    let mut all: Vec<&Arc<ManagedPolicy>> = account
+        .held(owner.kind, &owner.id)
+        .map(|h| h.attached)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| account.policies.get_by_id(id))
+        .filter(|p| path_prefix.is_none_or(|pre| p.path.starts_with(pre)))
+        .collect();
+    all.sort_by_cached_key(|p| (lower(&p.name), p.policy_id.clone()));
     let (items, marker) = paginate(all, marker, max_items(max))?;
     let shapes = items
         .iter()
-        .map(|a| iam::AttachedPolicy {
-            policy_name: Some(a.name.clone()),
-            policy_arn: Some(a.arn()),
+        .map(|p| iam::AttachedPolicy {
+            policy_name: Some(p.name.clone()),
+            policy_arn: Some(p.arn()),
         })
         .collect();
     Ok((shapes, marker))
@@ -592,19 +616,21 @@ async fn change_attachment(
     attach: bool,
 ) -> Result<(), ApiError> {
     check_arn(arn)?;
-    let mut tx = begin(app).await?;
-    let owner = require_owner(&mut tx, account, kind, owner_name).await?;
-    if attach {
-        attach_policy(&mut tx, account, &owner, arn).await?;
-    } else {
-        detach_policy(&mut tx, account, &owner, arn).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let (account, owner_name, arn) = (account.to_string(), owner_name.to_string(), arn.to_string());
+    app.store
+        .write(move |tx| {
+            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            if attach {
+                attach_policy(tx, &account, &owner, &arn)
+            } else {
+                detach_policy(tx, &account, &owner, &arn)
+            }
+        })
+        .await
 }
 
 /// ListAttachedXPolicies for the `kind` entity named `owner_name`.
-async fn list_attached_for(
+fn list_attached_for(
     app: &App,
     account: &str,
     kind: PrincipalKind,
@@ -613,9 +639,10 @@ async fn list_attached_for(
     marker: Option<&str>,
     max: Option<i32>,
 ) -> Result<(Vec<iam::AttachedPolicy>, Option<String>), ApiError> {
-    let mut conn = read(app).await?;
-    let owner = require_owner(&mut conn, account, kind, owner_name).await?;
-    list_attached_policies(&mut conn, &owner, path_prefix, marker, max).await
+    let model = app.store.read();
+    let acct = model.account(account);
+    let owner = require_owner(acct, kind, owner_name)?;
+    list_attached_policies(acct, &owner, path_prefix, marker, max)
 }
 
 async fn attach_user_policy(
@@ -649,8 +676,7 @@ async fn list_attached_user_policies(
         input.path_prefix.as_deref(),
         input.marker.as_deref(),
         input.max_items,
-    )
-    .await?;
+    )?;
     Ok(iam::ListAttachedUserPoliciesResponse {
         attached_policies: Some(items),
         is_truncated: Some(marker.is_some()),
@@ -689,8 +715,7 @@ async fn list_attached_group_policies(
         input.path_prefix.as_deref(),
         input.marker.as_deref(),
         input.max_items,
-    )
-    .await?;
+    )?;
     Ok(iam::ListAttachedGroupPoliciesResponse {
         attached_policies: Some(items),
         is_truncated: Some(marker.is_some()),
@@ -702,38 +727,76 @@ async fn list_attached_group_policies(
 // ListEntitiesForPolicy
 // ------------------------------------------------------------------------------------------------------------
 
-/// One entity of ListEntitiesForPolicy, in AWS's order: groups, users, roles.
-enum Entity {
-    Group(policies::EntityRef),
-    User(policies::EntityRef),
-    Role(policies::EntityRef),
+/// A user, group or role a policy is attached to.
+struct EntityRef {
+    id: String,
+    name: String,
+    path: String,
 }
 
-/// Users of the account whose permissions boundary is `arn`, ordered by name (roles join them once they exist).
-async fn boundary_users(
-    conn: &mut sqlx::SqliteConnection,
-    account: &str,
-    arn: &str,
-) -> Result<Vec<policies::EntityRef>, ApiError> {
-    let mut found = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = users::list(conn, account, None, marker.as_deref(), 1000).await?;
-        found.extend(
-            page.items
-                .iter()
-                .filter(|u| u.permissions_boundary_arn.as_deref() == Some(arn))
-                .map(|u| policies::EntityRef {
-                    id: u.user_id.clone(),
-                    name: u.name.clone(),
-                    path: u.path.clone(),
-                }),
-        );
-        match page.marker {
-            Some(m) => marker = Some(m),
-            None => return Ok(found),
+/// One entity of ListEntitiesForPolicy, in AWS's order: groups, users, roles.
+enum Entity {
+    Group(EntityRef),
+    User(EntityRef),
+    Role(EntityRef),
+}
+
+/// What ListEntitiesForPolicy lists, each kind ordered by name.
+#[derive(Default)]
+struct PolicyEntities {
+    users: Vec<EntityRef>,
+    groups: Vec<EntityRef>,
+    roles: Vec<EntityRef>,
+}
+
+fn sorted(mut v: Vec<EntityRef>) -> Vec<EntityRef> {
+    v.sort_by_cached_key(|e| lower(&e.name));
+    v
+}
+
+/// The users (and, once they exist, roles) attached to a policy or using it as boundary.
+fn entities_for_policy(account: &Account, p: &ManagedPolicy, boundary: bool) -> PolicyEntities {
+    let mut out = PolicyEntities::default();
+    if boundary {
+        let arn = p.arn();
+        out.users = account
+            .users
+            .iter()
+            .filter(|u| u.permissions_boundary_arn.as_deref() == Some(arn.as_str()))
+            .map(|u| EntityRef {
+                id: u.user_id.clone(),
+                name: u.name.clone(),
+                path: u.path.clone(),
+            })
+            .collect();
+        return out;
+    }
+    for (kind, id) in account.attachments_of(&p.policy_id) {
+        match kind {
+            PrincipalKind::User => {
+                if let Some(u) = account.users.get_by_id(id) {
+                    out.users.push(EntityRef {
+                        id: u.user_id.clone(),
+                        name: u.name.clone(),
+                        path: u.path.clone(),
+                    });
+                }
+            }
+            PrincipalKind::Group => {
+                if let Some(g) = account.groups.get_by_id(id) {
+                    out.groups.push(EntityRef {
+                        id: g.group_id.clone(),
+                        name: g.name.clone(),
+                        path: g.path.clone(),
+                    });
+                }
+            }
+            PrincipalKind::Role => {}
         }
     }
+    out.users = sorted(out.users);
+    out.groups = sorted(out.groups);
+    out
 }
 
 async fn list_entities_for_policy(
@@ -741,16 +804,12 @@ async fn list_entities_for_policy(
     ctx: Ctx,
     input: iam::ListEntitiesForPolicyRequest,
 ) -> Result<iam::ListEntitiesForPolicyResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let arn = &input.policy_arn;
-    let p = require_policy(&mut conn, ctx.account(), arn, policy_not_attachable).await?;
-    let mut ents = match usage(input.policy_usage_filter.as_deref()) {
-        Some(PolicyUsage::PermissionsBoundary) => policies::PolicyEntities {
-            users: boundary_users(&mut conn, ctx.account(), arn).await?,
-            ..Default::default()
-        },
-        _ => policies::entities_for_policy(&mut conn, ctx.account(), &p.policy_id).await?,
-    };
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let p = require_policy(acct, &input.policy_arn, policy_not_attachable)?;
+    let boundary = input.policy_usage_filter.as_deref() == Some("PermissionsBoundary");
+    let mut ents = entities_for_policy(acct, &p, boundary);
+    drop(model);
     let (want_users, want_groups, want_roles) = match input.entity_filter.as_deref() {
         Some("User") => (true, false, false),
         Some("Group") => (false, true, false),
@@ -759,7 +818,7 @@ async fn list_entities_for_policy(
         Some(_) => (false, false, false),
         None => (true, true, true),
     };
-    let keep = |e: &policies::EntityRef| {
+    let keep = |e: &EntityRef| {
         input
             .path_prefix
             .as_deref()

@@ -21,8 +21,6 @@
 
 use std::sync::Arc;
 
-use sqlx::SqliteConnection;
-
 use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::authz::{self, AppliedPolicies, AppliedPolicy};
@@ -34,9 +32,7 @@ use crate::policy::{
 };
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::groups;
-use crate::store::tags::{self, TagTarget};
-use crate::store::users;
+use crate::store::model::{Account, User};
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::SimulateCustomPolicy, _, _>(simulate_custom_policy);
@@ -158,16 +154,17 @@ async fn simulate_principal_policy(
         SourceType::Custom,
     )?;
     let resource_policy = compile_resource_policy(req.resource_policy.as_deref())?;
-    let mut conn = read(&app).await?;
-    let source = load_source(&mut conn, &app, ctx.account(), &source_arn).await?;
+    let model = app.store.read();
+    let acct = model.account(ctx.account());
+    let source = load_source(acct, &app, ctx.account(), &source_arn)?;
     let mut policies = source.policies;
     policies.identity.extend(extra);
     apply_boundary_inputs(&req, &mut policies)?;
     let caller = match req.caller_arn.as_deref() {
-        Some(arn) => Some(caller_from_store(&mut conn, ctx.account(), arn).await?),
+        Some(arn) => Some(caller_from_store(acct, ctx.account(), arn)?),
         None => source.caller,
     };
-    drop(conn);
+    drop(model);
     run(&ctx, req, policies, resource_policy, caller)
 }
 
@@ -196,9 +193,14 @@ async fn get_context_keys_for_principal_policy(
         "PolicyInputList",
         SourceType::Custom,
     )?;
-    let mut conn = read(&app).await?;
-    let source = load_source(&mut conn, &app, ctx.account(), &input.policy_source_arn).await?;
-    drop(conn);
+    let model = app.store.read();
+    let source = load_source(
+        model.account(ctx.account()),
+        &app,
+        ctx.account(),
+        &input.policy_source_arn,
+    )?;
+    drop(model);
     let policies: Vec<&Policy> = source
         .policies
         .all()
@@ -304,16 +306,12 @@ fn caller_from_arn(arn: &str) -> Result<Principal, ApiError> {
 }
 
 /// The caller of SimulatePrincipalPolicy: a user of the account is known with its ID and tags.
-async fn caller_from_store(
-    conn: &mut SqliteConnection,
-    account: &str,
-    arn: &str,
-) -> Result<Principal, ApiError> {
+fn caller_from_store(acct: &Account, account: &str, arn: &str) -> Result<Principal, ApiError> {
     let mut p = caller_from_arn(arn)?;
-    if let Some(("user", acct, name)) = parse_entity_arn(arn) {
-        if acct == account {
-            if let Some(u) = users::get_by_name(conn, account, name).await? {
-                p = user_principal(conn, &u).await?;
+    if let Some(("user", a, name)) = parse_entity_arn(arn) {
+        if a == account {
+            if let Some(u) = acct.users.get(name) {
+                p = user_principal(u);
                 p.arn = arn.to_string();
             }
         }
@@ -321,18 +319,15 @@ async fn caller_from_store(
     Ok(p)
 }
 
-async fn user_principal(
-    conn: &mut SqliteConnection,
-    u: &users::UserRow,
-) -> Result<Principal, ApiError> {
+fn user_principal(u: &User) -> Principal {
     let mut p = Principal::user(&u.arn(), &u.user_id);
     p.username = Some(u.name.clone());
-    p.tags = tags::list(conn, TagTarget::User, &u.user_id)
-        .await?
-        .into_iter()
-        .map(|t| (t.key, t.value))
+    p.tags = u
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
         .collect();
-    Ok(p)
+    p
 }
 
 /// `arn:aws:iam::ACCOUNT:(user|group|role)/PATH/NAME` → (kind, account, name).
@@ -363,54 +358,36 @@ struct Source {
     caller: Option<Principal>,
 }
 
-async fn load_source(
-    conn: &mut SqliteConnection,
-    app: &App,
-    account: &str,
-    arn: &str,
-) -> Result<Source, ApiError> {
-    let Some((kind, acct, name)) = parse_entity_arn(arn) else {
+fn load_source(acct: &Account, app: &App, account: &str, arn: &str) -> Result<Source, ApiError> {
+    let Some((kind, a, name)) = parse_entity_arn(arn) else {
         return Err(ApiError::invalid_input(format!(
             "Invalid PolicySourceArn {arn}: it must be the ARN of an IAM user, group or role."
         )));
     };
     let not_found =
         || ApiError::no_such_entity(format!("The {kind} with name {name} cannot be found."));
-    if acct != account {
+    if a != account {
         return Err(not_found());
     }
     match kind {
         "user" => {
-            let user = users::get_by_name(conn, account, name)
-                .await?
-                .ok_or_else(not_found)?;
-            let policies = authz::user_policies(conn, &app.policies, account, &user).await?;
-            let caller = user_principal(conn, &user).await?;
+            let user = acct.users.get(name).ok_or_else(not_found)?;
+            let policies = authz::user_policies(acct, &app.policies, user)?;
             Ok(Source {
                 policies,
-                caller: Some(caller),
+                caller: Some(user_principal(user)),
             })
         }
         "group" => {
-            let group = groups::get_by_name(conn, account, name)
-                .await?
-                .ok_or_else(not_found)?;
-            let policies = authz::group_policies(conn, &app.policies, &group).await?;
+            let group = acct.groups.get(name).ok_or_else(not_found)?;
+            let policies = authz::group_policies(acct, &app.policies, group)?;
             Ok(Source {
                 policies,
                 caller: None,
             })
         }
-        _ => {
-            let role = authz::find_role(conn, account, name)
-                .await?
-                .ok_or_else(not_found)?;
-            let policies = authz::role_policies(conn, &app.policies, account, &role).await?;
-            Ok(Source {
-                policies,
-                caller: None,
-            })
-        }
+        // Roles are not stored yet: none exists.
+        _ => Err(not_found()),
     }
 }
 

@@ -29,7 +29,7 @@ async fn get_access_key_info(
     input: sts::GetAccessKeyInfoRequest,
 ) -> Result<sts::GetAccessKeyInfoResponse, ApiError> {
     // (A 12-digit key ID, which would name its account, is below the model's minimum length.)
-    let account = match lookup_key(&app, &input.access_key_id).await? {
+    let account = match lookup_key(&app, &input.access_key_id) {
         Some(key) => key.principal.account_id.clone(),
         None => ctx.account().to_string(),
     };

@@ -6,13 +6,11 @@ use crate::auth::PrincipalKind;
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::conflicts::{self, UserConflict};
-use crate::store::tags::{self, TagTarget};
-use crate::store::users::{self, UserRow};
+use crate::store::model::{merge_tags, new_tag_keys, remove_tags, TagKeys, User};
 use crate::store::StoreError;
 
 /// AWS's default quota of IAM users per account.
-const USERS_PER_ACCOUNT: i64 = 5000;
+const USERS_PER_ACCOUNT: usize = 5000;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateUser, _, _>(create_user);
@@ -26,7 +24,7 @@ pub fn register(r: &mut Registry) {
 }
 
 /// The API shape of a user; `tags` only where AWS returns them (not in ListUsers).
-pub fn user_shape(u: &UserRow, tags: Option<Vec<iam::Tag>>) -> iam::User {
+pub fn user_shape(u: &User, tags: Option<Vec<iam::Tag>>) -> iam::User {
     iam::User {
         path: u.path.clone(),
         user_name: u.name.clone(),
@@ -49,41 +47,35 @@ async fn create_user(
 ) -> Result<iam::CreateUserResponse, ApiError> {
     let tags = input.tags.unwrap_or_default();
     check_tags(&tags)?;
-    let mut tx = begin(&app).await?;
-    if users::count(&mut tx, ctx.account()).await? >= USERS_PER_ACCOUNT {
-        return Err(ApiError::limit_exceeded(format!(
-            "Cannot exceed quota for UsersPerAccount: {USERS_PER_ACCOUNT}"
-        )));
-    }
-    let mut user = UserRow::new(
-        ctx.account(),
+    let account = ctx.account().to_string();
+    let mut user = User::new(
+        &account,
         &input.user_name,
         &path_or_root(input.path.as_deref()),
     );
-    if let Some(arn) = &input.permissions_boundary {
-        permissions_boundary::require_boundary_policy(&mut tx, ctx.account(), arn).await?;
-        user.permissions_boundary_arn = Some(arn.clone());
-    }
-    match users::insert(&mut tx, &user).await {
-        Err(StoreError::UniqueViolation(_)) => {
-            return Err(ApiError::already_exists(format!(
-                "User with name {} already exists.",
-                input.user_name
-            )))
-        }
-        other => other?,
-    }
-    if !tags.is_empty() {
-        tags::put(
-            &mut tx,
-            TagTarget::User,
-            ctx.account(),
-            &user.user_id,
-            &to_store_tags(&tags),
-        )
+    user.tags = to_store_tags(&tags);
+    user.permissions_boundary_arn = input.permissions_boundary;
+    let user = app
+        .store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            if acct.users.len() >= USERS_PER_ACCOUNT {
+                return Err(ApiError::limit_exceeded(format!(
+                    "Cannot exceed quota for UsersPerAccount: {USERS_PER_ACCOUNT}"
+                )));
+            }
+            if let Some(arn) = &user.permissions_boundary_arn {
+                permissions_boundary::require_boundary_policy(acct, arn)?;
+            }
+            let name = user.name.clone();
+            tx.insert(user).map_err(|e| match e {
+                StoreError::UniqueViolation(_) => {
+                    ApiError::already_exists(format!("User with name {name} already exists."))
+                }
+                other => other.into(),
+            })
+        })
         .await?;
-    }
-    tx.commit().await?;
     Ok(iam::CreateUserResponse {
         user: Some(user_shape(&user, (!tags.is_empty()).then_some(tags))),
     })
@@ -94,10 +86,9 @@ async fn get_user(
     ctx: Ctx,
     input: iam::GetUserRequest,
 ) -> Result<iam::GetUserResponse, ApiError> {
-    let mut conn = read(&app).await?;
     let name = match (&input.user_name, ctx.principal.kind) {
-        (Some(n), _) => n.clone(),
-        (None, PrincipalKind::User) => ctx.principal.name.clone(),
+        (Some(n), _) => n.as_str(),
+        (None, PrincipalKind::User) => ctx.principal.name.as_str(),
         (None, PrincipalKind::Root) => {
             // The root user's own shape: no name and no path.
             return Ok(iam::GetUserResponse {
@@ -119,10 +110,10 @@ async fn get_user(
             ))
         }
     };
-    let user = require_user(&mut conn, ctx.account(), &name).await?;
-    let t = tags::list(&mut conn, TagTarget::User, &user.user_id).await?;
+    let model = app.store.read();
+    let user = require_user(model.account(ctx.account()), name)?;
     Ok(iam::GetUserResponse {
-        user: user_shape(&user, nonempty_tags(t)),
+        user: user_shape(&user, nonempty_tags(&user.tags)),
     })
 }
 
@@ -131,15 +122,13 @@ async fn list_users(
     ctx: Ctx,
     input: iam::ListUsersRequest,
 ) -> Result<iam::ListUsersResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let page = users::list(
-        &mut conn,
-        ctx.account(),
+    let marker = decode_marker(input.marker.as_deref())?;
+    let model = app.store.read();
+    let page = model.account(ctx.account()).users.list(
         input.path_prefix.as_deref(),
-        decode_marker(input.marker.as_deref())?.as_deref(),
+        marker.as_deref(),
         max_items(input.max_items),
-    )
-    .await?;
+    );
     Ok(iam::ListUsersResponse {
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker.clone()),
@@ -148,88 +137,95 @@ async fn list_users(
 }
 
 async fn update_user(app: App, ctx: Ctx, input: iam::UpdateUserRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    match users::update(
-        &mut tx,
-        &user.user_id,
-        input.new_user_name.as_deref(),
-        input.new_path.as_deref(),
-    )
-    .await
-    {
-        Err(StoreError::UniqueViolation(_)) => {
-            return Err(ApiError::already_exists(format!(
-                "User with name {} already exists.",
-                input.new_user_name.unwrap_or_default()
-            )))
-        }
-        other => other?,
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            let new_name = input.new_user_name;
+            let new_path = input.new_path;
+            let taken = new_name.clone().unwrap_or_default();
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                if let Some(n) = new_name {
+                    u.name = n;
+                }
+                if let Some(p) = new_path {
+                    u.path = p;
+                }
+            })
+            .map_err(|e| match e {
+                StoreError::UniqueViolation(_) => {
+                    ApiError::already_exists(format!("User with name {taken} already exists."))
+                }
+                other => other.into(),
+            })?;
+            Ok(())
+        })
+        .await
+}
+
+/// AWS's `DeleteConflict` message for the first thing that still hangs off a user, in the order
+/// AWS checks them.
+fn user_delete_conflict(u: &User) -> Option<&'static str> {
+    if u.login_profile.is_some() {
+        Some("Cannot delete entity, must delete login profile first.")
+    } else if !u.access_keys.is_empty() {
+        Some("Cannot delete entity, must delete access keys first.")
+    } else if !u.inline.is_empty() {
+        Some("Cannot delete entity, must delete policies first.")
+    } else if !u.attached.is_empty() {
+        Some("Cannot delete entity, must detach all policies first.")
+    } else if !u.groups.is_empty() {
+        Some("Cannot delete entity, must remove users from group first.")
+    } else {
+        None
     }
-    tx.commit().await?;
-    Ok(())
 }
 
 async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let deps = conflicts::user_dependents(&mut tx, &user.user_id).await?;
-    if let Some(c) = deps.first_conflict() {
-        return Err(ApiError::delete_conflict(match c {
-            UserConflict::LoginProfile => "Cannot delete entity, must delete login profile first.",
-            UserConflict::AccessKeys => "Cannot delete entity, must delete access keys first.",
-            UserConflict::SigningCertificates => {
-                "Cannot delete entity, must delete signing certificates first."
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            if let Some(message) = user_delete_conflict(&user) {
+                return Err(ApiError::delete_conflict(message));
             }
-            UserConflict::MfaDevices => "Cannot delete entity, must delete MFA device first.",
-            UserConflict::InlinePolicies => "Cannot delete entity, must delete policies first.",
-            UserConflict::AttachedPolicies => {
-                "Cannot delete entity, must detach all policies first."
-            }
-            UserConflict::GroupMemberships => {
-                "Cannot delete entity, must remove users from group first."
-            }
-            UserConflict::SshPublicKeys | UserConflict::ServiceSpecificCredentials => {
-                "Cannot delete entity, must remove referenced objects first."
-            }
-        }));
-    }
-    users::delete(&mut tx, &user.user_id).await?;
-    tx.commit().await?;
-    Ok(())
+            tx.remove::<User>(&account, &user.user_id)?;
+            Ok(())
+        })
+        .await
 }
 
 async fn tag_user(app: App, ctx: Ctx, input: iam::TagUserRequest) -> Result<(), ApiError> {
     check_tags(&input.tags)?;
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    let existing = tags::list(&mut tx, TagTarget::User, &user.user_id).await?;
-    let new_keys = input
-        .tags
-        .iter()
-        .filter(|t| !existing.iter().any(|e| e.key.eq_ignore_ascii_case(&t.key)))
-        .count();
-    if existing.len() + new_keys > MAX_TAGS {
-        return Err(tags_limit_exceeded());
-    }
-    tags::put(
-        &mut tx,
-        TagTarget::User,
-        ctx.account(),
-        &user.user_id,
-        &to_store_tags(&input.tags),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    let tags = to_store_tags(&input.tags);
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            if user.tags.len() + new_tag_keys(&user.tags, &tags, TagKeys::CaseInsensitive)
+                > MAX_TAGS
+            {
+                return Err(tags_limit_exceeded());
+            }
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                merge_tags(&mut u.tags, &tags, TagKeys::CaseInsensitive)
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn untag_user(app: App, ctx: Ctx, input: iam::UntagUserRequest) -> Result<(), ApiError> {
-    let mut tx = begin(&app).await?;
-    let user = require_user(&mut tx, ctx.account(), &input.user_name).await?;
-    tags::remove(&mut tx, TagTarget::User, &user.user_id, &input.tag_keys).await?;
-    tx.commit().await?;
-    Ok(())
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let user = require_user(tx.account(&account), &input.user_name)?;
+            tx.update(&account, &user.user_id, |u: &mut User| {
+                remove_tags(&mut u.tags, &input.tag_keys, TagKeys::CaseInsensitive)
+            })?;
+            Ok(())
+        })
+        .await
 }
 
 async fn list_user_tags(
@@ -237,13 +233,16 @@ async fn list_user_tags(
     ctx: Ctx,
     input: iam::ListUserTagsRequest,
 ) -> Result<iam::ListUserTagsResponse, ApiError> {
-    let mut conn = read(&app).await?;
-    let user = require_user(&mut conn, ctx.account(), &input.user_name).await?;
-    let all = tags::list(&mut conn, TagTarget::User, &user.user_id).await?;
-    let (items, marker) = paginate(all, input.marker.as_deref(), max_items(input.max_items))?;
+    let model = app.store.read();
+    let user = require_user(model.account(ctx.account()), &input.user_name)?;
+    let (items, marker) = paginate(
+        to_api_tags(&user.tags),
+        input.marker.as_deref(),
+        max_items(input.max_items),
+    )?;
     Ok(iam::ListUserTagsResponse {
         is_truncated: Some(marker.is_some()),
         marker,
-        tags: to_api_tags(items),
+        tags: items,
     })
 }

@@ -56,7 +56,7 @@ pub async fn authenticate(
         }
         Auth::Signed(s) => s,
     };
-    let Some(key) = lookup_key(app, &signed.access_key_id).await? else {
+    let Some(key) = lookup_key(app, &signed.access_key_id) else {
         if strict {
             return Err(SigV4Error::invalid_client_token_id().into());
         }
@@ -101,18 +101,10 @@ pub async fn authenticate(
     })
 }
 
-/// The key with this ID, from the cache or the store; `None` when localiam does not know it.
-pub async fn lookup_key(app: &App, key_id: &str) -> Result<Option<Arc<KnownKey>>, ApiError> {
+/// The key with this ID, from the model; `None` when localiam does not know it.
+pub fn lookup_key(app: &App, key_id: &str) -> Option<Arc<KnownKey>> {
     if key_id == app.config.root_access_key {
-        return Ok(Some(app.root_key.clone()));
+        return Some(app.root_key.clone());
     }
-    if let Some(hit) = app.credentials.get(key_id) {
-        return Ok(hit);
-    }
-    let generation = app.credentials.generation();
-    let found = crate::api::access_keys::load_known_key(app, key_id)
-        .await?
-        .map(Arc::new);
-    app.credentials.put(key_id, found.clone(), generation);
-    Ok(found)
+    crate::api::access_keys::load_known_key(app, key_id).map(Arc::new)
 }

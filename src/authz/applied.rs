@@ -14,15 +14,10 @@
 
 use std::sync::Arc;
 
-use sqlx::SqliteConnection;
-
 use crate::authz::{policy_evaluation_error, PolicyCache};
 use crate::error::ApiError;
 use crate::policy::{Policy, PolicyRef, SourceType};
-use crate::store::groups::{self, GroupRow};
-use crate::store::inline_policies::{self, PrincipalKind};
-use crate::store::policies::{self, AWS_ACCOUNT};
-use crate::store::users::UserRow;
+use crate::store::model::{Account, Group, InlinePolicies, PrincipalKind, User};
 
 /// One policy that applies, with where it comes from.
 #[derive(Debug, Clone)]
@@ -102,78 +97,33 @@ impl AppliedPolicies {
 }
 
 /// A user's policies: inline, attached, those of every group of the user, and the boundary.
-pub async fn user_policies(
-    conn: &mut SqliteConnection,
+pub fn user_policies(
+    account: &Account,
     cache: &PolicyCache,
-    account: &str,
-    user: &UserRow,
+    user: &User,
 ) -> Result<AppliedPolicies, ApiError> {
     let mut out = AppliedPolicies::default();
-    inline(conn, cache, PrincipalKind::User, &user.user_id, &mut out).await?;
-    attached(conn, cache, PrincipalKind::User, &user.user_id, &mut out).await?;
-    for g in groups::all_groups_for_user(conn, &user.user_id).await? {
-        inline(conn, cache, PrincipalKind::Group, &g.group_id, &mut out).await?;
-        attached(conn, cache, PrincipalKind::Group, &g.group_id, &mut out).await?;
+    inline(cache, PrincipalKind::User, &user.inline, &mut out)?;
+    attached(account, cache, &user.attached, &mut out)?;
+    for g in account.groups_of(user) {
+        inline(cache, PrincipalKind::Group, &g.inline, &mut out)?;
+        attached(account, cache, &g.attached, &mut out)?;
     }
     if let Some(arn) = &user.permissions_boundary_arn {
-        out.boundary = Some(boundary(conn, cache, account, arn).await?);
+        out.boundary = Some(boundary(account, cache, arn)?);
     }
     Ok(out)
 }
 
 /// A group's policies: inline and attached (groups have no boundary).
-pub async fn group_policies(
-    conn: &mut SqliteConnection,
+pub fn group_policies(
+    account: &Account,
     cache: &PolicyCache,
-    group: &GroupRow,
+    group: &Group,
 ) -> Result<AppliedPolicies, ApiError> {
     let mut out = AppliedPolicies::default();
-    inline(conn, cache, PrincipalKind::Group, &group.group_id, &mut out).await?;
-    attached(conn, cache, PrincipalKind::Group, &group.group_id, &mut out).await?;
-    Ok(out)
-}
-
-/// The role of that name in the account, as policy evaluation needs it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RoleRef {
-    pub role_id: String,
-    pub name: String,
-    pub path: String,
-    pub permissions_boundary_arn: Option<String>,
-}
-
-/// Looks a role up by name (case-insensitive).
-// The store has no role module yet; this is the one read evaluation needs.
-pub async fn find_role(
-    conn: &mut SqliteConnection,
-    account: &str,
-    name: &str,
-) -> Result<Option<RoleRef>, ApiError> {
-    let row = sqlx::query_as(
-        "SELECT role_id, name, path, permissions_boundary_arn FROM roles \
-         WHERE account_id = ? AND name_lower = ?",
-    )
-    .bind(account)
-    .bind(name.to_lowercase())
-    .fetch_optional(conn)
-    .await
-    .map_err(crate::store::StoreError::from)?;
-    Ok(row)
-}
-
-/// A role's policies: inline, attached and the boundary (the trust policy is not among them).
-pub async fn role_policies(
-    conn: &mut SqliteConnection,
-    cache: &PolicyCache,
-    account: &str,
-    role: &RoleRef,
-) -> Result<AppliedPolicies, ApiError> {
-    let mut out = AppliedPolicies::default();
-    inline(conn, cache, PrincipalKind::Role, &role.role_id, &mut out).await?;
-    attached(conn, cache, PrincipalKind::Role, &role.role_id, &mut out).await?;
-    if let Some(arn) = &role.permissions_boundary_arn {
-        out.boundary = Some(boundary(conn, cache, account, arn).await?);
-    }
+    inline(cache, PrincipalKind::Group, &group.inline, &mut out)?;
+    attached(account, cache, &group.attached, &mut out)?;
     Ok(out)
 }
 
@@ -184,11 +134,10 @@ fn compile(cache: &PolicyCache, name: &str, document: &str) -> Result<Arc<Policy
     })
 }
 
-async fn inline(
-    conn: &mut SqliteConnection,
+fn inline(
     cache: &PolicyCache,
     kind: PrincipalKind,
-    owner_id: &str,
+    policies: &InlinePolicies,
     out: &mut AppliedPolicies,
 ) -> Result<(), ApiError> {
     let (source, simulator_type) = match kind {
@@ -196,10 +145,10 @@ async fn inline(
         PrincipalKind::Group => (SourceType::GroupInline, "group"),
         PrincipalKind::Role => (SourceType::RoleInline, "role"),
     };
-    for p in inline_policies::list(conn, kind, owner_id).await? {
+    for p in policies.iter() {
         let policy = compile(cache, &p.name, &p.document)?;
         out.identity.push(AppliedPolicy {
-            id: p.name,
+            id: p.name.clone(),
             source,
             simulator_type,
             arn: None,
@@ -209,58 +158,52 @@ async fn inline(
     Ok(())
 }
 
-fn managed_types(policy_account: &str) -> (SourceType, &'static str) {
-    if policy_account == AWS_ACCOUNT {
-        (SourceType::AwsManaged, "aws-managed")
-    } else {
-        (SourceType::CustomerManaged, "user-managed")
-    }
-}
-
-async fn attached(
-    conn: &mut SqliteConnection,
+/// The attached managed policies, ordered by name (as ListAttached*Policies lists them).
+fn attached(
+    account: &Account,
     cache: &PolicyCache,
-    kind: PrincipalKind,
-    owner_id: &str,
+    policy_ids: &[String],
     out: &mut AppliedPolicies,
 ) -> Result<(), ApiError> {
-    for a in policies::list_attached(conn, kind, owner_id, None).await? {
-        let Some(version) = policies::get_default_version(conn, &a.policy_id).await? else {
+    let mut policies: Vec<_> = policy_ids
+        .iter()
+        .filter_map(|id| account.policies.get_by_id(id))
+        .collect();
+    policies.sort_by_cached_key(|p| (p.name.to_lowercase(), p.policy_id.clone()));
+    for p in policies {
+        let Some(version) = p.default_version() else {
             continue;
         };
-        let policy = compile(cache, &a.name, &version.document)?;
-        let (source, simulator_type) = managed_types(&a.account_id);
+        let policy = compile(cache, &p.name, &version.document)?;
         out.identity.push(AppliedPolicy {
-            arn: Some(a.arn()),
-            id: a.name,
-            source,
-            simulator_type,
+            arn: Some(p.arn()),
+            id: p.name.clone(),
+            source: SourceType::CustomerManaged,
+            simulator_type: "user-managed",
             policy,
         });
     }
     Ok(())
 }
 
-async fn boundary(
-    conn: &mut SqliteConnection,
+fn boundary(
+    account: &Account,
     cache: &PolicyCache,
-    account: &str,
     arn: &str,
 ) -> Result<Vec<AppliedPolicy>, ApiError> {
-    let Some(row) = policies::get_by_arn(conn, account, arn).await? else {
+    let Some(p) = account.policy_by_arn(arn) else {
         tracing::warn!(boundary = arn, "permissions boundary policy not found");
         return Ok(Vec::new());
     };
-    let Some(version) = policies::get_default_version(conn, &row.policy_id).await? else {
+    let Some(version) = p.default_version() else {
         return Ok(Vec::new());
     };
-    let policy = compile(cache, &row.name, &version.document)?;
-    let (_, simulator_type) = managed_types(&row.account_id);
+    let policy = compile(cache, &p.name, &version.document)?;
     Ok(vec![AppliedPolicy {
-        arn: Some(row.arn()),
-        id: row.name,
+        arn: Some(p.arn()),
+        id: p.name.clone(),
         source: SourceType::PermissionsBoundary,
-        simulator_type,
+        simulator_type: "user-managed",
         policy,
     }])
 }

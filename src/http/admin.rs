@@ -16,8 +16,6 @@ pub async fn health() -> impl IntoResponse {
 pub async fn reset(State(app): State<App>) -> impl IntoResponse {
     match app.store.reset().await {
         Ok(()) => {
-            app.read_cache.invalidate();
-            app.credentials.clear();
             app.last_used.clear();
             (StatusCode::OK, Json(json!({"status": "ok"})))
         }

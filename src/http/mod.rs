@@ -1,7 +1,6 @@
 //! HTTP surface (design notes §2): the Query API on `/` and the admin endpoints under `/_localiam/`.
 
 mod admin;
-pub mod read_cache;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -86,26 +85,11 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
-        // Not authorized yet (enforce/audit are not built): when they are, authorize here, before a
-        // cached answer is served — the cache key does not carry the request's conditions.
-        let cache_key = read_cache::cacheable(service, &action)
-            .then(|| read_cache::key(&ctx.principal.arn, &action, &params));
-        if let Some(k) = &cache_key {
-            if let Some(hit) = app.read_cache.get(k, &request_id) {
-                return Ok(hit);
-            }
-        }
-        let generation = app.read_cache.generation();
-        let fut = app
+        // Not authorized yet (enforce/audit are not built): when they are, authorize here.
+        let body = app
             .registry
-            .dispatch(app.clone(), ctx, service, &action, &params)?;
-        // A write (its input valid) forgets cached answers and credentials however it ends: success,
-        // an error, or the client going away mid-call (which drops this future before it returns).
-        let _forget = mutates(service, &action).then(|| ForgetOnDrop(&app));
-        let body = fut.await?;
-        if let Some(k) = cache_key {
-            app.read_cache.put(k, generation, &body, &request_id);
-        }
+            .dispatch(app.clone(), ctx, service, &action, &params)?
+            .await?;
         Ok::<_, ApiError>(body)
     }
     .await;
@@ -145,31 +129,6 @@ async fn query(
     xml_response(status, body, &request_id)
 }
 
-/// Invalidates the read cache and the credential cache when dropped (at the end of a write call).
-struct ForgetOnDrop<'a>(&'a App);
-
-impl Drop for ForgetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.read_cache.invalidate();
-        self.0.credentials.clear();
-    }
-}
-
-/// Whether a call may change state, so cached answers and credentials must be forgotten after it.
-/// IAM's Get/List/Simulate calls only read. STS's Get calls are not all reads: GetSessionToken and
-/// GetFederationToken issue credentials; only the identity look-ups change nothing.
-fn mutates(service: Service, action: &str) -> bool {
-    match service {
-        Service::Iam => !["Get", "List", "Simulate"]
-            .iter()
-            .any(|p| action.starts_with(p)),
-        Service::Sts => !matches!(
-            action,
-            "GetCallerIdentity" | "GetAccessKeyInfo" | "DecodeAuthorizationMessage"
-        ),
-    }
-}
-
 fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
@@ -183,22 +142,4 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
 /// The principal of the default account's root, for admin operations.
 pub fn default_root(app: &App) -> Principal {
     Principal::root(&app.config.account_id, None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_pure_reads_keep_the_caches() {
-        assert!(!mutates(Service::Iam, "GetUser"));
-        assert!(!mutates(Service::Iam, "ListUsers"));
-        assert!(!mutates(Service::Iam, "SimulatePrincipalPolicy"));
-        assert!(mutates(Service::Iam, "CreateUser"));
-        assert!(mutates(Service::Iam, "GenerateCredentialReport"));
-        assert!(!mutates(Service::Sts, "GetCallerIdentity"));
-        assert!(mutates(Service::Sts, "GetSessionToken"));
-        assert!(mutates(Service::Sts, "GetFederationToken"));
-        assert!(mutates(Service::Sts, "AssumeRole"));
-    }
 }

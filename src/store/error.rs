@@ -15,6 +15,15 @@ pub enum StoreError {
     /// Applying the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The batch this call was committed with could not be written: nothing of it is visible.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    /// The store is closed (the server is shutting down).
+    #[error("the store is closed")]
+    Closed,
+    /// A record of the database could not be read into the model.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Other(sqlx::Error),

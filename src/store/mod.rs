@@ -1,50 +1,44 @@
-//! SQLite persistence of localiam.
+//! The state of localiam: the in-memory [`Model`] every call reads, and SQLite as its durable record.
 //!
-//! * [`Store::open`] opens (and migrates) the database: `:memory:` is one in-memory database shared by every
-//!   connection of the process (a single-connection pool that is never recycled); a file path is created if
-//!   missing and opened in WAL mode with `synchronous=FULL`, writes going through a dedicated single-connection
-//!   writer pool (`BEGIN IMMEDIATE`, so writers queue in the pool instead of failing with "database is locked") and
-//!   reads through a small reader pool.
-//! * Each API call is one write transaction: `let mut tx = store.begin_write().await?; ...; tx.commit().await?`.
-//!   The data-access functions take `&mut SqliteConnection`, so pass `&mut tx` (or `&mut *tx`) or a reader
-//!   connection (`let mut c = store.reader().acquire().await?;`).
-//! * Never hold a write transaction while acquiring a reader connection: with `:memory:` both are the same single
-//!   connection and that would wait for itself (until the acquire timeout). Do the reads inside the transaction.
-//! * Timestamps are `i64` unix seconds (UTC); see [`ids::now`].
-//! * Names are compared case-insensitively (the store lowercases with `str::to_lowercase`).
-//! * Pagination: list functions take an opaque `marker: Option<&str>` produced by the previous page
-//!   ([`Page::marker`]) and `max_items`; handlers hand the marker to clients as AWS's `Marker` unchanged.
+//! * Reads: [`Store::read`] hands out the current snapshot (an `Arc<Model>`); nothing touches SQLite.
+//! * Writes: [`Store::write`] sends a closure to the single writer task. The writer takes every call
+//!   waiting in its queue, applies each to a working copy of the model (a call that fails leaves no
+//!   trace: the copy is rolled back to before it), commits the records the batch changed to SQLite in
+//!   one transaction (group commit), and only then publishes the new snapshot and answers the calls.
+//!   So a write is durable before it is acknowledged or visible, each call is all-or-nothing, and
+//!   concurrent calls behave as if they ran one after another. If the commit fails, every call of the
+//!   batch fails and the published state stays as it was.
+//! * The record: one row per entity in `records (account, kind, id, body)`, the entity as JSON
+//!   (see [`model::Entity`]). At start every row is loaded into the model.
+//! * `:memory:` is an in-memory SQLite database with the same code path; a file is opened in WAL mode
+//!   with `synchronous=FULL`.
 
-pub mod access_keys;
-pub mod conflicts;
 pub mod error;
-pub mod groups;
 pub mod ids;
-pub mod inline_policies;
-pub mod login_profiles;
-pub mod policies;
-pub mod tags;
-pub mod users;
+pub mod model;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use error::{StoreError, StoreResult};
+pub use model::{Model, Op, Tx};
 
 /// The embedded migrations (`migrations/*.sql` at the crate root).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a writer waits for the single writer connection (and SQLite for a lock) before failing.
+/// How long SQLite waits for a lock before failing.
 const WAIT: Duration = Duration::from_secs(30);
-/// Page cache per connection, in KiB (negative `cache_size` = KiB).
-const CACHE_KIB: i64 = 1024;
-/// Connections in the reader pool of a file database.
-const READERS: u32 = 4;
+/// Calls waiting for the writer before callers wait to enqueue.
+const QUEUE: usize = 4096;
+/// The most calls one batch (one SQLite transaction) takes.
+const MAX_BATCH: usize = 512;
 
 /// One page of a list: the items and, when more follow, the marker that continues after the last item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,57 +54,72 @@ impl<T> Page<T> {
         self.marker.is_some()
     }
 
-    /// Builds a page from up to `max_items + 1` rows fetched in order: the extra row only tells that more follow.
-    pub(crate) fn from_rows(mut rows: Vec<T>, max_items: i64, key: impl Fn(&T) -> String) -> Self {
+    /// The first `max_items` of `items` (at least one), with the marker of the last one taken when
+    /// more follow.
+    pub fn take(
+        items: impl Iterator<Item = T>,
+        max_items: i64,
+        key: impl Fn(&T) -> String,
+    ) -> Page<T> {
         let max = usize::try_from(max_items.max(1)).unwrap_or(usize::MAX);
-        if rows.len() > max {
-            rows.truncate(max);
-            let marker = rows.last().map(key);
-            Page {
-                items: rows,
-                marker,
-            }
-        } else {
-            Page {
-                items: rows,
-                marker: None,
+        let mut items = items.peekable();
+        let mut out = Vec::new();
+        while out.len() < max {
+            match items.next() {
+                Some(i) => out.push(i),
+                None => break,
             }
         }
+        let marker = if items.peek().is_some() {
+            out.last().map(key)
+        } else {
+            None
+        };
+        Page { items: out, marker }
     }
 }
 
-/// The database of localiam.
-#[derive(Debug, Clone)]
+/// A call waiting for the writer: applies itself to the working model and says whether it
+/// succeeded; the returned function answers the caller once the batch's commit is known.
+type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// The state of localiam: cheap to clone (every handler holds one).
+#[derive(Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    current: Arc<ArcSwap<Model>>,
+    jobs: mpsc::Sender<Job>,
+    pool: SqlitePool,
     in_memory: bool,
+    writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
-/// A write transaction: one API call. Commit with `tx.commit().await`; dropping it rolls back.
-pub type WriteTx = Transaction<'static, Sqlite>;
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("in_memory", &self.in_memory)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Store {
-    /// Opens the database and applies the migrations. `db` is `:memory:` or a file path.
+    /// Opens (and migrates) the database, loads the model from it and starts the writer.
+    /// `db` is `:memory:` or a file path.
     pub async fn open(db: &str) -> StoreResult<Store> {
-        let store = if db == ":memory:" || db.is_empty() {
-            Self::open_memory().await?
+        let in_memory = db == ":memory:" || db.is_empty();
+        let opts = if in_memory {
+            SqliteConnectOptions::from_str("sqlite::memory:")?
         } else {
-            Self::open_file(db).await?
-        };
-        MIGRATOR.run(&store.writer).await?;
-        Ok(store)
-    }
-
-    async fn open_memory() -> StoreResult<Store> {
-        // One connection, never closed by the pool: the database lives exactly as long as the process
-        // (or until `close`). Every caller queues for it, so there is no locking at all.
-        let opts = SqliteConnectOptions::from_str("sqlite::memory:")?
-            .shared_cache(false)
-            .foreign_keys(true)
-            .pragma("cache_size", format!("-{CACHE_KIB}"));
+            SqliteConnectOptions::new()
+                .filename(db)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+        }
+        .busy_timeout(WAIT);
+        // One connection, never recycled: the writer is its only user after the load (and an
+        // in-memory database lives exactly as long as it).
         let pool = SqlitePoolOptions::new()
-            // No ping round trip to the connection's worker thread on every acquire.
             .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
@@ -119,108 +128,254 @@ impl Store {
             .acquire_timeout(WAIT)
             .connect_with(opts)
             .await?;
+        MIGRATOR.run(&pool).await?;
+        let model = load(&pool).await?;
+        let current = Arc::new(ArcSwap::from_pointee(model));
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let writer = tokio::spawn(run_writer(queue, current.clone(), pool.clone()));
         Ok(Store {
-            writer: pool.clone(),
-            reader: pool,
-            in_memory: true,
+            current,
+            jobs,
+            pool,
+            in_memory,
+            writer: Arc::new(Mutex::new(Some(writer))),
         })
     }
 
-    async fn open_file(path: &str) -> StoreResult<Store> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(WAIT)
-            .pragma("cache_size", format!("-{CACHE_KIB}"));
-        let writer = SqlitePoolOptions::new()
-            // No ping round trip to the connection's worker thread on every acquire.
-            .test_before_acquire(false)
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(WAIT)
-            .connect_with(base.clone().create_if_missing(true))
-            .await?;
-        let reader = SqlitePoolOptions::new()
-            // No ping round trip to the connection's worker thread on every acquire.
-            .test_before_acquire(false)
-            .max_connections(READERS)
-            .min_connections(0)
-            .idle_timeout(Some(Duration::from_secs(60)))
-            .acquire_timeout(WAIT)
-            .connect_lazy_with(base.read_only(true));
-        Ok(Store {
-            writer,
-            reader,
-            in_memory: false,
-        })
+    /// The current state: every write acknowledged so far, and nothing that is not committed.
+    pub fn read(&self) -> Arc<Model> {
+        self.current.load_full()
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE` on the single writer connection).
-    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    /// Runs `f` as one all-or-nothing call on the model: its changes are committed to SQLite
+    /// (with those of the calls that wait with it) before this returns and before anyone can see
+    /// them. When `f` fails nothing of it stays; when the commit fails the call fails with
+    /// `E::from(StoreError)`.
+    pub async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |tx: &mut Tx<'_>| {
+            let result = f(tx);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit: Result<(), StoreError>| {
+                let out = match (result, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Ok(_), Err(e)) => Err(E::from(e)),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = answer.send(out);
+            });
+            (ok, reply)
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| E::from(StoreError::Closed))?;
+        answered.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
-    /// The pool for read-only queries (`store.reader().acquire().await?`, or pass `store.reader()` directly to
-    /// sqlx). Do not use it while holding a write transaction (see the module docs).
-    pub fn reader(&self) -> &SqlitePool {
-        &self.reader
-    }
-
-    /// Whether this is the process-wide in-memory database.
+    /// Whether this is an in-memory database.
     pub fn is_in_memory(&self) -> bool {
         self.in_memory
     }
 
-    /// Back to the freshly migrated, empty state: deletes every row of every table in one transaction.
+    /// Back to the freshly started, empty state.
     pub async fn reset(&self) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let tables: Vec<(String,)> = sqlx::query_as(
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%' ORDER BY name",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        // Children and parents in any order: foreign keys are checked at commit.
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(&mut *tx)
-            .await?;
-        for (table,) in &tables {
-            let sql = format!("DELETE FROM \"{}\"", table.replace('"', "\"\""));
-            sqlx::query(&sql).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            tx.clear();
+            Ok(())
+        })
+        .await
     }
 
-    /// Graceful shutdown: checkpoints the WAL into the database file and closes every connection. Infallible:
-    /// a failed checkpoint is logged and harmless (every committed write is already durable in the WAL, which
-    /// SQLite replays at the next open). Using the store after `close` fails with `StoreError::Other`.
+    /// Graceful shutdown: lets the writer finish what is queued, checkpoints the WAL into the
+    /// database file and closes the connection. Writes after `close` fail with `StoreError::Closed`.
     pub async fn close(&self) {
+        let handle = self.writer.lock().await.take();
+        if let Some(handle) = handle {
+            // The writer stops when every sender is gone; other clones may still exist, so ask it
+            // to stop explicitly after the queue drains.
+            let (done, stopped) = oneshot::channel::<()>();
+            let stop: Job = Box::new(move |_| {
+                (
+                    true,
+                    Box::new(move |_| {
+                        let _ = done.send(());
+                    }),
+                )
+            });
+            if self.jobs.send(stop).await.is_ok() {
+                let _ = stopped.await;
+            }
+            handle.abort();
+            let _ = handle.await;
+        }
         if !self.in_memory {
-            self.reader.close().await;
             if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.writer)
+                .execute(&self.pool)
                 .await
             {
                 tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
             }
         }
-        self.writer.close().await;
+        self.pool.close().await;
     }
 }
 
-/// Lowercases a name for the `name_lower` columns.
-pub(crate) fn lower(s: &str) -> String {
-    s.to_lowercase()
+/// Reads every record into a model.
+async fn load(pool: &SqlitePool) -> StoreResult<Model> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, body FROM records ORDER BY account, kind, id")
+            .fetch_all(pool)
+            .await?;
+    let mut model = Model::default();
+    let mut sink = Vec::new();
+    let mut tx = Tx::new(&mut model, &mut sink);
+    for (kind, body) in &rows {
+        model::load_record(&mut tx, kind, body).map_err(StoreError::Corrupt)?;
+    }
+    Ok(model)
 }
 
-/// Clamps AWS's `MaxItems` to the number of rows to fetch (one more than a page, to detect truncation).
-pub(crate) fn fetch_limit(max_items: i64) -> i64 {
-    max_items.clamp(1, 100_000) + 1
+/// The writer: batches of waiting calls, applied, committed, published.
+async fn run_writer(
+    mut queue: mpsc::Receiver<Job>,
+    current: Arc<ArcSwap<Model>>,
+    pool: SqlitePool,
+) {
+    let mut batch: Vec<Job> = Vec::new();
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let published = current.load_full();
+        let mut working: Model = (*published).clone();
+        let mut ops: Vec<Op> = Vec::new();
+        let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            let before = working.clone();
+            let mark = ops.len();
+            let (ok, reply) = job(&mut Tx::new(&mut working, &mut ops));
+            if !ok {
+                working = before;
+                ops.truncate(mark);
+            }
+            replies.push(reply);
+        }
+        let outcome = if ops.is_empty() {
+            Ok(())
+        } else {
+            match persist(&pool, &ops).await {
+                Ok(()) => {
+                    current.store(Arc::new(working));
+                    Ok(())
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, calls = replies.len(), "commit failed; the batch's calls fail");
+                    Err(e)
+                }
+            }
+        };
+        for reply in replies {
+            reply(match &outcome {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::CommitFailed(e.to_string())),
+            });
+        }
+    }
+}
+
+/// Writes a batch's changes in one transaction. Changes to the same record are coalesced (the
+/// last one wins); a `Clear` drops everything before it.
+async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
+    let start = ops
+        .iter()
+        .rposition(|o| matches!(o, Op::Clear))
+        .map_or(0, |i| i + 1);
+    let clear = start > 0;
+    let mut last: std::collections::HashMap<(&str, &str, &str), Option<&str>> =
+        std::collections::HashMap::new();
+    for op in &ops[start..] {
+        match op {
+            Op::Put {
+                account,
+                kind,
+                id,
+                body,
+            } => {
+                last.insert((account, kind, id), Some(body));
+            }
+            Op::Delete { account, kind, id } => {
+                last.insert((account, kind, id), None);
+            }
+            Op::Clear => {}
+        }
+    }
+    let mut puts = Vec::new();
+    let mut deletes = Vec::new();
+    for ((account, kind, id), body) in last {
+        match body {
+            Some(b) => puts.push([account, kind, id, b]),
+            None => deletes.push([account, kind, id]),
+        }
+    }
+    // The transaction is driven with plain statements on the one connection: after a failed
+    // COMMIT (disk full, read-only file) a ROLLBACK leaves the connection clean for the next batch.
+    let mut conn = pool.acquire().await?;
+    let result = async {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        if clear {
+            sqlx::query("DELETE FROM records")
+                .execute(&mut *conn)
+                .await?;
+        }
+        if !puts.is_empty() {
+            let json =
+                serde_json::to_string(&puts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO records (account, kind, id, body) \
+                 SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1) WHERE true \
+                 ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
+            )
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if !deletes.is_empty() {
+            let json =
+                serde_json::to_string(&deletes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "DELETE FROM records WHERE (account, kind, id) IN \
+                 (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))",
+            )
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    if result.is_err() {
+        // SQLite may have rolled back already; a second ROLLBACK only says so.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    result
+}
+
+/// Lowercases a name (names compare case-insensitively).
+pub(crate) fn lower(s: &str) -> String {
+    s.to_lowercase()
 }
 
 /// The ARN of an IAM entity: `arn:aws:iam::ACCOUNT:KIND` + `PATH` + `NAME` (the path starts and ends with `/`).

@@ -365,3 +365,242 @@ pub fn is_unique_id(id: &str, prefix: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real binary, for tests that kill it or break its database (crash.rs, unwritable.rs)
+
+pub mod iam_state;
+
+/// An IAM client for the server at `url` (`http://127.0.0.1:PORT`), signed with the default root
+/// credentials, retries disabled (a call that got no answer must not be sent twice).
+pub fn iam_client(url: &str) -> aws_sdk_iam::Client {
+    let conf = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(creds(ROOT_KEY, ROOT_SECRET, None))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts())
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
+}
+
+/// Whether a call got no answer at all (connection refused or reset, truncated or unreadable
+/// response, timeout): the server may or may not have done it. `false` for an error response.
+pub fn got_no_answer<E>(e: &SdkError<E>) -> bool {
+    !matches!(e, SdkError::ServiceError(_))
+}
+
+/// Log lines kept per [`BinaryServer`].
+const BINARY_LOG_LINES: usize = 2000;
+
+/// A `localiam` process started from the built binary (`--listen 127.0.0.1:0 --db DB`), its
+/// address read from its ready line, its last log lines kept for failure messages. Killed with
+/// SIGKILL when dropped.
+pub struct BinaryServer {
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT` (empty until the ready line, see [`BinaryServer::spawn_no_wait`]).
+    pub addr: String,
+    log: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    ready: std::sync::mpsc::Receiver<String>,
+}
+
+impl BinaryServer {
+    /// Starts the binary on `db` and waits (up to 60 s) for its ready line; panics, showing its
+    /// output, if it exits or does not get ready.
+    pub fn spawn(db: &str) -> BinaryServer {
+        let mut s = Self::spawn_no_wait(db);
+        s.wait_ready();
+        s
+    }
+
+    /// Starts the binary on `db` without waiting for it to get ready (to kill it while it starts).
+    pub fn spawn_no_wait(db: &str) -> BinaryServer {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_localiam"))
+            .args(["--listen", "127.0.0.1:0", "--db", db])
+            .env("LOCALIAM_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn localiam");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let (tx, ready) = std::sync::mpsc::channel::<String>();
+        for out in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if let Some(i) = line.find("ready on http://") {
+                        let rest = &line[i + "ready on http://".len()..];
+                        let addr: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                            .collect();
+                        let _ = tx.send(addr);
+                    }
+                    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                    if log.len() == BINARY_LOG_LINES {
+                        log.pop_front();
+                    }
+                    log.push_back(line);
+                }
+            });
+        }
+        BinaryServer {
+            child,
+            addr: String::new(),
+            log,
+            ready,
+        }
+    }
+
+    /// Waits (up to 60 s) for the ready line of a server started with
+    /// [`BinaryServer::spawn_no_wait`].
+    pub fn wait_ready(&mut self) {
+        match self.ready.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => self.addr = addr,
+            Err(e) => {
+                let status = self.child.try_wait().ok().flatten();
+                panic!(
+                    "localiam did not get ready ({e}; exit status {status:?}); its output:\n{}",
+                    self.log_tail(50)
+                )
+            }
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A new IAM client (its own connection pool) signed with the default root credentials.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        iam_client(&self.url())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running (it has not exited or been killed).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The last `n` lines the process logged (stdout and stderr).
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let skip = log.len().saturating_sub(n);
+        log.iter()
+            .skip(skip)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` of the SQLite database at `path`,
+/// opened read-only (with sqlx): `["ok"]` for a sound database, else what SQLite reports.
+pub async fn sqlite_integrity(path: &str) -> Vec<String> {
+    use sqlx::{ConnectOptions, Connection, Row};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("open {path} read-only: {e}"));
+    let mut report: Vec<String> = sqlx::query("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await
+        .expect("PRAGMA integrity_check")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    for r in sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await
+        .expect("PRAGMA foreign_key_check")
+    {
+        report.push(format!(
+            "foreign key violation: table {} rowid {:?} -> {}",
+            r.get::<String, _>(0),
+            r.get::<Option<i64>, _>(1),
+            r.get::<String, _>(2)
+        ));
+    }
+    conn.close().await.expect("close");
+    report
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeded randomness
+
+/// A small deterministic random generator (SplitMix64): the same seed gives the same choices.
+#[derive(Debug, Clone)]
+pub struct TestRng(u64);
+
+impl TestRng {
+    pub fn new(seed: u64) -> TestRng {
+        TestRng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// `true` with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// The seed of a randomized test: the environment variable `var` when set (to replay a failure),
+/// else one derived from the clock. Printed, so a failing run can be repeated.
+pub fn test_seed(var: &str) -> u64 {
+    let seed = match std::env::var(var) {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{var} must be an unsigned integer, not {s:?}")),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    };
+    eprintln!("seed {seed} (repeat with {var}={seed})");
+    seed
+}

@@ -1,0 +1,1190 @@
+//! The in-memory model: every account's IAM state, the structure every read is served from.
+//!
+//! * A [`Model`] is an immutable snapshot: persistent maps (`imbl`) make a clone cost a few pointer
+//!   copies, so readers hold a snapshot for as long as they like while the writer builds the next one.
+//! * Every entity family is one [`Entity`] type kept in a [`Table`] of its account: looked up by name
+//!   (case-insensitively) or by unique ID, listed in name order with a path prefix and a marker. An
+//!   entity is also its own durable record: it is serialized whole (serde JSON) as one row of SQLite's
+//!   `records` table. A new family is a struct, an `impl Entity` and a field of [`Account`].
+//! * What points from one entity to another (group memberships, policy attachments, permissions
+//!   boundaries, access keys) is stored on one side only, and the reverse direction is an index
+//!   ([`Links`], [`Model::key`]) that [`Entity::index`] maintains on every put and remove.
+//! * Changes go through a [`Tx`] (see [`super::Store::write`]), which records what to persist.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use imbl::{HashMap as IHashMap, OrdMap, OrdSet};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{iam_arn, ids, lower, Page, StoreError, StoreResult};
+
+// ---------------------------------------------------------------------------------------------
+// Entity families
+// ---------------------------------------------------------------------------------------------
+
+/// One tag (kept in insertion order; keys unique case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Tag {
+    pub fn new(key: &str, value: &str) -> Tag {
+        Tag {
+            key: key.to_string(),
+            value: value.to_string(),
+        }
+    }
+}
+
+/// How an entity family compares tag keys: AWS compares them case-insensitively, except on
+/// managed policies, where `a` and `A` are two tags (as recorded on real AWS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagKeys {
+    CaseInsensitive,
+    CaseSensitive,
+}
+
+impl TagKeys {
+    fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            TagKeys::CaseSensitive => a == b,
+            TagKeys::CaseInsensitive => a == b || lower(a) == lower(b),
+        }
+    }
+}
+
+/// Adds or replaces `new` tags: a key that exists keeps its place and takes the new spelling and
+/// value.
+pub fn merge_tags(tags: &mut Vec<Tag>, new: &[Tag], keys: TagKeys) {
+    for t in new {
+        match tags.iter_mut().find(|e| keys.same(&e.key, &t.key)) {
+            Some(e) => *e = t.clone(),
+            None => tags.push(t.clone()),
+        }
+    }
+}
+
+/// Removes the tags with these keys; absent keys are ignored, as AWS does.
+pub fn remove_tags(tags: &mut Vec<Tag>, remove: &[String], keys: TagKeys) {
+    tags.retain(|t| !remove.iter().any(|k| keys.same(&t.key, k)));
+}
+
+/// How many of `new`'s keys `tags` does not have yet (for the 50-tag limit).
+pub fn new_tag_keys(tags: &[Tag], new: &[Tag], keys: TagKeys) -> usize {
+    new.iter()
+        .filter(|t| !tags.iter().any(|e| keys.same(&e.key, &t.key)))
+        .count()
+}
+
+/// When, where and for what service an access key was last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLastUsed {
+    pub date: i64,
+    pub service: String,
+    pub region: String,
+}
+
+/// A long-term access key (`AKIA…`) of a user or of an account's root.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub create_date: i64,
+    pub last_used: Option<KeyLastUsed>,
+}
+
+// The secret never reaches logs.
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key_id", &self.access_key_id)
+            .field("status", &self.status)
+            .field("create_date", &self.create_date)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessKey {
+    /// A new active key with fresh `AKIA…` ID and secret, created now.
+    pub fn new() -> AccessKey {
+        AccessKey {
+            access_key_id: ids::access_key_id(ids::prefix::ACCESS_KEY),
+            secret_access_key: ids::secret_access_key(),
+            status: "Active".to_string(),
+            create_date: ids::now(),
+            last_used: None,
+        }
+    }
+
+    /// Whether the key may sign requests.
+    pub fn is_active(&self) -> bool {
+        self.status == "Active"
+    }
+}
+
+impl Default for AccessKey {
+    fn default() -> Self {
+        AccessKey::new()
+    }
+}
+
+/// A console password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// The hash the caller made (argon2 PHC string).
+    pub password_hash: String,
+    pub password_reset_required: bool,
+    pub create_date: i64,
+    /// When the password was last set (create or update), for MaxPasswordAge.
+    pub password_changed: Option<i64>,
+}
+
+impl std::fmt::Debug for LoginProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfile")
+            .field("password_reset_required", &self.password_reset_required)
+            .field("create_date", &self.create_date)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An inline policy of a user, group or role (document stored decoded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+}
+
+/// The inline policies of an owner, ordered by name case-insensitively; names unique
+/// case-insensitively.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct InlinePolicies(Vec<InlinePolicy>);
+
+impl InlinePolicies {
+    pub fn get(&self, name: &str) -> Option<&InlinePolicy> {
+        let l = lower(name);
+        self.0.iter().find(|p| lower(&p.name) == l)
+    }
+    /// Creates or replaces (a replaced policy takes the new spelling of its name).
+    pub fn put(&mut self, name: &str, document: &str) {
+        let l = lower(name);
+        match self.0.iter_mut().find(|p| lower(&p.name) == l) {
+            Some(p) => {
+                p.name = name.to_string();
+                p.document = document.to_string();
+            }
+            None => {
+                let at = self.0.partition_point(|p| lower(&p.name) < l);
+                self.0.insert(
+                    at,
+                    InlinePolicy {
+                        name: name.to_string(),
+                        document: document.to_string(),
+                    },
+                );
+            }
+        }
+    }
+    /// Removes the policy; `false` when there was none.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let l = lower(name);
+        let before = self.0.len();
+        self.0.retain(|p| lower(&p.name) != l);
+        self.0.len() != before
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, InlinePolicy> {
+        self.0.iter()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The kind of entity that owns inline policies and managed-policy attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PrincipalKind {
+    User,
+    Group,
+    Role,
+}
+
+/// An IAM user, with everything that hangs off it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub user_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: i64,
+    #[serde(default)]
+    pub password_last_used: Option<i64>,
+    #[serde(default)]
+    pub permissions_boundary_arn: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// Oldest first.
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+    /// Previous password hashes, newest last (for PasswordReusePrevention).
+    #[serde(default)]
+    pub password_history: Vec<String>,
+    /// The IDs of the groups it belongs to, in the order it joined them.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// The IDs of the managed policies attached to it, in attachment order.
+    #[serde(default)]
+    pub attached: Vec<String>,
+    #[serde(default)]
+    pub inline: InlinePolicies,
+}
+
+impl User {
+    /// A new user with a fresh `AIDA…` ID, created now.
+    pub fn new(account_id: &str, name: &str, path: &str) -> User {
+        User {
+            user_id: ids::unique_id(ids::prefix::USER),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            create_date: ids::now(),
+            password_last_used: None,
+            permissions_boundary_arn: None,
+            tags: Vec::new(),
+            access_keys: Vec::new(),
+            login_profile: None,
+            password_history: Vec::new(),
+            groups: Vec::new(),
+            attached: Vec::new(),
+            inline: InlinePolicies::default(),
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(&self.account_id, "user", &self.path, &self.name)
+    }
+}
+
+/// An IAM group. Its members are the users whose `groups` name it ([`Account::members`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub group_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: i64,
+    #[serde(default)]
+    pub attached: Vec<String>,
+    #[serde(default)]
+    pub inline: InlinePolicies,
+}
+
+impl Group {
+    /// A new group with a fresh `AGPA…` ID, created now.
+    pub fn new(account_id: &str, name: &str, path: &str) -> Group {
+        Group {
+            group_id: ids::unique_id(ids::prefix::GROUP),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            create_date: ids::now(),
+            attached: Vec::new(),
+            inline: InlinePolicies::default(),
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(&self.account_id, "group", &self.path, &self.name)
+    }
+}
+
+/// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
+pub const AWS_ACCOUNT: &str = "aws";
+
+/// One version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`, …
+    pub version_id: String,
+    /// Stored decoded (plain JSON text).
+    pub document: String,
+    pub create_date: i64,
+}
+
+/// A customer managed policy with its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    pub policy_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub default_version_id: String,
+    /// The number of the next CreatePolicyVersion.
+    pub next_version: i64,
+    pub is_attachable: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub create_date: i64,
+    pub update_date: i64,
+    /// Newest first.
+    pub versions: Vec<PolicyVersion>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl ManagedPolicy {
+    /// A new customer managed policy with a fresh `ANPA…` ID and `document` as its default `v1`.
+    pub fn new(
+        account_id: &str,
+        name: &str,
+        path: &str,
+        description: Option<&str>,
+        document: &str,
+    ) -> ManagedPolicy {
+        let now = ids::now();
+        ManagedPolicy {
+            policy_id: ids::unique_id(ids::prefix::POLICY),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            default_version_id: "v1".to_string(),
+            next_version: 2,
+            is_attachable: true,
+            description: description.map(str::to_string),
+            create_date: now,
+            update_date: now,
+            versions: vec![PolicyVersion {
+                version_id: "v1".to_string(),
+                document: document.to_string(),
+                create_date: now,
+            }],
+            tags: Vec::new(),
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(&self.account_id, "policy", &self.path, &self.name)
+    }
+
+    /// The default version (always present for a stored policy).
+    pub fn default_version(&self) -> Option<&PolicyVersion> {
+        self.version(&self.default_version_id)
+    }
+
+    /// The version with that ID (`v3`).
+    pub fn version(&self, version_id: &str) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|v| v.version_id == version_id)
+    }
+}
+
+/// The account's password policy (what new console passwords must satisfy).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub minimum_password_length: i64,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    pub max_password_age: Option<i64>,
+    pub password_reuse_prevention: Option<i64>,
+    pub hard_expiry: bool,
+}
+
+/// What an account has beside its named entities: the root user's own access keys, the password
+/// policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub account_id: String,
+    #[serde(default)]
+    pub root_access_keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shape every family shares
+// ---------------------------------------------------------------------------------------------
+
+/// An entity family: how it is named, found, stored and indexed.
+pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Its `kind` in SQLite's `records` table.
+    const KIND: &'static str;
+    /// Its unique ID (`AIDA…`).
+    fn id(&self) -> &str;
+    /// Its name, unique case-insensitively in its account; listings are ordered by it.
+    fn name(&self) -> &str;
+    /// Its path (`/` when the family has none).
+    fn path(&self) -> &str;
+    fn account_id(&self) -> &str;
+    fn table(account: &Account) -> &Table<Self>;
+    fn table_mut(account: &mut Account) -> &mut Table<Self>;
+    /// Adds (`add`) or removes what this entity contributes to the reverse indexes.
+    fn index(&self, _ix: &mut Indexes<'_>, _add: bool) {}
+}
+
+/// The reverse indexes an entity's [`Entity::index`] maintains.
+pub struct Indexes<'a> {
+    pub links: &'a mut Links,
+    /// Access key ID → where the key is (model-wide: key IDs are globally unique).
+    pub keys: &'a mut IHashMap<String, KeyLoc>,
+}
+
+/// Where an access key lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyLoc {
+    pub account_id: String,
+    /// `None` for a root key.
+    pub user_id: Option<String>,
+}
+
+/// The reverse relations of an account.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    /// (group ID, user ID) for every membership.
+    pub members: OrdSet<(String, String)>,
+    /// (policy ID, owner kind, owner ID) for every managed-policy attachment.
+    pub attachments: OrdSet<(String, PrincipalKind, String)>,
+    /// (boundary policy ARN, owner kind, owner ID) for every permissions boundary in use.
+    pub boundaries: OrdSet<(String, PrincipalKind, String)>,
+}
+
+fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
+    if add {
+        set.insert(v);
+    } else {
+        set.remove(&v);
+    }
+}
+
+fn index_keys(ix: &mut Indexes<'_>, keys: &[AccessKey], loc: &KeyLoc, add: bool) {
+    for k in keys {
+        if add {
+            ix.keys.insert(k.access_key_id.clone(), loc.clone());
+        } else {
+            ix.keys.remove(&k.access_key_id);
+        }
+    }
+}
+
+impl Entity for User {
+    const KIND: &'static str = "user";
+    fn id(&self) -> &str {
+        &self.user_id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.users
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.users
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        for g in &self.groups {
+            set_op(
+                &mut ix.links.members,
+                (g.clone(), self.user_id.clone()),
+                add,
+            );
+        }
+        for p in &self.attached {
+            set_op(
+                &mut ix.links.attachments,
+                (p.clone(), PrincipalKind::User, self.user_id.clone()),
+                add,
+            );
+        }
+        if let Some(b) = &self.permissions_boundary_arn {
+            set_op(
+                &mut ix.links.boundaries,
+                (b.clone(), PrincipalKind::User, self.user_id.clone()),
+                add,
+            );
+        }
+        let loc = KeyLoc {
+            account_id: self.account_id.clone(),
+            user_id: Some(self.user_id.clone()),
+        };
+        index_keys(ix, &self.access_keys, &loc, add);
+    }
+}
+
+impl Entity for Group {
+    const KIND: &'static str = "group";
+    fn id(&self) -> &str {
+        &self.group_id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.groups
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.groups
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        for p in &self.attached {
+            set_op(
+                &mut ix.links.attachments,
+                (p.clone(), PrincipalKind::Group, self.group_id.clone()),
+                add,
+            );
+        }
+    }
+}
+
+impl Entity for ManagedPolicy {
+    const KIND: &'static str = "policy";
+    fn id(&self) -> &str {
+        &self.policy_id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.policies
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.policies
+    }
+}
+
+impl Entity for AccountSettings {
+    const KIND: &'static str = "account";
+    fn id(&self) -> &str {
+        "account"
+    }
+    fn name(&self) -> &str {
+        "account"
+    }
+    fn path(&self) -> &str {
+        "/"
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.settings
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.settings
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        let loc = KeyLoc {
+            account_id: self.account_id.clone(),
+            user_id: None,
+        };
+        index_keys(ix, &self.root_access_keys, &loc, add);
+    }
+}
+
+/// The entities of one family in one account.
+#[derive(Debug, Clone)]
+pub struct Table<E> {
+    /// Lowercased name → entity.
+    by_name: OrdMap<String, Arc<E>>,
+    /// Unique ID → lowercased name.
+    by_id: IHashMap<String, String>,
+}
+
+impl<E> Default for Table<E> {
+    fn default() -> Self {
+        Table {
+            by_name: OrdMap::new(),
+            by_id: IHashMap::new(),
+        }
+    }
+}
+
+impl<E: Entity> Table<E> {
+    /// The entity of that name (case-insensitively).
+    pub fn get(&self, name: &str) -> Option<&Arc<E>> {
+        self.by_name.get(&lower(name))
+    }
+
+    /// The entity with that unique ID.
+    pub fn get_by_id(&self, id: &str) -> Option<&Arc<E>> {
+        self.by_name.get(self.by_id.get(id)?)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Every entity in name order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<E>> {
+        self.by_name.values()
+    }
+
+    /// The entities in name order after `marker` (a lowercased name), from the first when `None`.
+    pub fn after(&self, marker: Option<&str>) -> impl Iterator<Item = &Arc<E>> {
+        let from = match marker {
+            Some(m) => Bound::Excluded(m.to_string()),
+            None => Bound::Unbounded,
+        };
+        self.by_name.range((from, Bound::Unbounded)).map(|(_, e)| e)
+    }
+
+    /// One page of the entities whose path starts with `path_prefix` (case-sensitive), in name
+    /// order, after `marker` (the lowercased name of the last entity of the previous page).
+    pub fn list(
+        &self,
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: i64,
+    ) -> Page<Arc<E>> {
+        self.page(marker, max_items, |e| {
+            path_prefix.is_none_or(|p| e.path().starts_with(p))
+        })
+    }
+
+    /// One page of the entities `keep` accepts, in name order, after `marker`.
+    pub fn page(
+        &self,
+        marker: Option<&str>,
+        max_items: i64,
+        keep: impl Fn(&E) -> bool,
+    ) -> Page<Arc<E>> {
+        Page::take(
+            self.after(marker).filter(|e| keep(e)).cloned(),
+            max_items,
+            |e| lower(e.name()),
+        )
+    }
+
+    fn insert_raw(&mut self, e: Arc<E>) {
+        let l = lower(e.name());
+        self.by_id.insert(e.id().to_string(), l.clone());
+        self.by_name.insert(l, e);
+    }
+
+    fn remove_raw(&mut self, id: &str) -> Option<Arc<E>> {
+        let l = self.by_id.remove(id)?;
+        self.by_name.remove(&l)
+    }
+}
+
+/// Everything one account holds.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub users: Table<User>,
+    pub groups: Table<Group>,
+    pub policies: Table<ManagedPolicy>,
+    pub settings: Table<AccountSettings>,
+    pub links: Links,
+}
+
+impl Account {
+    /// The users of a group (IDs), in no particular order.
+    pub fn member_ids<'a>(&'a self, group_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let from = (group_id.to_string(), String::new());
+        self.links
+            .members
+            .range(from..)
+            .take_while(move |(g, _)| g == group_id)
+            .map(|(_, u)| u.as_str())
+    }
+
+    /// The users of a group, ordered by name.
+    pub fn members(&self, group_id: &str) -> Vec<Arc<User>> {
+        let mut out: Vec<Arc<User>> = self
+            .member_ids(group_id)
+            .filter_map(|u| self.users.get_by_id(u).cloned())
+            .collect();
+        out.sort_by_cached_key(|u| lower(&u.name));
+        out
+    }
+
+    /// The groups of a user, ordered by name.
+    pub fn groups_of(&self, user: &User) -> Vec<Arc<Group>> {
+        let mut out: Vec<Arc<Group>> = user
+            .groups
+            .iter()
+            .filter_map(|g| self.groups.get_by_id(g).cloned())
+            .collect();
+        out.sort_by_cached_key(|g| lower(&g.name));
+        out
+    }
+
+    /// Who a policy is attached to: (kind, owner ID).
+    pub fn attachments_of<'a>(
+        &'a self,
+        policy_id: &'a str,
+    ) -> impl Iterator<Item = (PrincipalKind, &'a str)> + 'a {
+        let from = (policy_id.to_string(), PrincipalKind::User, String::new());
+        self.links
+            .attachments
+            .range(from..)
+            .take_while(move |(p, _, _)| p == policy_id)
+            .map(|(_, k, o)| (*k, o.as_str()))
+    }
+
+    /// How many users, groups and roles of this account a policy is attached to.
+    pub fn attachment_count(&self, policy_id: &str) -> usize {
+        self.attachments_of(policy_id).count()
+    }
+
+    /// How many users and roles of this account use the policy as permissions boundary.
+    pub fn boundary_usage_count(&self, policy_arn: &str) -> usize {
+        let from = (policy_arn.to_string(), PrincipalKind::User, String::new());
+        self.links
+            .boundaries
+            .range(from..)
+            .take_while(|(a, _, _)| a == policy_arn)
+            .count()
+    }
+
+    /// The inline and attached policies of a user, group or role.
+    pub fn held(&self, kind: PrincipalKind, id: &str) -> Option<Held<'_>> {
+        match kind {
+            PrincipalKind::User => self.users.get_by_id(id).map(|u| Held {
+                inline: &u.inline,
+                attached: &u.attached,
+            }),
+            PrincipalKind::Group => self.groups.get_by_id(id).map(|g| Held {
+                inline: &g.inline,
+                attached: &g.attached,
+            }),
+            PrincipalKind::Role => None,
+        }
+    }
+
+    /// The managed policy with that ARN in this account.
+    pub fn policy_by_arn(&self, arn: &str) -> Option<&Arc<ManagedPolicy>> {
+        let (account, path, name) = parse_policy_arn(arn)?;
+        self.policies
+            .get(name)
+            .filter(|p| p.path == path && p.account_id == account)
+    }
+
+    /// The account's settings (root keys, …), default when never written.
+    pub fn settings(&self) -> Option<&Arc<AccountSettings>> {
+        self.settings.get("account")
+    }
+}
+
+/// The policies a user, group or role holds: inline ones and attached managed policy IDs.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub inline: &'a InlinePolicies,
+    pub attached: &'a [String],
+}
+
+/// Splits a policy ARN into (account, path, name). `None` when it is not a policy ARN.
+pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("policy")?;
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let cut = rest.rfind('/')?;
+    let (path, name) = (&rest[..=cut], &rest[cut + 1..]);
+    if account.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some((account, path, name))
+}
+
+/// The state of every account: one immutable snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    accounts: IHashMap<String, Account>,
+    keys: IHashMap<String, KeyLoc>,
+}
+
+static EMPTY_ACCOUNT: std::sync::LazyLock<Account> = std::sync::LazyLock::new(Account::default);
+
+impl Model {
+    /// The account's state (empty when nothing was ever written to it).
+    pub fn account(&self, account_id: &str) -> &Account {
+        self.accounts.get(account_id).unwrap_or(&EMPTY_ACCOUNT)
+    }
+
+    /// Where an access key (user or root) is.
+    pub fn key(&self, access_key_id: &str) -> Option<&KeyLoc> {
+        self.keys.get(access_key_id)
+    }
+
+    /// The IDs of the accounts that hold anything.
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changing the model
+// ---------------------------------------------------------------------------------------------
+
+/// One change of the durable record.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Create or replace a record.
+    Put {
+        account: String,
+        kind: &'static str,
+        id: String,
+        body: String,
+    },
+    /// Delete a record.
+    Delete {
+        account: String,
+        kind: &'static str,
+        id: String,
+    },
+    /// Delete every record.
+    Clear,
+}
+
+/// The changes of one API call, applied to the writer's working model. Everything a call reads
+/// inside its write (through [`Tx::model`] / [`Tx::account`]) includes its own earlier changes.
+pub struct Tx<'a> {
+    model: &'a mut Model,
+    ops: &'a mut Vec<Op>,
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn new(model: &'a mut Model, ops: &'a mut Vec<Op>) -> Self {
+        Tx { model, ops }
+    }
+
+    /// The model as this call has changed it so far.
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    /// An account as this call has changed it so far.
+    pub fn account(&self, account_id: &str) -> &Account {
+        self.model.account(account_id)
+    }
+
+    /// Inserts a new entity: `UniqueViolation` when its name (case-insensitively) or ID is taken.
+    pub fn insert<E: Entity>(&mut self, e: E) -> StoreResult<Arc<E>> {
+        let table = E::table(self.model.account(e.account_id()));
+        if table.get(e.name()).is_some() || table.get_by_id(e.id()).is_some() {
+            return Err(StoreError::UniqueViolation(format!(
+                "{} {} exists",
+                E::KIND,
+                e.name()
+            )));
+        }
+        Ok(self.store(None, e))
+    }
+
+    /// Applies `f` to a copy of the entity with that ID and stores the result: `NotFound` when
+    /// there is none, `UniqueViolation` when `f` renamed it to a name another entity has.
+    pub fn update<E: Entity, R>(
+        &mut self,
+        account_id: &str,
+        id: &str,
+        f: impl FnOnce(&mut E) -> R,
+    ) -> StoreResult<(Arc<E>, R)> {
+        let old = E::table(self.model.account(account_id))
+            .get_by_id(id)
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
+        let mut new = (*old).clone();
+        let r = f(&mut new);
+        if lower(new.name()) != lower(old.name()) {
+            if let Some(other) = E::table(self.model.account(account_id)).get(new.name()) {
+                if other.id() != id {
+                    return Err(StoreError::UniqueViolation(format!(
+                        "{} {} exists",
+                        E::KIND,
+                        new.name()
+                    )));
+                }
+            }
+        }
+        Ok((self.store(Some(&old), new), r))
+    }
+
+    /// Like [`Tx::update`], creating the entity from `init` when it does not exist.
+    pub fn upsert<E: Entity, R>(
+        &mut self,
+        account_id: &str,
+        id: &str,
+        init: impl FnOnce() -> E,
+        f: impl FnOnce(&mut E) -> R,
+    ) -> StoreResult<(Arc<E>, R)> {
+        if E::table(self.model.account(account_id))
+            .get_by_id(id)
+            .is_none()
+        {
+            self.insert(init())?;
+        }
+        self.update(account_id, id, f)
+    }
+
+    /// Changes the inline and attached policies of a user, group or role: `NotFound` when it does
+    /// not exist.
+    pub fn update_held<R>(
+        &mut self,
+        account_id: &str,
+        kind: PrincipalKind,
+        id: &str,
+        f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
+    ) -> StoreResult<R> {
+        match kind {
+            PrincipalKind::User => self
+                .update(account_id, id, |u: &mut User| {
+                    f(&mut u.inline, &mut u.attached)
+                })
+                .map(|(_, r)| r),
+            PrincipalKind::Group => self
+                .update(account_id, id, |g: &mut Group| {
+                    f(&mut g.inline, &mut g.attached)
+                })
+                .map(|(_, r)| r),
+            PrincipalKind::Role => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Removes the entity with that ID: `NotFound` when there is none.
+    pub fn remove<E: Entity>(&mut self, account_id: &str, id: &str) -> StoreResult<Arc<E>> {
+        let Model { accounts, keys } = &mut *self.model;
+        let account = accounts.get_mut(account_id).ok_or(StoreError::NotFound)?;
+        let old = E::table_mut(account)
+            .remove_raw(id)
+            .ok_or(StoreError::NotFound)?;
+        old.index(
+            &mut Indexes {
+                links: &mut account.links,
+                keys,
+            },
+            false,
+        );
+        self.ops.push(Op::Delete {
+            account: account_id.to_string(),
+            kind: E::KIND,
+            id: id.to_string(),
+        });
+        Ok(old)
+    }
+
+    /// Forgets everything (the admin reset).
+    pub fn clear(&mut self) {
+        *self.model = Model::default();
+        self.ops.push(Op::Clear);
+    }
+
+    /// Puts `new` in place of `old` (same ID), keeping the indexes and recording the change.
+    fn store<E: Entity>(&mut self, old: Option<&Arc<E>>, new: E) -> Arc<E> {
+        let body = serde_json::to_string(&new).unwrap_or_default();
+        self.ops.push(Op::Put {
+            account: new.account_id().to_string(),
+            kind: E::KIND,
+            id: new.id().to_string(),
+            body,
+        });
+        let new = Arc::new(new);
+        self.load(old, new.clone());
+        new
+    }
+
+    /// Puts an entity without recording it (loading from the database).
+    pub(crate) fn load<E: Entity>(&mut self, old: Option<&Arc<E>>, new: Arc<E>) {
+        let Model { accounts, keys } = &mut *self.model;
+        let account = accounts.entry(new.account_id().to_string()).or_default();
+        let table = E::table_mut(account);
+        if let Some(old) = old {
+            table.remove_raw(old.id());
+        }
+        table.insert_raw(new.clone());
+        let mut ix = Indexes {
+            links: &mut account.links,
+            keys,
+        };
+        if let Some(old) = old {
+            old.index(&mut ix, false);
+        }
+        new.index(&mut ix, true);
+    }
+}
+
+/// Loads one record of the database into the model. `Err` when the body does not parse.
+pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(), String> {
+    fn one<E: Entity>(tx: &mut Tx<'_>, body: &str) -> Result<(), String> {
+        let e: E = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        tx.load(None, Arc::new(e));
+        Ok(())
+    }
+    match kind {
+        User::KIND => one::<User>(tx, body),
+        Group::KIND => one::<Group>(tx, body),
+        ManagedPolicy::KIND => one::<ManagedPolicy>(tx, body),
+        AccountSettings::KIND => one::<AccountSettings>(tx, body),
+        other => Err(format!("unknown record kind {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx_run<R>(m: &mut Model, f: impl FnOnce(&mut Tx<'_>) -> R) -> (R, Vec<Op>) {
+        let mut ops = Vec::new();
+        let r = f(&mut Tx::new(m, &mut ops));
+        (r, ops)
+    }
+
+    #[test]
+    fn names_are_unique_case_insensitively_and_listed_in_order() {
+        let mut m = Model::default();
+        let (_, ops) = tx_run(&mut m, |tx| {
+            tx.insert(User::new("1", "bob", "/")).unwrap();
+            tx.insert(User::new("1", "Alice", "/x/")).unwrap();
+            assert!(matches!(
+                tx.insert(User::new("1", "ALICE", "/")),
+                Err(StoreError::UniqueViolation(_))
+            ));
+            tx.insert(User::new("2", "alice", "/")).unwrap();
+        });
+        assert_eq!(ops.len(), 3);
+        let a = m.account("1");
+        let names: Vec<_> = a.users.iter().map(|u| u.name.clone()).collect();
+        assert_eq!(names, ["Alice", "bob"]);
+        let page = a.users.list(Some("/x"), None, 10);
+        assert_eq!(page.items.len(), 1);
+        let page = a.users.list(None, None, 1);
+        assert_eq!(page.marker.as_deref(), Some("alice"));
+        let next = a.users.list(None, page.marker.as_deref(), 1);
+        assert_eq!(next.items[0].name, "bob");
+        assert!(next.marker.is_none());
+    }
+
+    #[test]
+    fn snapshots_do_not_see_later_changes() {
+        let mut m = Model::default();
+        tx_run(&mut m, |tx| tx.insert(User::new("1", "a", "/")).unwrap());
+        let snapshot = m.clone();
+        tx_run(&mut m, |tx| tx.insert(User::new("1", "b", "/")).unwrap());
+        assert_eq!(snapshot.account("1").users.len(), 1);
+        assert_eq!(m.account("1").users.len(), 2);
+    }
+
+    #[test]
+    fn indexes_follow_updates_and_removals() {
+        let mut m = Model::default();
+        let (uid, gid, key) = tx_run(&mut m, |tx| {
+            let g = tx.insert(Group::new("1", "devs", "/")).unwrap();
+            let mut u = User::new("1", "a", "/");
+            u.groups.push(g.group_id.clone());
+            u.attached.push("ANPAX".into());
+            let k = AccessKey::new();
+            u.access_keys.push(k.clone());
+            let u = tx.insert(u).unwrap();
+            (u.user_id.clone(), g.group_id.clone(), k.access_key_id)
+        })
+        .0;
+        assert_eq!(m.account("1").member_ids(&gid).count(), 1);
+        assert_eq!(m.account("1").attachment_count("ANPAX"), 1);
+        assert_eq!(
+            m.key(&key).and_then(|l| l.user_id.clone()),
+            Some(uid.clone())
+        );
+        tx_run(&mut m, |tx| {
+            tx.update("1", &uid, |u: &mut User| {
+                u.groups.clear();
+                u.name = "renamed".into();
+            })
+            .unwrap();
+        });
+        assert_eq!(m.account("1").member_ids(&gid).count(), 0);
+        assert!(m.account("1").users.get("a").is_none());
+        assert!(m.account("1").users.get("RENAMED").is_some());
+        tx_run(&mut m, |tx| tx.remove::<User>("1", &uid).unwrap());
+        assert!(m.key(&key).is_none());
+        assert_eq!(m.account("1").attachment_count("ANPAX"), 0);
+    }
+
+    #[test]
+    fn rename_onto_another_name_is_refused() {
+        let mut m = Model::default();
+        tx_run(&mut m, |tx| {
+            tx.insert(User::new("1", "a", "/")).unwrap();
+            let b = tx.insert(User::new("1", "b", "/")).unwrap();
+            let r = tx.update("1", &b.user_id, |u: &mut User| u.name = "A".into());
+            assert!(matches!(r, Err(StoreError::UniqueViolation(_))));
+            // Only a change of case of its own name is fine.
+            tx.update("1", &b.user_id, |u: &mut User| u.name = "B".into())
+                .unwrap();
+        });
+        assert!(m.account("1").users.get("b").is_some());
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut m = Model::default();
+        let (_, ops) = tx_run(&mut m, |tx| {
+            let mut u = User::new("1", "a", "/");
+            u.tags.push(Tag::new("k", "v"));
+            tx.insert(u).unwrap();
+            tx.insert(ManagedPolicy::new("1", "p", "/", None, "{}"))
+                .unwrap();
+        });
+        let mut copy = Model::default();
+        let mut sink = Vec::new();
+        let mut tx = Tx::new(&mut copy, &mut sink);
+        for op in ops {
+            if let Op::Put { kind, body, .. } = op {
+                load_record(&mut tx, kind, &body).unwrap();
+            }
+        }
+        assert_eq!(copy.account("1").users.get("a").unwrap().tags.len(), 1);
+        assert_eq!(copy.account("1").policies.len(), 1);
+        assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn tags_merge_case_insensitively() {
+        let mut t = vec![Tag::new("Env", "a")];
+        merge_tags(
+            &mut t,
+            &[Tag::new("env", "b"), Tag::new("x", "y")],
+            TagKeys::CaseInsensitive,
+        );
+        assert_eq!(t, vec![Tag::new("env", "b"), Tag::new("x", "y")]);
+        remove_tags(&mut t, &["ENV".into()], TagKeys::CaseInsensitive);
+        assert_eq!(t, vec![Tag::new("x", "y")]);
+    }
+}
