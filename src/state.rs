@@ -64,11 +64,15 @@ impl LastUsedTracker {
     pub fn pending(&self, key_id: &str) -> Option<LastUsed> {
         self.pending.lock().ok()?.get(key_id).cloned()
     }
-    pub fn take_all(&self) -> HashMap<String, LastUsed> {
-        self.pending
-            .lock()
-            .map(|mut m| std::mem::take(&mut *m))
-            .unwrap_or_default()
+    /// A copy of every not-yet-flushed use (they stay pending until [`LastUsedTracker::forget`]).
+    pub fn snapshot(&self) -> HashMap<String, LastUsed> {
+        self.pending.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+    /// Forgets the uses that were written to the store, unless a newer one came meanwhile.
+    pub fn forget(&self, written: &HashMap<String, LastUsed>) {
+        if let Ok(mut m) = self.pending.lock() {
+            m.retain(|k, v| written.get(k) != Some(v));
+        }
     }
     pub fn clear(&self) {
         if let Ok(mut m) = self.pending.lock() {

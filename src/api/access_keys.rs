@@ -313,10 +313,11 @@ pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
 
 /// Writes the access-key use recorded in memory to the store.
 pub async fn flush_last_used(app: &App) {
-    let pending = app.last_used.take_all();
+    let pending = app.last_used.snapshot();
     if pending.is_empty() {
         return;
     }
+    let written = pending.clone();
     let result = app
         .store
         .write(move |tx| {
@@ -347,7 +348,9 @@ pub async fn flush_last_used(app: &App) {
             Ok::<_, crate::store::StoreError>(())
         })
         .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not record access key use");
+    match result {
+        // Served from the model from now on.
+        Ok(()) => app.last_used.forget(&written),
+        Err(e) => tracing::warn!(error = %e, "could not record access key use"),
     }
 }

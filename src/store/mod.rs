@@ -228,18 +228,45 @@ impl Store {
     }
 }
 
-/// Reads every record into a model.
+/// Reads every record into a model, a few thousand rows per round trip to SQLite (each chunk
+/// comes as one JSON array, so rows do not cross threads one by one).
 async fn load(pool: &SqlitePool) -> StoreResult<Model> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, body FROM records ORDER BY account, kind, id")
-            .fetch_all(pool)
-            .await?;
+    type Row = (String, String, String, Box<serde_json::value::RawValue>);
+    const CHUNK: i64 = 4096;
     let mut model = Model::default();
     let mut sink = Vec::new();
     let mut tx = Tx::new(&mut model, &mut sink);
-    for (kind, body) in &rows {
-        model::load_record(&mut tx, kind, body).map_err(StoreError::Corrupt)?;
+    let mut last = (String::new(), String::new(), String::new());
+    let started = std::time::Instant::now();
+    let mut records = 0usize;
+    loop {
+        let chunk: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(account, kind, id, json(body))) FROM \
+             (SELECT account, kind, id, body FROM records WHERE (account, kind, id) > (?1, ?2, ?3) \
+              ORDER BY account, kind, id LIMIT ?4)",
+        )
+        .bind(&last.0)
+        .bind(&last.1)
+        .bind(&last.2)
+        .bind(CHUNK)
+        .fetch_one(pool)
+        .await?;
+        let rows: Vec<Row> = serde_json::from_str(chunk.as_deref().unwrap_or("[]"))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        records += rows.len();
+        let Some((account, kind, id, _)) = rows.last() else {
+            break;
+        };
+        last = (account.clone(), kind.clone(), id.clone());
+        for (_, kind, _, body) in &rows {
+            model::load_record(&mut tx, kind, body.get()).map_err(StoreError::Corrupt)?;
+        }
     }
+    tracing::debug!(
+        records,
+        ms = started.elapsed().as_millis() as u64,
+        "model loaded"
+    );
     Ok(model)
 }
 

@@ -14,7 +14,7 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use imbl::{HashMap as IHashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -441,7 +441,7 @@ pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
 pub struct Indexes<'a> {
     pub links: &'a mut Links,
     /// Access key ID → where the key is (model-wide: key IDs are globally unique).
-    pub keys: &'a mut IHashMap<String, KeyLoc>,
+    pub keys: &'a mut OrdMap<String, KeyLoc>,
 }
 
 /// Where an access key lives.
@@ -619,14 +619,14 @@ pub struct Table<E> {
     /// Lowercased name → entity.
     by_name: OrdMap<String, Arc<E>>,
     /// Unique ID → lowercased name.
-    by_id: IHashMap<String, String>,
+    by_id: OrdMap<String, String>,
 }
 
 impl<E> Default for Table<E> {
     fn default() -> Self {
         Table {
             by_name: OrdMap::new(),
-            by_id: IHashMap::new(),
+            by_id: OrdMap::new(),
         }
     }
 }
@@ -828,8 +828,8 @@ pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
 /// The state of every account: one immutable snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    accounts: IHashMap<String, Account>,
-    keys: IHashMap<String, KeyLoc>,
+    accounts: OrdMap<String, Account>,
+    keys: OrdMap<String, KeyLoc>,
 }
 
 static EMPTY_ACCOUNT: std::sync::LazyLock<Account> = std::sync::LazyLock::new(Account::default);
