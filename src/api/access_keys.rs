@@ -228,7 +228,7 @@ async fn get_access_key_last_used(
     };
     let loc = model
         .key(&input.access_key_id)
-        .filter(|l| l.account_id == ctx.account())
+        .filter(|l| &*l.account_id == ctx.account())
         .ok_or_else(denied)?;
     let acct = model.account(ctx.account());
     let (user_name, keys) = match &loc.user_id {
@@ -281,7 +281,7 @@ pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
             let key = u.access_keys.iter().find(|k| k.access_key_id == key_id)?;
             let principal = Principal {
                 kind: PrincipalKind::User,
-                account_id: loc.account_id.clone(),
+                account_id: loc.account_id.to_string(),
                 arn: u.arn(),
                 user_id: u.user_id.clone(),
                 name: u.name.clone(),
@@ -327,7 +327,7 @@ pub async fn flush_last_used(app: &App) {
                 };
                 let owner = match loc.user_id {
                     Some(user_id) => Owner::User {
-                        user_id,
+                        user_id: user_id.to_string(),
                         name: String::new(),
                     },
                     None => Owner::Root,

@@ -290,12 +290,17 @@ async fn run_writer(
         let mut ops: Vec<Op> = Vec::new();
         let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
-            let before = working.clone();
             let mark = ops.len();
             let (ok, reply) = job(&mut Tx::new(&mut working, &mut ops));
-            if !ok {
-                working = before;
+            if !ok && ops.len() > mark {
+                // The call failed after it changed something: rebuild the working model from
+                // the published one and what the batch's earlier calls did. (No copy is kept
+                // per call: that would make every change copy the nodes it touches.)
                 ops.truncate(mark);
+                working = (*published).clone();
+                if let Err(e) = model::replay(&mut working, &ops) {
+                    tracing::error!(error = %e, "could not rebuild the working model");
+                }
             }
             replies.push(reply);
         }

@@ -441,26 +441,34 @@ pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
 pub struct Indexes<'a> {
     pub links: &'a mut Links,
     /// Access key ID → where the key is (model-wide: key IDs are globally unique).
-    pub keys: &'a mut OrdMap<String, KeyLoc>,
+    pub keys: &'a mut OrdMap<Key, KeyLoc>,
 }
 
 /// Where an access key lives.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyLoc {
-    pub account_id: String,
+    pub account_id: Key,
     /// `None` for a root key.
-    pub user_id: Option<String>,
+    pub user_id: Option<Key>,
+}
+
+/// The keys of the model's maps and sets: cheap to clone (a persistent map copies the keys of a
+/// node it changes), compared as strings.
+pub type Key = Arc<str>;
+
+fn key(s: &str) -> Key {
+    Arc::from(s)
 }
 
 /// The reverse relations of an account.
 #[derive(Debug, Clone, Default)]
 pub struct Links {
     /// (group ID, user ID) for every membership.
-    pub members: OrdSet<(String, String)>,
+    pub members: OrdSet<(Key, Key)>,
     /// (policy ID, owner kind, owner ID) for every managed-policy attachment.
-    pub attachments: OrdSet<(String, PrincipalKind, String)>,
+    pub attachments: OrdSet<(Key, PrincipalKind, Key)>,
     /// (boundary policy ARN, owner kind, owner ID) for every permissions boundary in use.
-    pub boundaries: OrdSet<(String, PrincipalKind, String)>,
+    pub boundaries: OrdSet<(Key, PrincipalKind, Key)>,
 }
 
 fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
@@ -474,9 +482,9 @@ fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
 fn index_keys(ix: &mut Indexes<'_>, keys: &[AccessKey], loc: &KeyLoc, add: bool) {
     for k in keys {
         if add {
-            ix.keys.insert(k.access_key_id.clone(), loc.clone());
+            ix.keys.insert(key(&k.access_key_id), loc.clone());
         } else {
-            ix.keys.remove(&k.access_key_id);
+            ix.keys.remove(k.access_key_id.as_str());
         }
     }
 }
@@ -503,29 +511,25 @@ impl Entity for User {
     }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
-            set_op(
-                &mut ix.links.members,
-                (g.clone(), self.user_id.clone()),
-                add,
-            );
+            set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
         }
         for p in &self.attached {
             set_op(
                 &mut ix.links.attachments,
-                (p.clone(), PrincipalKind::User, self.user_id.clone()),
+                (key(p), PrincipalKind::User, key(&self.user_id)),
                 add,
             );
         }
         if let Some(b) = &self.permissions_boundary_arn {
             set_op(
                 &mut ix.links.boundaries,
-                (b.clone(), PrincipalKind::User, self.user_id.clone()),
+                (key(b), PrincipalKind::User, key(&self.user_id)),
                 add,
             );
         }
         let loc = KeyLoc {
-            account_id: self.account_id.clone(),
-            user_id: Some(self.user_id.clone()),
+            account_id: key(&self.account_id),
+            user_id: Some(key(&self.user_id)),
         };
         index_keys(ix, &self.access_keys, &loc, add);
     }
@@ -555,7 +559,7 @@ impl Entity for Group {
         for p in &self.attached {
             set_op(
                 &mut ix.links.attachments,
-                (p.clone(), PrincipalKind::Group, self.group_id.clone()),
+                (key(p), PrincipalKind::Group, key(&self.group_id)),
                 add,
             );
         }
@@ -606,7 +610,7 @@ impl Entity for AccountSettings {
     }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         let loc = KeyLoc {
-            account_id: self.account_id.clone(),
+            account_id: key(&self.account_id),
             user_id: None,
         };
         index_keys(ix, &self.root_access_keys, &loc, add);
@@ -617,9 +621,9 @@ impl Entity for AccountSettings {
 #[derive(Debug, Clone)]
 pub struct Table<E> {
     /// Lowercased name → entity.
-    by_name: OrdMap<String, Arc<E>>,
+    by_name: OrdMap<Key, Arc<E>>,
     /// Unique ID → lowercased name.
-    by_id: OrdMap<String, String>,
+    by_id: OrdMap<Key, Key>,
 }
 
 impl<E> Default for Table<E> {
@@ -634,7 +638,7 @@ impl<E> Default for Table<E> {
 impl<E: Entity> Table<E> {
     /// The entity of that name (case-insensitively).
     pub fn get(&self, name: &str) -> Option<&Arc<E>> {
-        self.by_name.get(&lower(name))
+        self.by_name.get(lower(name).as_str())
     }
 
     /// The entity with that unique ID.
@@ -658,10 +662,12 @@ impl<E: Entity> Table<E> {
     /// The entities in name order after `marker` (a lowercased name), from the first when `None`.
     pub fn after(&self, marker: Option<&str>) -> impl Iterator<Item = &Arc<E>> {
         let from = match marker {
-            Some(m) => Bound::Excluded(m.to_string()),
+            Some(m) => Bound::Excluded(key(m)),
             None => Bound::Unbounded,
         };
-        self.by_name.range((from, Bound::Unbounded)).map(|(_, e)| e)
+        self.by_name
+            .range::<_, Key>((from, Bound::Unbounded))
+            .map(|(_, e)| e)
     }
 
     /// One page of the entities whose path starts with `path_prefix` (case-sensitive), in name
@@ -692,8 +698,8 @@ impl<E: Entity> Table<E> {
     }
 
     fn insert_raw(&mut self, e: Arc<E>) {
-        let l = lower(e.name());
-        self.by_id.insert(e.id().to_string(), l.clone());
+        let l = key(&lower(e.name()));
+        self.by_id.insert(key(e.id()), l.clone());
         self.by_name.insert(l, e);
     }
 
@@ -716,12 +722,12 @@ pub struct Account {
 impl Account {
     /// The users of a group (IDs), in no particular order.
     pub fn member_ids<'a>(&'a self, group_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let from = (group_id.to_string(), String::new());
+        let from = (key(group_id), key(""));
         self.links
             .members
             .range(from..)
-            .take_while(move |(g, _)| g == group_id)
-            .map(|(_, u)| u.as_str())
+            .take_while(move |(g, _)| &**g == group_id)
+            .map(|(_, u)| &**u)
     }
 
     /// The users of a group, ordered by name.
@@ -750,12 +756,12 @@ impl Account {
         &'a self,
         policy_id: &'a str,
     ) -> impl Iterator<Item = (PrincipalKind, &'a str)> + 'a {
-        let from = (policy_id.to_string(), PrincipalKind::User, String::new());
+        let from = (key(policy_id), PrincipalKind::User, key(""));
         self.links
             .attachments
             .range(from..)
-            .take_while(move |(p, _, _)| p == policy_id)
-            .map(|(_, k, o)| (*k, o.as_str()))
+            .take_while(move |(p, _, _)| &**p == policy_id)
+            .map(|(_, k, o)| (*k, &**o))
     }
 
     /// How many users, groups and roles of this account a policy is attached to.
@@ -765,11 +771,11 @@ impl Account {
 
     /// How many users and roles of this account use the policy as permissions boundary.
     pub fn boundary_usage_count(&self, policy_arn: &str) -> usize {
-        let from = (policy_arn.to_string(), PrincipalKind::User, String::new());
+        let from = (key(policy_arn), PrincipalKind::User, key(""));
         self.links
             .boundaries
             .range(from..)
-            .take_while(|(a, _, _)| a == policy_arn)
+            .take_while(|(a, _, _)| &**a == policy_arn)
             .count()
     }
 
@@ -829,7 +835,7 @@ pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     accounts: OrdMap<String, Account>,
-    keys: OrdMap<String, KeyLoc>,
+    keys: OrdMap<Key, KeyLoc>,
 }
 
 static EMPTY_ACCOUNT: std::sync::LazyLock<Account> = std::sync::LazyLock::new(Account::default);
@@ -981,6 +987,17 @@ impl<'a> Tx<'a> {
 
     /// Removes the entity with that ID: `NotFound` when there is none.
     pub fn remove<E: Entity>(&mut self, account_id: &str, id: &str) -> StoreResult<Arc<E>> {
+        let old = self.unload::<E>(account_id, id)?;
+        self.ops.push(Op::Delete {
+            account: account_id.to_string(),
+            kind: E::KIND,
+            id: id.to_string(),
+        });
+        Ok(old)
+    }
+
+    /// Removes an entity without recording it.
+    fn unload<E: Entity>(&mut self, account_id: &str, id: &str) -> StoreResult<Arc<E>> {
         let Model { accounts, keys } = &mut *self.model;
         let account = accounts.get_mut(account_id).ok_or(StoreError::NotFound)?;
         let old = E::table_mut(account)
@@ -993,11 +1010,6 @@ impl<'a> Tx<'a> {
             },
             false,
         );
-        self.ops.push(Op::Delete {
-            account: account_id.to_string(),
-            kind: E::KIND,
-            id: id.to_string(),
-        });
         Ok(old)
     }
 
@@ -1045,7 +1057,10 @@ impl<'a> Tx<'a> {
 pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(), String> {
     fn one<E: Entity>(tx: &mut Tx<'_>, body: &str) -> Result<(), String> {
         let e: E = serde_json::from_str(body).map_err(|e| e.to_string())?;
-        tx.load(None, Arc::new(e));
+        let old = E::table(tx.account(e.account_id()))
+            .get_by_id(e.id())
+            .cloned();
+        tx.load(old.as_ref(), Arc::new(e));
         Ok(())
     }
     match kind {
@@ -1055,6 +1070,30 @@ pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(),
         AccountSettings::KIND => one::<AccountSettings>(tx, body),
         other => Err(format!("unknown record kind {other}")),
     }
+}
+
+/// Applies recorded changes to a model without recording them again (the writer rebuilds its
+/// working model this way when a call fails after it changed something).
+pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
+    fn remove<E: Entity>(tx: &mut Tx<'_>, account: &str, id: &str) {
+        let _ = tx.unload::<E>(account, id);
+    }
+    let mut sink = Vec::new();
+    let mut tx = Tx::new(model, &mut sink);
+    for op in ops {
+        match op {
+            Op::Put { kind, body, .. } => load_record(&mut tx, kind, body)?,
+            Op::Delete { account, kind, id } => match *kind {
+                User::KIND => remove::<User>(&mut tx, account, id),
+                Group::KIND => remove::<Group>(&mut tx, account, id),
+                ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
+                AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
+                other => return Err(format!("unknown record kind {other}")),
+            },
+            Op::Clear => *tx.model = Model::default(),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1119,7 +1158,8 @@ mod tests {
         assert_eq!(m.account("1").member_ids(&gid).count(), 1);
         assert_eq!(m.account("1").attachment_count("ANPAX"), 1);
         assert_eq!(
-            m.key(&key).and_then(|l| l.user_id.clone()),
+            m.key(&key)
+                .and_then(|l| l.user_id.as_deref().map(str::to_string)),
             Some(uid.clone())
         );
         tx_run(&mut m, |tx| {
@@ -1173,6 +1213,37 @@ mod tests {
         assert_eq!(copy.account("1").users.get("a").unwrap().tags.len(), 1);
         assert_eq!(copy.account("1").policies.len(), 1);
         assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn replaying_ops_rebuilds_the_same_model() {
+        let mut m = Model::default();
+        let start = m.clone();
+        let ((uid, gid), ops) = tx_run(&mut m, |tx| {
+            let g = tx.insert(Group::new("1", "g", "/")).unwrap();
+            let mut u = User::new("1", "a", "/");
+            u.groups.push(g.group_id.clone());
+            u.access_keys.push(AccessKey::new());
+            let u = tx.insert(u).unwrap();
+            tx.insert(User::new("1", "b", "/")).unwrap();
+            tx.update("1", &u.user_id, |u: &mut User| u.name = "c".into())
+                .unwrap();
+            let b = tx.account("1").users.get("b").unwrap().user_id.clone();
+            tx.remove::<User>("1", &b).unwrap();
+            (u.user_id.clone(), g.group_id.clone())
+        });
+        let mut rebuilt = start;
+        replay(&mut rebuilt, &ops).unwrap();
+        let a = rebuilt.account("1");
+        let names: Vec<_> = a.users.iter().map(|u| u.name.clone()).collect();
+        assert_eq!(names, ["c"]);
+        assert_eq!(a.member_ids(&gid).collect::<Vec<_>>(), [uid.as_str()]);
+        let key = &a.users.get("c").unwrap().access_keys[0].access_key_id;
+        assert!(rebuilt.key(key).is_some());
+        assert_eq!(
+            a.member_ids(&gid).count(),
+            m.account("1").member_ids(&gid).count()
+        );
     }
 
     #[test]
