@@ -361,48 +361,57 @@ async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
             None => deletes.push([account, kind, id]),
         }
     }
-    // The transaction is driven with plain statements on the one connection: after a failed
-    // COMMIT (disk full, read-only file) a ROLLBACK leaves the connection clean for the next batch.
+    let mut statements: Vec<(&str, Option<String>)> = Vec::with_capacity(3);
+    if clear {
+        statements.push(("DELETE FROM records", None));
+    }
+    if !puts.is_empty() {
+        statements.push((
+            "INSERT INTO records (account, kind, id, body) \
+             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1) WHERE true \
+             ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
+            Some(to_json(&puts)?),
+        ));
+    }
+    if !deletes.is_empty() {
+        statements.push((
+            "DELETE FROM records WHERE (account, kind, id) IN \
+             (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))",
+            Some(to_json(&deletes)?),
+        ));
+    }
+    // One statement is a transaction of its own (one round trip to SQLite's thread); several are
+    // wrapped in one. The transaction is driven with plain statements on the one connection:
+    // after a failed COMMIT (disk full, read-only file) a ROLLBACK leaves the connection clean.
+    let wrap = statements.len() > 1;
     let mut conn = pool.acquire().await?;
     let result = async {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        if clear {
-            sqlx::query("DELETE FROM records")
-                .execute(&mut *conn)
-                .await?;
+        if wrap {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         }
-        if !puts.is_empty() {
-            let json =
-                serde_json::to_string(&puts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO records (account, kind, id, body) \
-                 SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1) WHERE true \
-                 ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
-            )
-            .bind(json)
-            .execute(&mut *conn)
-            .await?;
+        for (sql, arg) in statements {
+            let mut q = sqlx::query(sql);
+            if let Some(arg) = arg {
+                q = q.bind(arg);
+            }
+            q.execute(&mut *conn).await?;
         }
-        if !deletes.is_empty() {
-            let json =
-                serde_json::to_string(&deletes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "DELETE FROM records WHERE (account, kind, id) IN \
-                 (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))",
-            )
-            .bind(json)
-            .execute(&mut *conn)
-            .await?;
+        if wrap {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
         }
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
         Ok::<(), StoreError>(())
     }
     .await;
-    if result.is_err() {
+    if result.is_err() && wrap {
         // SQLite may have rolled back already; a second ROLLBACK only says so.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
     result
+}
+
+/// The JSON text of a batch's rows (the argument of the `json_each` statements).
+fn to_json<T: serde::Serialize>(rows: &T) -> StoreResult<String> {
+    serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Lowercases a name (names compare case-insensitively).
