@@ -219,10 +219,7 @@ async fn a_version_1_database_keeps_its_data() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        profile.login_profile().unwrap().password_reset_required(),
-        true
-    );
+    assert!(profile.login_profile().unwrap().password_reset_required());
 
     let keys = iam
         .list_access_keys()
