@@ -489,26 +489,33 @@ fn index_keys(ix: &mut Indexes<'_>, keys: &[AccessKey], loc: &KeyLoc, add: bool)
     }
 }
 
+/// The accessors an entity family with `name`, `path` and `account_id` fields shares.
+macro_rules! named_entity {
+    ($kind:literal, $id:ident, $table:ident) => {
+        const KIND: &'static str = $kind;
+        fn id(&self) -> &str {
+            &self.$id
+        }
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn path(&self) -> &str {
+            &self.path
+        }
+        fn account_id(&self) -> &str {
+            &self.account_id
+        }
+        fn table(a: &Account) -> &Table<Self> {
+            &a.$table
+        }
+        fn table_mut(a: &mut Account) -> &mut Table<Self> {
+            &mut a.$table
+        }
+    };
+}
+
 impl Entity for User {
-    const KIND: &'static str = "user";
-    fn id(&self) -> &str {
-        &self.user_id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn table(a: &Account) -> &Table<Self> {
-        &a.users
-    }
-    fn table_mut(a: &mut Account) -> &mut Table<Self> {
-        &mut a.users
-    }
+    named_entity!("user", user_id, users);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
             set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
@@ -536,25 +543,7 @@ impl Entity for User {
 }
 
 impl Entity for Group {
-    const KIND: &'static str = "group";
-    fn id(&self) -> &str {
-        &self.group_id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn table(a: &Account) -> &Table<Self> {
-        &a.groups
-    }
-    fn table_mut(a: &mut Account) -> &mut Table<Self> {
-        &mut a.groups
-    }
+    named_entity!("group", group_id, groups);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for p in &self.attached {
             set_op(
@@ -567,25 +556,7 @@ impl Entity for Group {
 }
 
 impl Entity for ManagedPolicy {
-    const KIND: &'static str = "policy";
-    fn id(&self) -> &str {
-        &self.policy_id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn table(a: &Account) -> &Table<Self> {
-        &a.policies
-    }
-    fn table_mut(a: &mut Account) -> &mut Table<Self> {
-        &mut a.policies
-    }
+    named_entity!("policy", policy_id, policies);
 }
 
 impl Entity for AccountSettings {
