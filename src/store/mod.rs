@@ -291,8 +291,18 @@ async fn run_writer(
         let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
             let mark = ops.len();
-            let (ok, reply) = job(&mut Tx::new(&mut working, &mut ops));
-            if !ok && ops.len() > mark {
+            // A call that panics is a failed call (its caller gets `Closed`); the writer goes on.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                job(&mut Tx::new(&mut working, &mut ops))
+            }));
+            let (ok, reply, panicked) = match run {
+                Ok((ok, reply)) => (ok, Some(reply), false),
+                Err(_) => {
+                    tracing::error!("a write call panicked; it is undone");
+                    (false, None, true)
+                }
+            };
+            if !ok && (ops.len() > mark || panicked) {
                 // The call failed after it changed something: rebuild the working model from
                 // the published one and what the batch's earlier calls did. (No copy is kept
                 // per call: that would make every change copy the nodes it touches.)
@@ -302,7 +312,7 @@ async fn run_writer(
                     tracing::error!(error = %e, "could not rebuild the working model");
                 }
             }
-            replies.push(reply);
+            replies.extend(reply);
         }
         let outcome = if ops.is_empty() {
             Ok(())
@@ -422,4 +432,61 @@ pub(crate) fn lower(s: &str) -> String {
 /// The ARN of an IAM entity: `arn:aws:iam::ACCOUNT:KIND` + `PATH` + `NAME` (the path starts and ends with `/`).
 pub fn iam_arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:{kind}{path}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model::User;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_call_that_panics_is_undone_and_the_writer_goes_on() {
+        let store = Store::open(":memory:").await.unwrap();
+        let r = store
+            .write(|tx| {
+                tx.insert(User::new("1", "half", "/"))?;
+                if tx.account("1").users.len() == 1 {
+                    panic!("a bug in a handler");
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await;
+        assert!(matches!(r, Err(StoreError::Closed)));
+        store
+            .write(|tx| tx.insert(User::new("1", "whole", "/")).map(|_| ()))
+            .await
+            .unwrap();
+        let names: Vec<_> = store
+            .read()
+            .account("1")
+            .users
+            .iter()
+            .map(|u| u.name.clone())
+            .collect();
+        assert_eq!(names, ["whole"]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_after_changes_leaves_nothing_and_others_in_its_batch_stay() {
+        let store = Store::open(":memory:").await.unwrap();
+        let (a, b, c) = tokio::join!(
+            store.write(|tx| tx.insert(User::new("1", "before", "/")).map(|_| ())),
+            store.write(|tx| {
+                tx.insert(User::new("1", "partial", "/"))?;
+                Err::<(), _>(StoreError::NotFound)
+            }),
+            store.write(|tx| tx.insert(User::new("1", "after", "/")).map(|_| ())),
+        );
+        assert!(a.is_ok() && b.is_err() && c.is_ok());
+        let model = store.read();
+        let names: Vec<_> = model
+            .account("1")
+            .users
+            .iter()
+            .map(|u| u.name.clone())
+            .collect();
+        assert_eq!(names, ["after", "before"]);
+        store.close().await;
+    }
 }
