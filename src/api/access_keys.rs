@@ -172,27 +172,44 @@ async fn list_access_keys(
     })
 }
 
-async fn update_access_key(
-    app: App,
+/// Changes the caller's (or the named user's) keys, once the key is known to be theirs.
+async fn change_owned_keys(
+    app: &App,
     ctx: Ctx,
-    input: iam::UpdateAccessKeyRequest,
+    user_name: Option<String>,
+    key_id: String,
+    f: impl FnOnce(&mut Vec<AccessKey>, &str) + Send + 'static,
 ) -> Result<(), ApiError> {
     let account = ctx.account().to_string();
     app.store
         .write(move |tx| {
             let acct = tx.account(&account);
-            let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
-            require_owned_key(acct, &owner, &input.access_key_id)?;
-            change_keys(tx, &account, &owner, |keys| {
-                for k in keys.iter_mut() {
-                    if k.access_key_id == input.access_key_id {
-                        k.status.clone_from(&input.status);
-                    }
-                }
-            })?;
+            let owner = resolve_owner(acct, &ctx.principal, user_name.as_deref())?;
+            require_owned_key(acct, &owner, &key_id)?;
+            change_keys(tx, &account, &owner, |keys| f(keys, &key_id))?;
             Ok(())
         })
         .await
+}
+
+async fn update_access_key(
+    app: App,
+    ctx: Ctx,
+    input: iam::UpdateAccessKeyRequest,
+) -> Result<(), ApiError> {
+    let status = input.status;
+    change_owned_keys(
+        &app,
+        ctx,
+        input.user_name,
+        input.access_key_id,
+        move |keys, id| {
+            for k in keys.iter_mut().filter(|k| k.access_key_id == id) {
+                k.status.clone_from(&status);
+            }
+        },
+    )
+    .await
 }
 
 async fn delete_access_key(
@@ -200,18 +217,14 @@ async fn delete_access_key(
     ctx: Ctx,
     input: iam::DeleteAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let account = ctx.account().to_string();
-    app.store
-        .write(move |tx| {
-            let acct = tx.account(&account);
-            let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
-            require_owned_key(acct, &owner, &input.access_key_id)?;
-            change_keys(tx, &account, &owner, |keys| {
-                keys.retain(|k| k.access_key_id != input.access_key_id)
-            })?;
-            Ok(())
-        })
-        .await
+    change_owned_keys(
+        &app,
+        ctx,
+        input.user_name,
+        input.access_key_id,
+        |keys, id| keys.retain(|k| k.access_key_id != id),
+    )
+    .await
 }
 
 async fn get_access_key_last_used(
