@@ -119,7 +119,7 @@ async fn create_access_key(
                     "Cannot exceed quota for AccessKeysPerUser: 2",
                 ));
             }
-            let key = AccessKey::new();
+            let key = AccessKey::generate();
             let stored = key.clone();
             change_keys(tx, &account, &owner, |keys| keys.push(stored))?;
             let name = match owner {

@@ -6,9 +6,6 @@ pub enum StoreError {
     /// A UNIQUE constraint failed (a name or ID that already exists). Carries SQLite's message.
     #[error("unique constraint violated: {0}")]
     UniqueViolation(String),
-    /// A FOREIGN KEY constraint failed (the referenced entity does not exist or still has dependants).
-    #[error("foreign key constraint violated: {0}")]
-    ForeignKeyViolation(String),
     /// The row the operation addresses does not exist.
     #[error("entity not found")]
     NotFound,
@@ -35,9 +32,6 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::UniqueViolation(db.message().to_string())
-            }
-            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                StoreError::ForeignKeyViolation(db.message().to_string())
             }
             other => StoreError::Other(other),
         }

@@ -180,11 +180,6 @@ impl Store {
         answered.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
-    /// Whether this is an in-memory database.
-    pub fn is_in_memory(&self) -> bool {
-        self.in_memory
-    }
-
     /// Back to the freshly started, empty state.
     pub async fn reset(&self) -> StoreResult<()> {
         self.write(|tx| {

@@ -111,8 +111,8 @@ impl std::fmt::Debug for AccessKey {
 }
 
 impl AccessKey {
-    /// A new active key with fresh `AKIA…` ID and secret, created now.
-    pub fn new() -> AccessKey {
+    /// A new active key with a fresh `AKIA…` ID and secret, created now.
+    pub fn generate() -> AccessKey {
         AccessKey {
             access_key_id: ids::access_key_id(ids::prefix::ACCESS_KEY),
             secret_access_key: ids::secret_access_key(),
@@ -125,12 +125,6 @@ impl AccessKey {
     /// Whether the key may sign requests.
     pub fn is_active(&self) -> bool {
         self.status == "Active"
-    }
-}
-
-impl Default for AccessKey {
-    fn default() -> Self {
-        AccessKey::new()
     }
 }
 
@@ -821,11 +815,6 @@ impl Model {
     pub fn key(&self, access_key_id: &str) -> Option<&KeyLoc> {
         self.keys.get(access_key_id)
     }
-
-    /// The IDs of the accounts that hold anything.
-    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
-        self.accounts.keys().map(String::as_str)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1120,7 +1109,7 @@ mod tests {
             let mut u = User::new("1", "a", "/");
             u.groups.push(g.group_id.clone());
             u.attached.push("ANPAX".into());
-            let k = AccessKey::new();
+            let k = AccessKey::generate();
             u.access_keys.push(k.clone());
             let u = tx.insert(u).unwrap();
             (u.user_id.clone(), g.group_id.clone(), k.access_key_id)
@@ -1194,7 +1183,7 @@ mod tests {
             let g = tx.insert(Group::new("1", "g", "/")).unwrap();
             let mut u = User::new("1", "a", "/");
             u.groups.push(g.group_id.clone());
-            u.access_keys.push(AccessKey::new());
+            u.access_keys.push(AccessKey::generate());
             let u = tx.insert(u).unwrap();
             tx.insert(User::new("1", "b", "/")).unwrap();
             tx.update("1", &u.user_id, |u: &mut User| u.name = "c".into())
