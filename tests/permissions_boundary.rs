@@ -41,9 +41,11 @@ async fn boundary_set_at_creation_put_and_deleted() {
         .and_then(|u| u.permissions_boundary())
         .expect("boundary");
     assert_eq!(pb.permissions_boundary_arn(), Some(b1.as_str()));
+    // Real AWS answers `Policy` (recorded), not the model's `PermissionsBoundaryPolicy`.
     assert_eq!(
-        pb.permissions_boundary_type(),
-        Some(&PermissionsBoundaryAttachmentType::Policy)
+        pb.permissions_boundary_type()
+            .map(PermissionsBoundaryAttachmentType::as_str),
+        Some("Policy")
     );
 
     iam.put_user_permissions_boundary()

@@ -7,8 +7,12 @@ use time::OffsetDateTime;
 
 use crate::error::ApiError;
 use crate::protocol::iam;
-use crate::store::model::{Account, Group, PrincipalKind, Tag, User};
-use crate::store::StoreError;
+use crate::state::App;
+use crate::store::model::{
+    merge_tags, new_tag_keys, remove_tags, Account, Group, InstanceProfile, PrincipalKind, Role,
+    Tag, Tagged, User,
+};
+use crate::store::{lower, Page, StoreError};
 
 /// AWS's default page size (`MaxItems` absent).
 pub const DEFAULT_MAX_ITEMS: i64 = 100;
@@ -71,6 +75,29 @@ pub fn require_group(account: &Account, name: &str) -> Result<Arc<Group>, ApiErr
         .ok_or_else(|| no_such_group(name))
 }
 
+pub fn no_such_role(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The role with name {name} cannot be found."))
+}
+
+/// The role of that name in the account, or AWS's `NoSuchEntity`.
+pub fn require_role(account: &Account, name: &str) -> Result<Arc<Role>, ApiError> {
+    account
+        .roles
+        .get(name)
+        .cloned()
+        .ok_or_else(|| no_such_role(name))
+}
+
+/// The instance profile of that name in the account, or AWS's `NoSuchEntity`.
+pub fn require_instance_profile(
+    account: &Account,
+    name: &str,
+) -> Result<Arc<InstanceProfile>, ApiError> {
+    account.instance_profiles.get(name).cloned().ok_or_else(|| {
+        ApiError::no_such_entity(format!("Instance Profile {name} cannot be found."))
+    })
+}
+
 /// A user, group or role that policies (inline or managed) belong to, looked up by name.
 #[derive(Debug, Clone)]
 pub struct PolicyOwner {
@@ -96,11 +123,9 @@ pub fn require_owner(
             let group = require_group(account, name)?;
             (group.group_id.clone(), group.name.clone())
         }
-        // Roles are not stored yet: none exists.
         PrincipalKind::Role => {
-            return Err(ApiError::no_such_entity(format!(
-                "The role with name {name} cannot be found."
-            )))
+            let role = require_role(account, name)?;
+            (role.role_id.clone(), role.name.clone())
         }
     };
     Ok(PolicyOwner { kind, id, name })
@@ -146,6 +171,59 @@ pub fn nonempty_tags(tags: &[Tag]) -> Option<Vec<iam::Tag>> {
     (!tags.is_empty()).then(|| to_api_tags(tags))
 }
 
+/// TagX for any tagged family: adds or replaces the tags of the entity `find` resolves, within
+/// the 50-tag quota.
+pub async fn tag_entity<E: Tagged>(
+    app: &App,
+    account: &str,
+    tags: &[iam::Tag],
+    find: impl FnOnce(&Account) -> Result<Arc<E>, ApiError> + Send + 'static,
+) -> Result<(), ApiError> {
+    check_tags(tags)?;
+    let tags = to_store_tags(tags);
+    let account = account.to_string();
+    app.store
+        .write(move |tx| {
+            let e = find(tx.account(&account))?;
+            if e.tags().len() + new_tag_keys(e.tags(), &tags, E::TAG_KEYS) > MAX_TAGS {
+                return Err(tags_limit_exceeded());
+            }
+            tx.update(&account, e.id(), |e: &mut E| {
+                merge_tags(e.tags_mut(), &tags, E::TAG_KEYS)
+            })?;
+            Ok(())
+        })
+        .await
+}
+
+/// UntagX for any tagged family: keys it does not have are ignored, as AWS does.
+pub async fn untag_entity<E: Tagged>(
+    app: &App,
+    account: &str,
+    keys: Vec<String>,
+    find: impl FnOnce(&Account) -> Result<Arc<E>, ApiError> + Send + 'static,
+) -> Result<(), ApiError> {
+    let account = account.to_string();
+    app.store
+        .write(move |tx| {
+            let e = find(tx.account(&account))?;
+            tx.update(&account, e.id(), |e: &mut E| {
+                remove_tags(e.tags_mut(), &keys, E::TAG_KEYS)
+            })?;
+            Ok(())
+        })
+        .await
+}
+
+/// ListXTags: one page of an entity's tags, in the order they were added.
+pub fn tags_page(
+    tags: &[Tag],
+    marker: Option<&str>,
+    max: Option<i32>,
+) -> Result<(Vec<iam::Tag>, Option<String>), ApiError> {
+    paginate(to_api_tags(tags), marker, max_items(max))
+}
+
 /// What AWS leaves unescaped when it URL-encodes policy documents in responses.
 const POLICY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -183,6 +261,22 @@ pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>, ApiError> {
         .and_then(|s| s.strip_prefix(MARKER_TAG).map(str::to_string))
         .map(Some)
         .ok_or_else(|| ApiError::validation("Invalid Marker."))
+}
+
+/// One page of a list ordered by lowercased name, after `marker`.
+pub fn page_by_name<T>(
+    items: Vec<Arc<T>>,
+    name: impl Fn(&T) -> &str,
+    marker: Option<&str>,
+    max_items: i64,
+) -> Page<Arc<T>> {
+    Page::take(
+        items
+            .into_iter()
+            .filter(|i| marker.is_none_or(|m| lower(name(i)).as_str() > m)),
+        max_items,
+        |i| lower(name(i)),
+    )
 }
 
 /// One page of an in-memory list; the marker is the offset of the next item.

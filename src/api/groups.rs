@@ -1,8 +1,6 @@
 //! Groups and membership: CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup,
 //! AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
 
-use std::sync::Arc;
-
 use crate::api::common::*;
 use crate::api::users::user_shape;
 use crate::api::{Ctx, Registry};
@@ -10,7 +8,7 @@ use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
 use crate::store::model::{Group, User};
-use crate::store::{lower, Page, StoreError};
+use crate::store::StoreError;
 
 /// AWS's quota of groups per account.
 const GROUPS_PER_ACCOUNT: usize = 300;
@@ -41,22 +39,6 @@ pub fn group_shape(g: &Group) -> iam::Group {
 
 fn group_exists(name: &str) -> ApiError {
     ApiError::already_exists(format!("Group with name {name} already exists."))
-}
-
-/// One page of a list ordered by lowercased name, after `marker`.
-fn page_by_name<T>(
-    items: Vec<Arc<T>>,
-    name: impl Fn(&T) -> &str,
-    marker: Option<&str>,
-    max_items: i64,
-) -> Page<Arc<T>> {
-    Page::take(
-        items
-            .into_iter()
-            .filter(|i| marker.is_none_or(|m| lower(name(i)).as_str() > m)),
-        max_items,
-        |i| lower(name(i)),
-    )
 }
 
 async fn create_group(

@@ -1,5 +1,5 @@
-//! Inline policies of users and groups: PutUserPolicy, GetUserPolicy, ListUserPolicies, DeleteUserPolicy and
-//! their group counterparts.
+//! Inline policies of users, groups and roles: PutUserPolicy, GetUserPolicy, ListUserPolicies,
+//! DeleteUserPolicy and their group and role counterparts.
 //!
 //! The work is in [`put_inline`], [`get_inline`], [`list_inline`] and [`delete_inline`], which take the owner
 //! already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner lookup.
@@ -8,20 +8,109 @@ use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
-use crate::protocol::iam;
+use crate::protocol::{iam, Operation};
 use crate::state::App;
 use crate::store::model::{Account, PrincipalKind};
 use crate::store::Tx;
 
+// ------------------------------------------------------------------------------------------------------------
+// The four operations of each owner family
+// ------------------------------------------------------------------------------------------------------------
+
+/// Registers PutXPolicy, GetXPolicy, ListXPolicies and DeleteXPolicy of one owner family: the
+/// operations differ only in the owner's kind and the name of its field (`UserName`, `RoleName`, …).
+macro_rules! register_inline_ops {
+    ($r:expr, $kind:expr, $owner:ident,
+     $put:ident, $get:ident($get_out:ident), $list:ident($list_out:ident), $delete:ident) => {{
+        $r.iam::<iam::$put, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$put as Operation>::Input| async move {
+                put_for(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    &input.policy_name,
+                    &input.policy_document,
+                )
+                .await
+            },
+        );
+        $r.iam::<iam::$get, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$get as Operation>::Input| async move {
+                let ($owner, policy_name, policy_document) = get_for(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    &input.policy_name,
+                )?;
+                Ok(iam::$get_out {
+                    $owner,
+                    policy_name,
+                    policy_document,
+                })
+            },
+        );
+        $r.iam::<iam::$list, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$list as Operation>::Input| async move {
+                let (policy_names, marker) = list_for(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
+                Ok(iam::$list_out {
+                    policy_names,
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                })
+            },
+        );
+        $r.iam::<iam::$delete, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$delete as Operation>::Input| async move {
+                delete_for(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    &input.policy_name,
+                )
+                .await
+            },
+        );
+    }};
+}
+
 pub fn register(r: &mut Registry) {
-    r.iam::<iam::PutUserPolicy, _, _>(put_user_policy);
-    r.iam::<iam::GetUserPolicy, _, _>(get_user_policy);
-    r.iam::<iam::ListUserPolicies, _, _>(list_user_policies);
-    r.iam::<iam::DeleteUserPolicy, _, _>(delete_user_policy);
-    r.iam::<iam::PutGroupPolicy, _, _>(put_group_policy);
-    r.iam::<iam::GetGroupPolicy, _, _>(get_group_policy);
-    r.iam::<iam::ListGroupPolicies, _, _>(list_group_policies);
-    r.iam::<iam::DeleteGroupPolicy, _, _>(delete_group_policy);
+    register_inline_ops!(
+        r,
+        PrincipalKind::User,
+        user_name,
+        PutUserPolicy,
+        GetUserPolicy(GetUserPolicyResponse),
+        ListUserPolicies(ListUserPoliciesResponse),
+        DeleteUserPolicy
+    );
+    register_inline_ops!(
+        r,
+        PrincipalKind::Group,
+        group_name,
+        PutGroupPolicy,
+        GetGroupPolicy(GetGroupPolicyResponse),
+        ListGroupPolicies(ListGroupPoliciesResponse),
+        DeleteGroupPolicy
+    );
+    register_inline_ops!(
+        r,
+        PrincipalKind::Role,
+        role_name,
+        PutRolePolicy,
+        GetRolePolicy(GetRolePolicyResponse),
+        ListRolePolicies(ListRolePoliciesResponse),
+        DeleteRolePolicy
+    );
 }
 
 impl PolicyOwner {
@@ -212,142 +301,4 @@ async fn delete_for(
             delete_inline(tx, &account, &owner, &policy_name)
         })
         .await
-}
-
-// ------------------------------------------------------------------------------------------------------------
-// Users
-// ------------------------------------------------------------------------------------------------------------
-
-async fn put_user_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::PutUserPolicyRequest,
-) -> Result<(), ApiError> {
-    let (user, name) = (&input.user_name, &input.policy_name);
-    put_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::User,
-        user,
-        name,
-        &input.policy_document,
-    )
-    .await
-}
-
-async fn get_user_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::GetUserPolicyRequest,
-) -> Result<iam::GetUserPolicyResponse, ApiError> {
-    let (user_name, policy_name, policy_document) = get_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::User,
-        &input.user_name,
-        &input.policy_name,
-    )?;
-    Ok(iam::GetUserPolicyResponse {
-        user_name,
-        policy_name,
-        policy_document,
-    })
-}
-
-async fn list_user_policies(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListUserPoliciesRequest,
-) -> Result<iam::ListUserPoliciesResponse, ApiError> {
-    let (policy_names, marker) = list_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::User,
-        &input.user_name,
-        input.marker.as_deref(),
-        input.max_items,
-    )?;
-    Ok(iam::ListUserPoliciesResponse {
-        policy_names,
-        is_truncated: Some(marker.is_some()),
-        marker,
-    })
-}
-
-async fn delete_user_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::DeleteUserPolicyRequest,
-) -> Result<(), ApiError> {
-    let (user, name) = (&input.user_name, &input.policy_name);
-    delete_for(&app, ctx.account(), PrincipalKind::User, user, name).await
-}
-
-// ------------------------------------------------------------------------------------------------------------
-// Groups
-// ------------------------------------------------------------------------------------------------------------
-
-async fn put_group_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::PutGroupPolicyRequest,
-) -> Result<(), ApiError> {
-    let (group, name) = (&input.group_name, &input.policy_name);
-    put_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::Group,
-        group,
-        name,
-        &input.policy_document,
-    )
-    .await
-}
-
-async fn get_group_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::GetGroupPolicyRequest,
-) -> Result<iam::GetGroupPolicyResponse, ApiError> {
-    let (group_name, policy_name, policy_document) = get_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::Group,
-        &input.group_name,
-        &input.policy_name,
-    )?;
-    Ok(iam::GetGroupPolicyResponse {
-        group_name,
-        policy_name,
-        policy_document,
-    })
-}
-
-async fn list_group_policies(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListGroupPoliciesRequest,
-) -> Result<iam::ListGroupPoliciesResponse, ApiError> {
-    let (policy_names, marker) = list_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::Group,
-        &input.group_name,
-        input.marker.as_deref(),
-        input.max_items,
-    )?;
-    Ok(iam::ListGroupPoliciesResponse {
-        policy_names,
-        is_truncated: Some(marker.is_some()),
-        marker,
-    })
-}
-
-async fn delete_group_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::DeleteGroupPolicyRequest,
-) -> Result<(), ApiError> {
-    let (group, name) = (&input.group_name, &input.policy_name);
-    delete_for(&app, ctx.account(), PrincipalKind::Group, group, name).await
 }

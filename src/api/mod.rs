@@ -5,10 +5,12 @@ pub mod access_keys;
 pub mod common;
 pub mod groups;
 pub mod inline_policies;
+pub mod instance_profiles;
 pub mod login_profiles;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
+pub mod roles;
 pub mod simulator;
 pub mod sts_identity;
 pub mod users;
@@ -50,5 +52,7 @@ pub fn registry() -> Registry {
     policies::register(&mut r);
     inline_policies::register(&mut r);
     simulator::register(&mut r);
+    roles::register(&mut r);
+    instance_profiles::register(&mut r);
     r
 }

@@ -16,7 +16,7 @@ pub fn register(r: &mut Registry) {
 /// The `PermissionsBoundary` element of a user or role.
 pub fn attached_shape(arn: &str) -> iam::AttachedPermissionsBoundary {
     iam::AttachedPermissionsBoundary {
-        permissions_boundary_type: Some("PermissionsBoundaryPolicy".to_string()),
+        permissions_boundary_type: Some("Policy".to_string()),
         permissions_boundary_arn: Some(arn.to_string()),
     }
 }

@@ -13,7 +13,7 @@ use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
-use crate::protocol::iam;
+use crate::protocol::{iam, Operation};
 use crate::state::App;
 use crate::store::model::{
     merge_tags, new_tag_keys, remove_tags, Account, ManagedPolicy, PolicyVersion, PrincipalKind,
@@ -28,6 +28,57 @@ pub const MAX_POLICY_VERSIONS: usize = 5;
 /// The most managed policies attached to one user, group or role (AWS's default quota).
 pub const MAX_ATTACHED_POLICIES: usize = 10;
 
+/// Registers AttachXPolicy, DetachXPolicy and ListAttachedXPolicies of one owner family: they
+/// differ only in the owner's kind and the name of its field (`UserName`, `RoleName`, …).
+macro_rules! register_attachment_ops {
+    ($r:expr, $kind:expr, $owner:ident, $attach:ident, $detach:ident, $list:ident($list_out:ident)) => {{
+        $r.iam::<iam::$attach, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$attach as Operation>::Input| async move {
+                change_attachment(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    &input.policy_arn,
+                    true,
+                )
+                .await
+            },
+        );
+        $r.iam::<iam::$detach, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$detach as Operation>::Input| async move {
+                change_attachment(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    &input.policy_arn,
+                    false,
+                )
+                .await
+            },
+        );
+        $r.iam::<iam::$list, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$list as Operation>::Input| async move {
+                let (items, marker) = list_attached_for(
+                    &app,
+                    ctx.account(),
+                    $kind,
+                    &input.$owner,
+                    input.path_prefix.as_deref(),
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
+                Ok(iam::$list_out {
+                    attached_policies: Some(items),
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                })
+            },
+        );
+    }};
+}
+
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreatePolicy, _, _>(create_policy);
     r.iam::<iam::GetPolicy, _, _>(get_policy);
@@ -41,12 +92,30 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::TagPolicy, _, _>(tag_policy);
     r.iam::<iam::UntagPolicy, _, _>(untag_policy);
     r.iam::<iam::ListPolicyTags, _, _>(list_policy_tags);
-    r.iam::<iam::AttachUserPolicy, _, _>(attach_user_policy);
-    r.iam::<iam::DetachUserPolicy, _, _>(detach_user_policy);
-    r.iam::<iam::ListAttachedUserPolicies, _, _>(list_attached_user_policies);
-    r.iam::<iam::AttachGroupPolicy, _, _>(attach_group_policy);
-    r.iam::<iam::DetachGroupPolicy, _, _>(detach_group_policy);
-    r.iam::<iam::ListAttachedGroupPolicies, _, _>(list_attached_group_policies);
+    register_attachment_ops!(
+        r,
+        PrincipalKind::User,
+        user_name,
+        AttachUserPolicy,
+        DetachUserPolicy,
+        ListAttachedUserPolicies(ListAttachedUserPoliciesResponse)
+    );
+    register_attachment_ops!(
+        r,
+        PrincipalKind::Group,
+        group_name,
+        AttachGroupPolicy,
+        DetachGroupPolicy,
+        ListAttachedGroupPolicies(ListAttachedGroupPoliciesResponse)
+    );
+    register_attachment_ops!(
+        r,
+        PrincipalKind::Role,
+        role_name,
+        AttachRolePolicy,
+        DetachRolePolicy,
+        ListAttachedRolePolicies(ListAttachedRolePoliciesResponse)
+    );
     r.iam::<iam::ListEntitiesForPolicy, _, _>(list_entities_for_policy);
 }
 
@@ -645,84 +714,6 @@ fn list_attached_for(
     list_attached_policies(acct, &owner, path_prefix, marker, max)
 }
 
-async fn attach_user_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::AttachUserPolicyRequest,
-) -> Result<(), ApiError> {
-    let (user, arn) = (&input.user_name, &input.policy_arn);
-    change_attachment(&app, ctx.account(), PrincipalKind::User, user, arn, true).await
-}
-
-async fn detach_user_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::DetachUserPolicyRequest,
-) -> Result<(), ApiError> {
-    let (user, arn) = (&input.user_name, &input.policy_arn);
-    change_attachment(&app, ctx.account(), PrincipalKind::User, user, arn, false).await
-}
-
-async fn list_attached_user_policies(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListAttachedUserPoliciesRequest,
-) -> Result<iam::ListAttachedUserPoliciesResponse, ApiError> {
-    let (items, marker) = list_attached_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::User,
-        &input.user_name,
-        input.path_prefix.as_deref(),
-        input.marker.as_deref(),
-        input.max_items,
-    )?;
-    Ok(iam::ListAttachedUserPoliciesResponse {
-        attached_policies: Some(items),
-        is_truncated: Some(marker.is_some()),
-        marker,
-    })
-}
-
-async fn attach_group_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::AttachGroupPolicyRequest,
-) -> Result<(), ApiError> {
-    let (group, arn) = (&input.group_name, &input.policy_arn);
-    change_attachment(&app, ctx.account(), PrincipalKind::Group, group, arn, true).await
-}
-
-async fn detach_group_policy(
-    app: App,
-    ctx: Ctx,
-    input: iam::DetachGroupPolicyRequest,
-) -> Result<(), ApiError> {
-    let (group, arn) = (&input.group_name, &input.policy_arn);
-    change_attachment(&app, ctx.account(), PrincipalKind::Group, group, arn, false).await
-}
-
-async fn list_attached_group_policies(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListAttachedGroupPoliciesRequest,
-) -> Result<iam::ListAttachedGroupPoliciesResponse, ApiError> {
-    let (items, marker) = list_attached_for(
-        &app,
-        ctx.account(),
-        PrincipalKind::Group,
-        &input.group_name,
-        input.path_prefix.as_deref(),
-        input.marker.as_deref(),
-        input.max_items,
-    )?;
-    Ok(iam::ListAttachedGroupPoliciesResponse {
-        attached_policies: Some(items),
-        is_truncated: Some(marker.is_some()),
-        marker,
-    })
-}
-
 // ------------------------------------------------------------------------------------------------------------
 // ListEntitiesForPolicy
 // ------------------------------------------------------------------------------------------------------------
@@ -754,48 +745,42 @@ fn sorted(mut v: Vec<EntityRef>) -> Vec<EntityRef> {
     v
 }
 
-/// The users (and, once they exist, roles) attached to a policy or using it as boundary.
+/// The name and path of a user, group or role.
+fn entity_ref(account: &Account, kind: PrincipalKind, id: &str) -> Option<EntityRef> {
+    let (name, path) = match kind {
+        PrincipalKind::User => account.users.get_by_id(id).map(|u| (&u.name, &u.path))?,
+        PrincipalKind::Group => account.groups.get_by_id(id).map(|g| (&g.name, &g.path))?,
+        PrincipalKind::Role => account.roles.get_by_id(id).map(|r| (&r.name, &r.path))?,
+    };
+    Some(EntityRef {
+        id: id.to_string(),
+        name: name.clone(),
+        path: path.clone(),
+    })
+}
+
+/// The users, groups and roles a policy is attached to, or that use it as boundary.
 fn entities_for_policy(account: &Account, p: &ManagedPolicy, boundary: bool) -> PolicyEntities {
+    let arn = p.arn();
+    let holders: Vec<(PrincipalKind, &str)> = if boundary {
+        account.boundary_holders(&arn).collect()
+    } else {
+        account.attachments_of(&p.policy_id).collect()
+    };
     let mut out = PolicyEntities::default();
-    if boundary {
-        let arn = p.arn();
-        out.users = account
-            .users
-            .iter()
-            .filter(|u| u.permissions_boundary_arn.as_deref() == Some(arn.as_str()))
-            .map(|u| EntityRef {
-                id: u.user_id.clone(),
-                name: u.name.clone(),
-                path: u.path.clone(),
-            })
-            .collect();
-        return out;
-    }
-    for (kind, id) in account.attachments_of(&p.policy_id) {
+    for (kind, id) in holders {
+        let Some(e) = entity_ref(account, kind, id) else {
+            continue;
+        };
         match kind {
-            PrincipalKind::User => {
-                if let Some(u) = account.users.get_by_id(id) {
-                    out.users.push(EntityRef {
-                        id: u.user_id.clone(),
-                        name: u.name.clone(),
-                        path: u.path.clone(),
-                    });
-                }
-            }
-            PrincipalKind::Group => {
-                if let Some(g) = account.groups.get_by_id(id) {
-                    out.groups.push(EntityRef {
-                        id: g.group_id.clone(),
-                        name: g.name.clone(),
-                        path: g.path.clone(),
-                    });
-                }
-            }
-            PrincipalKind::Role => {}
+            PrincipalKind::User => out.users.push(e),
+            PrincipalKind::Group => out.groups.push(e),
+            PrincipalKind::Role => out.roles.push(e),
         }
     }
     out.users = sorted(out.users);
     out.groups = sorted(out.groups);
+    out.roles = sorted(out.roles);
     out
 }
 

@@ -386,7 +386,14 @@ fn load_source(acct: &Account, app: &App, account: &str, arn: &str) -> Result<So
                 caller: None,
             })
         }
-        // Roles are not stored yet: none exists.
+        "role" => {
+            let role = acct.roles.get(name).ok_or_else(not_found)?;
+            let policies = authz::role_policies(acct, &app.policies, role)?;
+            Ok(Source {
+                policies,
+                caller: None,
+            })
+        }
         _ => Err(not_found()),
     }
 }

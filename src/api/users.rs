@@ -6,7 +6,7 @@ use crate::auth::PrincipalKind;
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
-use crate::store::model::{merge_tags, new_tag_keys, remove_tags, TagKeys, User};
+use crate::store::model::User;
 use crate::store::StoreError;
 
 /// AWS's default quota of IAM users per account.
@@ -196,36 +196,19 @@ async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Resul
 }
 
 async fn tag_user(app: App, ctx: Ctx, input: iam::TagUserRequest) -> Result<(), ApiError> {
-    check_tags(&input.tags)?;
-    let account = ctx.account().to_string();
-    let tags = to_store_tags(&input.tags);
-    app.store
-        .write(move |tx| {
-            let user = require_user(tx.account(&account), &input.user_name)?;
-            if user.tags.len() + new_tag_keys(&user.tags, &tags, TagKeys::CaseInsensitive)
-                > MAX_TAGS
-            {
-                return Err(tags_limit_exceeded());
-            }
-            tx.update(&account, &user.user_id, |u: &mut User| {
-                merge_tags(&mut u.tags, &tags, TagKeys::CaseInsensitive)
-            })?;
-            Ok(())
-        })
-        .await
+    let name = input.user_name;
+    tag_entity(&app, ctx.account(), &input.tags, move |a| {
+        require_user(a, &name)
+    })
+    .await
 }
 
 async fn untag_user(app: App, ctx: Ctx, input: iam::UntagUserRequest) -> Result<(), ApiError> {
-    let account = ctx.account().to_string();
-    app.store
-        .write(move |tx| {
-            let user = require_user(tx.account(&account), &input.user_name)?;
-            tx.update(&account, &user.user_id, |u: &mut User| {
-                remove_tags(&mut u.tags, &input.tag_keys, TagKeys::CaseInsensitive)
-            })?;
-            Ok(())
-        })
-        .await
+    let name = input.user_name;
+    untag_entity(&app, ctx.account(), input.tag_keys, move |a| {
+        require_user(a, &name)
+    })
+    .await
 }
 
 async fn list_user_tags(
@@ -235,14 +218,10 @@ async fn list_user_tags(
 ) -> Result<iam::ListUserTagsResponse, ApiError> {
     let model = app.store.read();
     let user = require_user(model.account(ctx.account()), &input.user_name)?;
-    let (items, marker) = paginate(
-        to_api_tags(&user.tags),
-        input.marker.as_deref(),
-        max_items(input.max_items),
-    )?;
+    let (tags, marker) = tags_page(&user.tags, input.marker.as_deref(), input.max_items)?;
     Ok(iam::ListUserTagsResponse {
         is_truncated: Some(marker.is_some()),
         marker,
-        tags: items,
+        tags,
     })
 }

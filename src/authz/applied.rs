@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::authz::{policy_evaluation_error, PolicyCache};
 use crate::error::ApiError;
 use crate::policy::{Policy, PolicyRef, SourceType};
-use crate::store::model::{Account, Group, InlinePolicies, PrincipalKind, User};
+use crate::store::model::{Account, Group, InlinePolicies, PrincipalKind, Role, User};
 
 /// One policy that applies, with where it comes from.
 #[derive(Debug, Clone)]
@@ -110,6 +110,21 @@ pub fn user_policies(
         attached(account, cache, &g.attached, &mut out)?;
     }
     if let Some(arn) = &user.permissions_boundary_arn {
+        out.boundary = Some(boundary(account, cache, arn)?);
+    }
+    Ok(out)
+}
+
+/// A role's policies: inline, attached and its permissions boundary.
+pub fn role_policies(
+    account: &Account,
+    cache: &PolicyCache,
+    role: &Role,
+) -> Result<AppliedPolicies, ApiError> {
+    let mut out = AppliedPolicies::default();
+    inline(cache, PrincipalKind::Role, &role.inline, &mut out)?;
+    attached(account, cache, &role.attached, &mut out)?;
+    if let Some(arn) = &role.permissions_boundary_arn {
         out.boundary = Some(boundary(account, cache, arn)?);
     }
     Ok(out)

@@ -10,7 +10,7 @@ use http::StatusCode;
 
 use crate::error::ApiError;
 
-pub use applied::{group_policies, user_policies, AppliedPolicies, AppliedPolicy};
+pub use applied::{group_policies, role_policies, user_policies, AppliedPolicies, AppliedPolicy};
 pub use cache::PolicyCache;
 
 /// AWS's `PolicyEvaluation` error (500): a policy could not be evaluated.

@@ -305,6 +305,105 @@ impl Group {
     }
 }
 
+/// When and where a role's credentials were last used (`RoleLastUsed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleLastUsed {
+    pub date: i64,
+    pub region: String,
+}
+
+/// An IAM role: a trust policy that says who may assume it, and the policies it grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub role_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: i64,
+    /// The trust policy, stored decoded (plain JSON text).
+    pub assume_role_policy: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub max_session_duration: i32,
+    #[serde(default)]
+    pub permissions_boundary_arn: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub last_used: Option<RoleLastUsed>,
+    /// The IDs of the managed policies attached to it, in attachment order.
+    #[serde(default)]
+    pub attached: Vec<String>,
+    #[serde(default)]
+    pub inline: InlinePolicies,
+}
+
+impl Role {
+    /// A new role with a fresh `AROA…` ID, created now, with AWS's default session duration.
+    pub fn new(account_id: &str, name: &str, path: &str, assume_role_policy: &str) -> Role {
+        Role {
+            role_id: ids::unique_id(ids::prefix::ROLE),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            create_date: ids::now(),
+            assume_role_policy: assume_role_policy.to_string(),
+            description: None,
+            max_session_duration: 3600,
+            permissions_boundary_arn: None,
+            tags: Vec::new(),
+            last_used: None,
+            attached: Vec::new(),
+            inline: InlinePolicies::default(),
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(&self.account_id, "role", &self.path, &self.name)
+    }
+
+    /// Whether AWS made it for a service (`/aws-service-role/…`): only the service may change it.
+    pub fn is_service_linked(&self) -> bool {
+        self.path.starts_with("/aws-service-role/")
+    }
+}
+
+/// An instance profile: the container that hands a role to EC2 instances (at most one role).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfile {
+    pub instance_profile_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: i64,
+    /// The IDs of its roles (AWS allows one).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl InstanceProfile {
+    /// A new instance profile with a fresh `AIPA…` ID, created now.
+    pub fn new(account_id: &str, name: &str, path: &str) -> InstanceProfile {
+        InstanceProfile {
+            instance_profile_id: ids::unique_id(ids::prefix::INSTANCE_PROFILE),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            create_date: ids::now(),
+            roles: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(&self.account_id, "instance-profile", &self.path, &self.name)
+    }
+}
+
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
 pub const AWS_ACCOUNT: &str = "aws";
 
@@ -431,6 +530,29 @@ pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     fn index(&self, _ix: &mut Indexes<'_>, _add: bool) {}
 }
 
+/// An entity family that carries tags (TagX, UntagX, ListXTags).
+pub trait Tagged: Entity {
+    /// How the family compares tag keys.
+    const TAG_KEYS: TagKeys = TagKeys::CaseInsensitive;
+    fn tags(&self) -> &[Tag];
+    fn tags_mut(&mut self) -> &mut Vec<Tag>;
+}
+
+macro_rules! tagged {
+    ($($t:ty),*) => {$(
+        impl Tagged for $t {
+            fn tags(&self) -> &[Tag] {
+                &self.tags
+            }
+            fn tags_mut(&mut self) -> &mut Vec<Tag> {
+                &mut self.tags
+            }
+        }
+    )*};
+}
+
+tagged!(User, Role, InstanceProfile);
+
 /// The reverse indexes an entity's [`Entity::index`] maintains.
 pub struct Indexes<'a> {
     pub links: &'a mut Links,
@@ -463,6 +585,8 @@ pub struct Links {
     pub attachments: OrdSet<(Key, PrincipalKind, Key)>,
     /// (boundary policy ARN, owner kind, owner ID) for every permissions boundary in use.
     pub boundaries: OrdSet<(Key, PrincipalKind, Key)>,
+    /// (role ID, instance profile ID) for every role in an instance profile.
+    pub profiles: OrdSet<(Key, Key)>,
 }
 
 fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
@@ -543,6 +667,39 @@ impl Entity for Group {
             set_op(
                 &mut ix.links.attachments,
                 (key(p), PrincipalKind::Group, key(&self.group_id)),
+                add,
+            );
+        }
+    }
+}
+
+impl Entity for Role {
+    named_entity!("role", role_id, roles);
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        for p in &self.attached {
+            set_op(
+                &mut ix.links.attachments,
+                (key(p), PrincipalKind::Role, key(&self.role_id)),
+                add,
+            );
+        }
+        if let Some(b) = &self.permissions_boundary_arn {
+            set_op(
+                &mut ix.links.boundaries,
+                (key(b), PrincipalKind::Role, key(&self.role_id)),
+                add,
+            );
+        }
+    }
+}
+
+impl Entity for InstanceProfile {
+    named_entity!("instance-profile", instance_profile_id, instance_profiles);
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        for r in &self.roles {
+            set_op(
+                &mut ix.links.profiles,
+                (key(r), key(&self.instance_profile_id)),
                 add,
             );
         }
@@ -679,6 +836,8 @@ impl<E: Entity> Table<E> {
 pub struct Account {
     pub users: Table<User>,
     pub groups: Table<Group>,
+    pub roles: Table<Role>,
+    pub instance_profiles: Table<InstanceProfile>,
     pub policies: Table<ManagedPolicy>,
     pub settings: Table<AccountSettings>,
     pub links: Links,
@@ -736,12 +895,20 @@ impl Account {
 
     /// How many users and roles of this account use the policy as permissions boundary.
     pub fn boundary_usage_count(&self, policy_arn: &str) -> usize {
+        self.boundary_holders(policy_arn).count()
+    }
+
+    /// The users and roles that use the policy as permissions boundary: (kind, ID).
+    pub fn boundary_holders<'a>(
+        &'a self,
+        policy_arn: &'a str,
+    ) -> impl Iterator<Item = (PrincipalKind, &'a str)> + 'a {
         let from = (key(policy_arn), PrincipalKind::User, key(""));
         self.links
             .boundaries
             .range(from..)
-            .take_while(|(a, _, _)| &**a == policy_arn)
-            .count()
+            .take_while(move |(a, _, _)| &**a == policy_arn)
+            .map(|(_, k, o)| (*k, &**o))
     }
 
     /// The inline and attached policies of a user, group or role.
@@ -755,8 +922,24 @@ impl Account {
                 inline: &g.inline,
                 attached: &g.attached,
             }),
-            PrincipalKind::Role => None,
+            PrincipalKind::Role => self.roles.get_by_id(id).map(|r| Held {
+                inline: &r.inline,
+                attached: &r.attached,
+            }),
         }
+    }
+
+    /// The instance profiles a role is in (IDs), in no particular order.
+    pub fn profile_ids_of_role<'a>(
+        &'a self,
+        role_id: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let from = (key(role_id), key(""));
+        self.links
+            .profiles
+            .range(from..)
+            .take_while(move |(r, _)| &**r == role_id)
+            .map(|(_, p)| &**p)
     }
 
     /// The managed policy with that ARN in this account.
@@ -941,7 +1124,11 @@ impl<'a> Tx<'a> {
                     f(&mut g.inline, &mut g.attached)
                 })
                 .map(|(_, r)| r),
-            PrincipalKind::Role => Err(StoreError::NotFound),
+            PrincipalKind::Role => self
+                .update(account_id, id, |r: &mut Role| {
+                    f(&mut r.inline, &mut r.attached)
+                })
+                .map(|(_, r)| r),
         }
     }
 
@@ -1026,6 +1213,8 @@ pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(),
     match kind {
         User::KIND => one::<User>(tx, body),
         Group::KIND => one::<Group>(tx, body),
+        Role::KIND => one::<Role>(tx, body),
+        InstanceProfile::KIND => one::<InstanceProfile>(tx, body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(tx, body),
         AccountSettings::KIND => one::<AccountSettings>(tx, body),
         other => Err(format!("unknown record kind {other}")),
@@ -1046,6 +1235,8 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
             Op::Delete { account, kind, id } => match *kind {
                 User::KIND => remove::<User>(&mut tx, account, id),
                 Group::KIND => remove::<Group>(&mut tx, account, id),
+                Role::KIND => remove::<Role>(&mut tx, account, id),
+                InstanceProfile::KIND => remove::<InstanceProfile>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),
