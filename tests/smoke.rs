@@ -1,5 +1,5 @@
-//! boto3 + AWS CLI smoke test: starts localiam in-process and runs `tests/smoke/smoke.py` against
-//! it. Skipped (with a message) only when python3, boto3 or the `aws` CLI is missing, unless
+//! boto3 + AWS CLI: starts localiam in-process and runs `tests/smoke/smoke.py` (smoke test) and
+//! `tests/smoke/replay.py` (scenarios recorded on real AWS) against it. Skipped (with a message) only when python3, boto3 or the `aws` CLI is missing, unless
 //! `CI` or `LOCALIAM_REQUIRE_SMOKE` is set, in which case their absence fails the test.
 
 mod common;
@@ -29,37 +29,63 @@ fn tools_present() -> Result<(), String> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn boto3_and_aws_cli_smoke() {
+/// Runs a Python script of `tests/smoke/` against a fresh in-process server; fails with its output
+/// unless it exits 0. `None` when the tools are missing outside CI (the test then skips).
+async fn run_script(test: &str, script: &str, extra: Vec<String>) -> Option<()> {
     if let Err(why) = tools_present() {
         let required = std::env::var_os("CI").is_some()
             || std::env::var_os("LOCALIAM_REQUIRE_SMOKE").is_some();
         assert!(!required, "smoke test tools missing in CI: {why}");
-        eprintln!("SKIPPED boto3_and_aws_cli_smoke: {why}");
-        return;
+        eprintln!("SKIPPED {test}: {why}");
+        return None;
     }
     let srv = TestServer::start().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smoke/smoke.py");
+    let script = format!("{}/tests/smoke/{script}", env!("CARGO_MANIFEST_DIR"));
     let url = srv.url();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
-            .arg(script)
+            .arg(&script)
             .arg(url)
+            .args(extra)
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
-            .expect("run smoke.py")
+            .expect("run python3")
     })
     .await
-    .expect("smoke.py task");
+    .expect("script task");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     eprintln!("{stderr}");
     assert!(
         out.status.success(),
-        "smoke.py failed ({}):\n{stdout}\n{stderr}",
+        "{test} failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
     srv.stop().await;
+    Some(())
+}
+
+/// boto3 replays the scenarios recorded on real AWS (`tests/smoke/replay.py`) and compares every
+/// response whole: keys present and absent, values, error codes, statuses and messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_replays_recorded_aws_scenarios() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/aws-recorded");
+    let dir = if std::path::Path::new(dir).is_dir() {
+        dir.to_string()
+    } else {
+        "/work/shared/aws-recorded".to_string()
+    };
+    run_script(
+        "boto3_replays_recorded_aws_scenarios",
+        "replay.py",
+        vec![dir],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_aws_cli_smoke() {
+    run_script("boto3_and_aws_cli_smoke", "smoke.py", Vec::new()).await;
 }

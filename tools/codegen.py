@@ -30,6 +30,10 @@ RUST_KEYWORDS = set(
 )
 
 
+# Required strings AWS writes even when empty (a tag's value may be "", as recorded).
+KEEP_EMPTY = {("Tag", "Value")}
+
+
 def snake(name):
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
@@ -304,7 +308,7 @@ class Gen:
         lines.append("    fn write_members(&self, %s: &mut XmlWriter) {" % ("w" if members else "_w"))
         for m, ms in members.items():
             f = snake(m)
-            if m in req and self.shapes[ms["shape"]]["type"] == "string":
+            if m in req and self.shapes[ms["shape"]]["type"] == "string" and (shape, m) not in KEEP_EMPTY:
                 # An empty required string is left out (the root user's GetUser has no UserName/Path).
                 lines.append("        if !self.%s.is_empty() {" % f)
                 lines.append(self.write_stmt(ms["shape"], json.dumps(m), "&self.%s" % f, 12))

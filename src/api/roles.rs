@@ -44,9 +44,11 @@ pub fn register(r: &mut Registry) {
 /// Which of a role's elements an answer carries: AWS's answers differ (as recorded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleView {
-    /// CreateRole, UpdateRoleDescription, roles inside instance profiles: no
-    /// `MaxSessionDuration`, no `RoleLastUsed`.
+    /// CreateRole, roles inside instance profiles: no `Description`, `MaxSessionDuration` or
+    /// `RoleLastUsed`.
     Created,
+    /// UpdateRoleDescription: like `Created`, with the `Description`.
+    Described,
     /// GetRole: everything.
     Full,
     /// ListRoles: `MaxSessionDuration` but no `RoleLastUsed`, `PermissionsBoundary` or `Tags`.
@@ -63,8 +65,11 @@ pub fn role_shape(r: &Role, view: RoleView) -> iam::Role {
         arn: r.arn(),
         create_date: ts(r.create_date),
         assume_role_policy_document: Some(encode_policy(&r.assume_role_policy)),
-        description: r.description.clone(),
-        max_session_duration: (view != RoleView::Created).then_some(r.max_session_duration),
+        description: (view != RoleView::Created)
+            .then(|| r.description.clone())
+            .flatten(),
+        max_session_duration: matches!(view, RoleView::Full | RoleView::Listed)
+            .then_some(r.max_session_duration),
         permissions_boundary: if listed {
             None
         } else {
@@ -317,7 +322,7 @@ async fn update_role_description(
     })
     .await?;
     Ok(iam::UpdateRoleDescriptionResponse {
-        role: Some(role_shape(&role, RoleView::Created)),
+        role: Some(role_shape(&role, RoleView::Described)),
     })
 }
 

@@ -7387,9 +7387,7 @@ impl ToXml for Tag {
         if !self.key.is_empty() {
             write_scalar(w, "Key", &self.key);
         }
-        if !self.value.is_empty() {
-            write_scalar(w, "Value", &self.value);
-        }
+        write_scalar(w, "Value", &self.value);
     }
 }
 

@@ -1,0 +1,656 @@
+#!/usr/bin/env python3
+"""Replays scenarios recorded on real AWS (../shared/aws-recorded) through boto3 against localiam and
+compares every response whole: the same keys (what AWS returns and what it omits), the same values
+under the recorder's normalisation, the same error codes, statuses and messages.
+
+Usage: python3 tests/smoke/replay.py http://127.0.0.1:PORT RECORDINGS_DIR [scenario-name-filter]
+
+Normalisation (see the recordings' README): account 111111111111, `<partition>`, `<datetime>`, and
+placeholders such as `<role-name:1>`, which match any non-empty text and must keep one value within a
+scenario. `ResponseMetadata` is compared by status code only. Exits 1 when any scenario differs.
+Driven by tests/smoke.rs.
+"""
+import datetime
+import json
+import os
+import re
+import sys
+import traceback
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = sys.argv[1]
+RECORDINGS = sys.argv[2]
+FILTER = sys.argv[3] if len(sys.argv) > 3 else ""
+# A fresh account per run (open mode: a 12-digit key ID names its account), as the recorder's were.
+ACCOUNT = "".join(str(uuid.uuid4().int)[:12]).rjust(12, "1")
+FAILURES = []
+
+iam = boto3.client(
+    "iam",
+    endpoint_url=ENDPOINT,
+    aws_access_key_id=ACCOUNT,
+    aws_secret_access_key="test",
+    region_name="us-east-1",
+    config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+)
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+TRUST_JSON = json.dumps(TRUST)
+POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+)
+
+_snapshots = {}
+
+
+def snapshot(file):
+    if file not in _snapshots:
+        with open(os.path.join(RECORDINGS, file)) as f:
+            _snapshots[file] = json.load(f)
+    return _snapshots[file]
+
+
+def recorded(file, test):
+    hits = [v for k, v in snapshot(file).items() if k.endswith("::" + test)]
+    if len(hits) != 1:
+        raise KeyError(f"{file}: {len(hits)} recorded tests end with ::{test}")
+    return hits[0]["recorded-content"]
+
+
+def name(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Mismatch(Exception):
+    pass
+
+
+class Matcher:
+    """Compares recorded values with live ones, binding placeholders as it goes."""
+
+    PLACEHOLDER = re.compile(r"<[a-zA-Z0-9_:\-]+>")
+
+    def __init__(self):
+        self.bound = {"<partition>": "aws"}
+
+    def text(self, rec, got, where):
+        if not isinstance(got, str):
+            raise Mismatch(f"{where}: recorded {rec!r}, got {got!r}")
+        rec = rec.replace("111111111111", ACCOUNT)
+        if rec == "<datetime>":
+            return
+        pattern, names, pos = "", [], 0
+        for m in self.PLACEHOLDER.finditer(rec):
+            pattern += re.escape(rec[pos:m.start()])
+            ph = m.group(0)
+            if ph in self.bound:
+                pattern += re.escape(self.bound[ph])
+            elif ph in names:
+                pattern += f"(?P={self._group(ph)})"
+            else:
+                names.append(ph)
+                pattern += f"(?P<{self._group(ph)}>.+?)"
+            pos = m.end()
+        pattern += re.escape(rec[pos:])
+        m = re.fullmatch(pattern, got, re.S)
+        if not m:
+            raise Mismatch(f"{where}: recorded {rec!r}, got {got!r}")
+        for ph in names:
+            self.bound[ph] = m.group(self._group(ph))
+
+    @staticmethod
+    def _group(ph):
+        return "g_" + re.sub(r"[^a-zA-Z0-9]", "_", ph)
+
+    def value(self, rec, got, where):
+        if isinstance(got, datetime.datetime):
+            if rec != "<datetime>":
+                raise Mismatch(f"{where}: recorded {rec!r}, got a datetime")
+            return
+        if isinstance(rec, dict):
+            if not isinstance(got, dict):
+                raise Mismatch(f"{where}: recorded an object, got {got!r}")
+            rk, gk = set(rec) - {"ResponseMetadata"}, set(got) - {"ResponseMetadata"}
+            if rk != gk:
+                raise Mismatch(
+                    f"{where}: keys differ: missing {sorted(rk - gk)}, unexpected {sorted(gk - rk)}"
+                )
+            for k in sorted(rk):
+                self.value(rec[k], got[k], f"{where}.{k}")
+            if "ResponseMetadata" in rec and "HTTPStatusCode" in rec["ResponseMetadata"]:
+                want = rec["ResponseMetadata"]["HTTPStatusCode"]
+                have = got.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if want != have:
+                    raise Mismatch(f"{where}: status {have}, recorded {want}")
+        elif isinstance(rec, list):
+            if not isinstance(got, list) or len(rec) != len(got):
+                raise Mismatch(f"{where}: recorded {json.dumps(rec)[:300]}, got {got!r}"[:600])
+            for i, (r, g) in enumerate(zip(rec, got)):
+                self.value(r, g, f"{where}[{i}]")
+        elif isinstance(rec, str):
+            self.text(rec, got, where)
+        elif rec != got:
+            raise Mismatch(f"{where}: recorded {rec!r}, got {got!r}")
+
+
+class Scenario:
+    def __init__(self, file, test):
+        self.rec = recorded(file, test)
+        self.m = Matcher()
+        self.test = test
+        self.seen = set()
+
+    def bind(self, placeholder, value):
+        self.m.bound[placeholder] = value
+        return value
+
+    def ok(self, label, fn, **kwargs):
+        got = fn(**kwargs)
+        self.m.value(self.rec[label], got, label)
+        self.seen.add(label)
+        return got
+
+    def err(self, label, fn, **kwargs):
+        try:
+            out = fn(**kwargs)
+        except ClientError as e:
+            got = {"Error": e.response["Error"], "ResponseMetadata": e.response["ResponseMetadata"]}
+            want = self.rec[label]
+            self.m.value(
+                {k: want["Error"][k] for k in ("Code", "Message")},
+                {k: got["Error"].get(k) for k in ("Code", "Message")},
+                label,
+            )
+            st = want["ResponseMetadata"]["HTTPStatusCode"]
+            if got["ResponseMetadata"]["HTTPStatusCode"] != st:
+                raise Mismatch(f"{label}: status {got['ResponseMetadata']['HTTPStatusCode']}, recorded {st}")
+            self.seen.add(label)
+            return
+        raise Mismatch(f"{label}: expected {self.rec[label]['Error']['Code']}, got success {out}")
+
+
+SCENARIOS = []
+
+
+def scenario(file, test):
+    def wrap(fn):
+        SCENARIOS.append((file, test, fn))
+        return fn
+
+    return wrap
+
+
+def create_role(s=None, label=None, **kw):
+    kw.setdefault("RoleName", name("role"))
+    kw.setdefault("AssumeRolePolicyDocument", TRUST_JSON)
+    if s is not None and label is not None:
+        return s.ok(label, iam.create_role, **kw)["Role"]
+    return iam.create_role(**kw)["Role"]
+
+
+ROLES = "test_iam_roles.snapshot.json"
+PROFILES = "test_iam_instance_profiles.snapshot.json"
+IAM = "test_iam.snapshot.json"
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+@scenario(ROLES, "TestRoleLifecycle::test_role_errors")
+def _(s):
+    for label, fn in [("get-role-error", iam.get_role), ("delete-role-error", iam.delete_role)]:
+        s.err(label, fn, RoleName="test-nonexistent-role")
+    s.err("update-role-error", iam.update_role, RoleName="test-nonexistent-role", Description="x")
+    r = create_role(s, "create-role-for-duplicate-test", RoleName=name("dup"))
+    s.err("create-role-already-exists-error", iam.create_role, RoleName=r["RoleName"],
+          AssumeRolePolicyDocument=TRUST_JSON)
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_create_role_defaults")
+def _(s):
+    r = create_role(s, "create-role-response")
+    s.ok("get-role-response", iam.get_role, RoleName=r["RoleName"])
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_delete_role_with_attached_policy")
+def _(s):
+    r = create_role(s, "create-role")
+    p = iam.create_policy(PolicyName=name("p"), PolicyDocument=POLICY)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=r["RoleName"], PolicyArn=p)
+    s.err("delete-role-with-policy-error", iam.delete_role, RoleName=r["RoleName"])
+    iam.detach_role_policy(RoleName=r["RoleName"], PolicyArn=p)
+    iam.delete_role(RoleName=r["RoleName"])
+    s.err("get-role-after-deletion-error", iam.get_role, RoleName=r["RoleName"])
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_delete_role_with_inline_policy")
+def _(s):
+    r = create_role(s, "create-role")
+    iam.put_role_policy(RoleName=r["RoleName"], PolicyName="p", PolicyDocument=POLICY)
+    s.err("delete-role-with-inline-policy-error", iam.delete_role, RoleName=r["RoleName"])
+    iam.delete_role_policy(RoleName=r["RoleName"], PolicyName="p")
+    iam.delete_role(RoleName=r["RoleName"])
+    s.err("get-role-after-deletion-error", iam.get_role, RoleName=r["RoleName"])
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_update_role")
+def _(s):
+    r = create_role(Description="initial description")
+    n = s.bind("<role-name:1>", r["RoleName"])
+    s.ok("get-role-initial", iam.get_role, RoleName=n)
+    s.ok("update-role-response", iam.update_role, RoleName=n, Description="updated description",
+         MaxSessionDuration=7200)
+    s.ok("get-role-after-update", iam.get_role, RoleName=n)
+    s.ok("update-role-description-response", iam.update_role_description, RoleName=n,
+         Description="description via update_role_description")
+    s.ok("get-role-after-desc-update", iam.get_role, RoleName=n)
+    s.ok("update-role-defaults-response", iam.update_role, RoleName=n)
+    s.ok("get-role-after-defaults", iam.get_role, RoleName=n)
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_update_assume_role_policy_errors")
+def _(s):
+    n = create_role()["RoleName"]
+    s.err("invalid-json-error", iam.update_assume_role_policy, RoleName=n, PolicyDocument="{not json")
+    bad_action = dict(TRUST, Statement=[dict(TRUST["Statement"][0], Action="s3:GetObject")])
+    s.err("invalid-action-error", iam.update_assume_role_policy, RoleName=n,
+          PolicyDocument=json.dumps(bad_action))
+    with_resource = dict(TRUST, Statement=[dict(TRUST["Statement"][0], Resource="*")])
+    s.err("resource-field-error", iam.update_assume_role_policy, RoleName=n,
+          PolicyDocument=json.dumps(with_resource))
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_update_assume_role_policy")
+def _(s):
+    trust = s.rec["created_role"]["Role"]["AssumeRolePolicyDocument"]
+    r = create_role(s, "created_role", AssumeRolePolicyDocument=json.dumps(trust))
+    s.ok("updated_policy", iam.update_assume_role_policy, RoleName=r["RoleName"], PolicyDocument=TRUST_JSON)
+
+
+@scenario(ROLES, "TestRoleInlinePolicies::test_role_inline_policy_errors")
+def _(s):
+    n = create_role()["RoleName"]
+    s.err("get-nonexistent-policy-error", iam.get_role_policy, RoleName=n, PolicyName="non-existent-policy")
+    s.err("delete-nonexistent-policy-error", iam.delete_role_policy, RoleName=n,
+          PolicyName="non-existent-policy")
+    s.err("put-policy-nonexistent-role-error", iam.put_role_policy, RoleName="nonexistent-role",
+          PolicyName="p", PolicyDocument=POLICY)
+    s.err("get-policy-nonexistent-role-error", iam.get_role_policy, RoleName="nonexistent-role",
+          PolicyName="p")
+    s.err("delete-policy-nonexistent-role-error", iam.delete_role_policy, RoleName="nonexistent-role",
+          PolicyName="p")
+
+
+@scenario(ROLES, "TestRoleManagedPolicies::test_role_managed_policy_errors")
+def _(s):
+    n = create_role()["RoleName"]
+    p = s.ok("create-policy", iam.create_policy, PolicyName=name("a-long-policy-name"),
+             PolicyDocument=POLICY)["Policy"]
+    s.err("detach-not-attached-policy-error", iam.detach_role_policy, RoleName=n, PolicyArn=p["Arn"])
+    s.err("non-existent-malformed-policy-arn", iam.attach_role_policy, RoleName=n,
+          PolicyArn="longpolicynamebutnoarn")
+    s.err("existing-policy-name-provided", iam.attach_role_policy, RoleName=n, PolicyArn=p["PolicyName"])
+    s.err("attach-nonexistent-policy-error", iam.attach_role_policy, RoleName=n,
+          PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/nonexistent-policy")
+    iam.attach_role_policy(RoleName=n, PolicyArn=p["Arn"])
+    s.err("delete-attached-policy-error", iam.delete_policy, PolicyArn=p["Arn"])
+    iam.detach_role_policy(RoleName=n, PolicyArn=p["Arn"])
+    iam.delete_policy(PolicyArn=p["Arn"])
+
+
+@scenario(ROLES, "TestRoleTags::test_role_with_tags")
+def _(s):
+    r = create_role(s, "create-role-response", Path="/role-with-tags/",
+                    Tags=[{"Key": "test", "Value": "value"}])
+    s.ok("get-role-response", iam.get_role, RoleName=r["RoleName"])
+    # The recorded listing holds only this role (the recorder's account was fresh).
+    n = r["RoleName"]
+    s.ok("list-role-response", lambda **kw: dict(
+        (out := iam.list_roles(**kw)), Roles=[x for x in out["Roles"] if x["RoleName"] == n]),
+        PathPrefix="/role-with-tags/")
+    r2 = create_role(s, "create-role-empty-tag-value", Tags=[{"Key": "emptykey", "Value": ""}])
+    s.ok("list-role-tags-empty-value", iam.list_role_tags, RoleName=r2["RoleName"])
+
+
+@scenario(ROLES, "TestRoleTags::test_role_tag_operations")
+def _(s):
+    n = create_role()["RoleName"]
+    s.ok("get-role-no-tags", iam.get_role, RoleName=n)
+    iam.tag_role(RoleName=n, Tags=[{"Key": "somekey", "Value": "somevalue"},
+                                   {"Key": "someotherkey", "Value": "someothervalue"}])
+    s.ok("get-role-with-tags", iam.get_role, RoleName=n)
+    s.ok("list-role-tags", iam.list_role_tags, RoleName=n)
+    iam.tag_role(RoleName=n, Tags=[{"Key": "somekey", "Value": "updatedvalue"}])
+    s.ok("list-role-tags-after-update", iam.list_role_tags, RoleName=n)
+    iam.tag_role(RoleName=n, Tags=[{"Key": "somekey", "Value": ""}])
+    s.ok("list-role-tags-empty-value", iam.list_role_tags, RoleName=n)
+    iam.untag_role(RoleName=n, TagKeys=["somekey"])
+    s.ok("list-role-tags-after-untag", iam.list_role_tags, RoleName=n)
+    iam.untag_role(RoleName=n, TagKeys=["someotherkey"])
+    s.ok("list-role-tags-empty", iam.list_role_tags, RoleName=n)
+    iam.tag_role(RoleName=n, Tags=[{"Key": "somekey", "Value": "somevalue"}])
+    s.ok("list-role-tags-before-casing-update", iam.list_role_tags, RoleName=n)
+    iam.tag_role(RoleName=n, Tags=[{"Key": "Somekey", "Value": "updatedvalue"}])
+    s.ok("list-role-tags-after-casing-update", iam.list_role_tags, RoleName=n)
+
+
+@scenario(ROLES, "TestRolePagination::test_list_roles_pagination")
+def _(s):
+    path = s.bind("<path>", f"/{name('pg')}/")
+    base = name("page")
+    for i in range(5):
+        kw = {"Description": f"Role {i}"} if i % 2 == 0 else {}
+        s.ok(f"create-role-{i}", iam.create_role, RoleName=f"{base}-{i}", Path=path,
+             AssumeRolePolicyDocument=TRUST_JSON, **kw)
+    s.ok("list-roles-with-path", iam.list_roles, PathPrefix=path)
+    page = s.ok("list-roles-max-items", iam.list_roles, PathPrefix=path, MaxItems=2)
+    s.ok("list-roles-with-marker", iam.list_roles, PathPrefix=path, Marker=page["Marker"])
+    s.ok("list-roles-empty", iam.list_roles, PathPrefix=f"/{name('none')}/")
+
+
+@scenario(ROLES, "TestRoleManagedPolicies::test_role_managed_policy_lifecycle")
+def _(s):
+    n = create_role()["RoleName"]
+    p = iam.create_policy(PolicyName=name("pol"), PolicyDocument=POLICY)["Policy"]["Arn"]
+    s.ok("list-attached-policies-empty", iam.list_attached_role_policies, RoleName=n)
+    iam.attach_role_policy(RoleName=n, PolicyArn=p)
+    s.ok("list-attached-policies-1", iam.list_attached_role_policies, RoleName=n)
+    iam.detach_role_policy(RoleName=n, PolicyArn=p)
+    s.ok("list-attached-policies-after-detach", iam.list_attached_role_policies, RoleName=n)
+
+
+@scenario(ROLES, "TestRoleInlinePolicies::test_role_inline_policy_lifecycle")
+def _(s):
+    n = s.bind("<role-name:1>", create_role()["RoleName"])
+    doc = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:ListBucket",
+                                                             "Resource": "arn:aws:s3:::example_bucket"}})
+    p1, p2 = "a-" + name("pol"), "b-" + name("pol")
+    iam.put_role_policy(RoleName=n, PolicyName=p1, PolicyDocument=doc)
+    s.ok("get-role-policy-1", iam.get_role_policy, RoleName=n, PolicyName=p1)
+    s.ok("list-role-policies-1", iam.list_role_policies, RoleName=n)
+    iam.put_role_policy(RoleName=n, PolicyName=p2, PolicyDocument=doc)
+    s.ok("get-role-policy-2", iam.get_role_policy, RoleName=n, PolicyName=p2)
+    s.ok("list-role-policies-2", iam.list_role_policies, RoleName=n)
+    iam.delete_role_policy(RoleName=n, PolicyName=p1)
+    s.ok("list-role-policies-after-delete", iam.list_role_policies, RoleName=n)
+    s.err("get-deleted-policy-error", iam.get_role_policy, RoleName=n, PolicyName=p1)
+    s.err("delete-nonexistent-policy-error", iam.delete_role_policy, RoleName=n, PolicyName=p1)
+
+
+@scenario(ROLES, "TestRoleTags::test_role_tag_errors")
+def _(s):
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    s.err("tag-nonexistent-role-error", iam.tag_role, RoleName="test-nonexistent-role",
+          Tags=[{"Key": "a", "Value": "b"}])
+    s.err("untag-nonexistent-role-error", iam.untag_role, RoleName="test-nonexistent-role", TagKeys=["a"])
+    s.err("list-tags-nonexistent-role-error", iam.list_role_tags, RoleName="test-nonexistent-role")
+    s.err("create-role-too-many-tags", iam.create_role, RoleName=name("r"),
+          AssumeRolePolicyDocument=TRUST_JSON, Tags=too_many)
+    n = create_role(s, "create-role")["RoleName"]
+    s.err("tag-role-too-many-tags", iam.tag_role, RoleName=n, Tags=too_many)
+    dup = [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]
+    dup_case = [{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}]
+    long_key = [{"Key": "k" * 129, "Value": "v"}]
+    long_value = [{"Key": "k", "Value": "v" * 257}]
+    bad_char = [{"Key": "bad#key", "Value": "v"}]
+    for label, tags in [("duplicate-tags", dup), ("duplicate-tags-different-case", dup_case),
+                        ("tag-key-too-long", long_key), ("tag-value-too-long", long_value),
+                        ("tag-invalid-char", bad_char)]:
+        s.err(f"create-role-{label}", iam.create_role, RoleName=name("r"),
+              AssumeRolePolicyDocument=TRUST_JSON, Tags=tags)
+        s.err(f"tag-role-{label}", iam.tag_role, RoleName=n, Tags=tags)
+    s.err("untag-role-too-many-keys", iam.untag_role, RoleName=n, TagKeys=[f"k{i}" for i in range(51)])
+    s.err("untag-role-key-too-long", iam.untag_role, RoleName=n, TagKeys=["k" * 129])
+    s.err("untag-role-invalid-char", iam.untag_role, RoleName=n, TagKeys=["bad#key"])
+
+
+@scenario(ROLES, "TestRolePermissionsBoundary::test_role_permissions_boundary_errors")
+def _(s):
+    n = create_role(s, "create-role")["RoleName"]
+    p = s.ok("create-policy", iam.create_policy, PolicyName=name("pol"), PolicyDocument=POLICY)["Policy"]
+    bad = f"arn:aws:iam::{ACCOUNT}:not_a_policy/invalid"
+    missing = f"arn:aws:iam::{ACCOUNT}:policy/nonexistent-policy"
+    s.err("put-invalid-boundary-error", iam.put_role_permissions_boundary, RoleName=n,
+          PermissionsBoundary=bad)
+    s.err("create-role-invalid-boundary-error", iam.create_role, RoleName=name("r"),
+          AssumeRolePolicyDocument=TRUST_JSON, PermissionsBoundary=bad)
+    s.err("put-nonexistent-policy-error", iam.put_role_permissions_boundary, RoleName=n,
+          PermissionsBoundary=missing)
+    s.err("create-role-nonexistent-policy-error", iam.create_role, RoleName=name("r"),
+          AssumeRolePolicyDocument=TRUST_JSON, PermissionsBoundary=missing)
+    s.err("put-boundary-nonexistent-role-error", iam.put_role_permissions_boundary,
+          RoleName="nonexistent-role", PermissionsBoundary=p["Arn"])
+
+
+@scenario(ROLES, "TestRolePermissionsBoundary::test_role_permissions_boundary_lifecycle")
+def _(s):
+    p = s.ok("create-policy", iam.create_policy, PolicyName=name("pol"), PolicyDocument=POLICY)["Policy"]
+    r = create_role(s, "create-role-with-boundary", PermissionsBoundary=p["Arn"],
+                    Description="Role with permissions boundary")
+    n = r["RoleName"]
+    s.ok("get-role-with-boundary", iam.get_role, RoleName=n)
+    iam.delete_role_permissions_boundary(RoleName=n)
+    s.ok("get-role-no-boundary", iam.get_role, RoleName=n)
+    mine = lambda **kw: {"Roles": [x for x in iam.list_roles(**kw)["Roles"] if x["RoleName"] == n]}
+    s.ok("list-roles-without-boundary", mine)
+    iam.put_role_permissions_boundary(RoleName=n, PermissionsBoundary=p["Arn"])
+    s.ok("get-role-boundary-restored", iam.get_role, RoleName=n)
+    s.ok("list-roles-with-boundary", mine)
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_create_describe_role")
+def _(s):
+    prefix = name("path")
+    s.bind("<path-prefix>", prefix)
+    r = create_role(s, "create-role-result", Path=f"/{prefix}/")
+    s.ok("get-role-result", iam.get_role, RoleName=r["RoleName"])
+    s.ok("list-roles-result", iam.list_roles, PathPrefix=f"/{prefix}/")
+
+
+@scenario(ROLES, "TestRoleLifecycle::test_delete_role_with_instance_profile")
+def _(s):
+    r = create_role(s, "create-role")
+    ip = s.ok("create-instance-profile", iam.create_instance_profile,
+              InstanceProfileName=name("ip"))["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName=ip["InstanceProfileName"], RoleName=r["RoleName"])
+    s.err("delete-role-with-instance-profile-error", iam.delete_role, RoleName=r["RoleName"])
+    iam.remove_role_from_instance_profile(InstanceProfileName=ip["InstanceProfileName"],
+                                          RoleName=r["RoleName"])
+    iam.delete_instance_profile(InstanceProfileName=ip["InstanceProfileName"])
+    iam.delete_role(RoleName=r["RoleName"])
+    s.err("get-role-after-deletion-error", iam.get_role, RoleName=r["RoleName"])
+
+
+# --- instance profiles -------------------------------------------------------------------------
+
+@scenario(PROFILES, "TestInstanceProfileLifecycle::test_instance_profile_lifecycle")
+def _(s):
+    prefix = s.bind("<path-prefix>", name("ipp"))
+    ip = s.ok("create-instance-profile", iam.create_instance_profile, InstanceProfileName=name("ip"),
+              Path=f"/{prefix}/")["InstanceProfile"]
+    s.ok("get-instance-profile", iam.get_instance_profile, InstanceProfileName=ip["InstanceProfileName"])
+    ip2 = s.ok("create-instance-profile-default-path", iam.create_instance_profile,
+               InstanceProfileName=name("ip"))["InstanceProfile"]
+    iam.delete_instance_profile(InstanceProfileName=ip["InstanceProfileName"])
+    iam.delete_instance_profile(InstanceProfileName=ip2["InstanceProfileName"])
+    s.err("get-deleted-error", iam.get_instance_profile, InstanceProfileName=ip["InstanceProfileName"])
+
+
+@scenario(PROFILES, "TestInstanceProfileLifecycle::test_instance_profile_errors")
+def _(s):
+    s.err("get-nonexistent-error", iam.get_instance_profile, InstanceProfileName="nonexistent-profile")
+    ip = s.ok("create-profile-for-duplicate-test", iam.create_instance_profile,
+              InstanceProfileName=name("ip"))["InstanceProfile"]
+    s.err("create-duplicate-error", iam.create_instance_profile,
+          InstanceProfileName=ip["InstanceProfileName"])
+    s.err("delete-nonexistent-error", iam.delete_instance_profile, InstanceProfileName="nonexistent-profile")
+
+
+@scenario(PROFILES, "TestInstanceProfileLifecycle::test_list_instance_profiles_path_prefix")
+def _(s):
+    p1 = s.bind("<path-prefix-1>", name("pp"))
+    iam.create_instance_profile(InstanceProfileName=name("ip"), Path=f"/{p1}/")
+    s.ok("list-with-prefix", iam.list_instance_profiles, PathPrefix=f"/{p1}/")
+    s.ok("list-empty-prefix", iam.list_instance_profiles, PathPrefix=f"/{name('none')}/")
+
+
+@scenario(PROFILES, "TestInstanceProfileRoles::test_add_remove_role_from_instance_profile")
+def _(s):
+    ip = s.ok("create-profile", iam.create_instance_profile, InstanceProfileName=name("ip"))["InstanceProfile"]
+    r = create_role(s, "create-role")
+    n = ip["InstanceProfileName"]
+    iam.add_role_to_instance_profile(InstanceProfileName=n, RoleName=r["RoleName"])
+    s.ok("get-with-role", iam.get_instance_profile, InstanceProfileName=n)
+    iam.remove_role_from_instance_profile(InstanceProfileName=n, RoleName=r["RoleName"])
+    s.ok("get-without-role", iam.get_instance_profile, InstanceProfileName=n)
+
+
+@scenario(PROFILES, "TestInstanceProfileRoles::test_add_second_role_to_instance_profile_error")
+def _(s):
+    n = iam.create_instance_profile(InstanceProfileName=name("ip"))["InstanceProfile"]["InstanceProfileName"]
+    iam.add_role_to_instance_profile(InstanceProfileName=n, RoleName=create_role()["RoleName"])
+    s.err("add-second-role-error", iam.add_role_to_instance_profile, InstanceProfileName=n,
+          RoleName=create_role()["RoleName"])
+
+
+@scenario(PROFILES, "TestInstanceProfileRoles::test_delete_instance_profile_with_role_error")
+def _(s):
+    ip = s.ok("create-profile", iam.create_instance_profile, InstanceProfileName=name("ip"))["InstanceProfile"]
+    r = create_role(s, "create-role")
+    n = ip["InstanceProfileName"]
+    iam.add_role_to_instance_profile(InstanceProfileName=n, RoleName=r["RoleName"])
+    s.err("delete-with-role-error", iam.delete_instance_profile, InstanceProfileName=n)
+    iam.remove_role_from_instance_profile(InstanceProfileName=n, RoleName=r["RoleName"])
+    iam.delete_instance_profile(InstanceProfileName=n)
+    s.err("get-deleted-error", iam.get_instance_profile, InstanceProfileName=n)
+
+
+@scenario(PROFILES, "TestInstanceProfileRoles::test_role_instance_profile_operations_errors")
+def _(s):
+    ip = s.ok("create-profile", iam.create_instance_profile, InstanceProfileName=name("ip"))["InstanceProfile"]
+    r = create_role(s, "create-role")
+    n = ip["InstanceProfileName"]
+    s.err("add-role-nonexistent-profile-error", iam.add_role_to_instance_profile,
+          InstanceProfileName="nonexistent-profile", RoleName=r["RoleName"])
+    s.err("add-nonexistent-role-error", iam.add_role_to_instance_profile, InstanceProfileName=n,
+          RoleName="nonexistent-role")
+    s.err("remove-role-nonexistent-profile-error", iam.remove_role_from_instance_profile,
+          InstanceProfileName="nonexistent-profile", RoleName=r["RoleName"])
+    s.err("remove-nonexistent-role-error", iam.remove_role_from_instance_profile, InstanceProfileName=n,
+          RoleName="nonexistent-role")
+    s.err("remove-unattached-role-error", iam.remove_role_from_instance_profile, InstanceProfileName=n,
+          RoleName=r["RoleName"])
+    s.err("list-profiles-nonexistent-role-error", iam.list_instance_profiles_for_role,
+          RoleName="nonexistent-role")
+
+
+@scenario(PROFILES, "TestInstanceProfileTags::test_instance_profile_tag_lifecycle")
+def _(s):
+    n = iam.create_instance_profile(InstanceProfileName=name("ip"))["InstanceProfile"]["InstanceProfileName"]
+    s.ok("list-tags-empty", iam.list_instance_profile_tags, InstanceProfileName=n)
+    iam.tag_instance_profile(InstanceProfileName=n, Tags=[{"Key": "MyKey", "Value": "myValue"}])
+    s.ok("list-tags-after-tag", iam.list_instance_profile_tags, InstanceProfileName=n)
+    s.ok("get-with-tags", iam.get_instance_profile, InstanceProfileName=n)
+    iam.tag_instance_profile(InstanceProfileName=n, Tags=[{"Key": "MyKey2", "Value": "myValue2"}])
+    s.ok("list-tags-two-tags", iam.list_instance_profile_tags, InstanceProfileName=n)
+    iam.untag_instance_profile(InstanceProfileName=n, TagKeys=["MyKey"])
+    s.ok("list-after-untag", iam.list_instance_profile_tags, InstanceProfileName=n)
+    iam.untag_instance_profile(InstanceProfileName=n, TagKeys=["MyKey2"])
+    s.ok("list-tags-final-empty", iam.list_instance_profile_tags, InstanceProfileName=n)
+
+
+@scenario(PROFILES, "TestInstanceProfileTags::test_instance_profile_create_with_tags")
+def _(s):
+    ip = s.ok("create-with-tags", iam.create_instance_profile, InstanceProfileName=name("ip"),
+              Tags=[{"Key": "InitialKey", "Value": "InitialValue"}])["InstanceProfile"]
+    s.ok("get-with-initial-tags", iam.get_instance_profile, InstanceProfileName=ip["InstanceProfileName"])
+
+
+@scenario(PROFILES, "TestInstanceProfileTags::test_instance_profile_tag_errors")
+def _(s):
+    s.err("tag-nonexistent-error", iam.tag_instance_profile, InstanceProfileName="nonexistent-profile",
+          Tags=[{"Key": "a", "Value": "b"}])
+    s.err("untag-nonexistent-error", iam.untag_instance_profile, InstanceProfileName="nonexistent-profile",
+          TagKeys=["a"])
+    s.err("list-tags-nonexistent-error", iam.list_instance_profile_tags,
+          InstanceProfileName="nonexistent-profile")
+
+
+# --- service-linked roles ----------------------------------------------------------------------
+
+@scenario(IAM, "TestIAMServiceRoles::test_service_role_lifecycle_custom_suffix_not_allowed[rolesanywhere.amazonaws.com]")
+def _(s):
+    s.err("custom-suffix-not-allowed", iam.create_service_linked_role,
+          AWSServiceName="rolesanywhere.amazonaws.com", CustomSuffix="x")
+
+
+@scenario(IAM, "TestIAMServiceRoles::test_service_role_already_exists")
+def _(s):
+    iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com")
+    s.err("role-already-exists-error", iam.create_service_linked_role, AWSServiceName="batch.amazonaws.com")
+    iam.delete_service_linked_role(RoleName="AWSServiceRoleForBatch")
+
+
+@scenario(IAM, "TestIAMServiceRoles::test_service_role_deletion")
+def _(s):
+    iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com")
+    t = s.ok("service-linked-role-deletion-response", iam.delete_service_linked_role,
+             RoleName="AWSServiceRoleForBatch")
+    s.ok("service-linked-role-deletion-status-response", iam.get_service_linked_role_deletion_status,
+         DeletionTaskId=t["DeletionTaskId"])
+
+
+def service_role_lifecycle(service, suffix):
+    def run(s):
+        kwargs = {"AWSServiceName": service}
+        if suffix:
+            kwargs["CustomSuffix"] = s.bind("<suffix>", uuid.uuid4().hex[:6])
+        role = iam.create_service_linked_role(**kwargs)["Role"]
+        # A few of the recorder's service roles existed and had been used before the recording:
+        # a new role has never been used.
+        s.rec["describe-response"]["Role"]["RoleLastUsed"] = {}
+        s.ok("describe-response", iam.get_role, RoleName=role["RoleName"])
+        s.ok("inline-role-policies", iam.list_role_policies, RoleName=role["RoleName"])
+        s.ok("attached-role-policies", iam.list_attached_role_policies, RoleName=role["RoleName"])
+        iam.delete_service_linked_role(RoleName=role["RoleName"])
+
+    return run
+
+
+for test_id in snapshot(IAM):
+    m = re.search(r"::(TestIAMServiceRoles::test_service_role_lifecycle(_custom_suffix)?\[(.+)\])$", test_id)
+    if m:
+        SCENARIOS.append((IAM, m.group(1), service_role_lifecycle(m.group(3), bool(m.group(2)))))
+
+
+def main():
+    ran = 0
+    for file, test, fn in SCENARIOS:
+        if FILTER and FILTER not in test:
+            continue
+        ran += 1
+        try:
+            s = Scenario(file, test)
+            fn(s)
+            print(f"ok   {test}")
+        except Mismatch as e:
+            FAILURES.append(test)
+            print(f"FAIL {test}: {e}")
+        except Exception as e:  # noqa: BLE001 - any error is a failed scenario
+            FAILURES.append(test)
+            print(f"FAIL {test}: {type(e).__name__}: {e}")
+            traceback.print_exc()
+    print(f"{ran - len(FAILURES)} of {ran} recorded scenarios match")
+    sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+    main()
