@@ -294,14 +294,16 @@ pub fn paginate<T>(
     Ok((items, marker))
 }
 
-/// The positions of one page of a list of `total` items, and the marker of the next page (the offset of its
-/// first item), for lists whose items are computed on demand.
+/// The positions of one page of a list of `total` items, and the marker of the next page, for lists
+/// whose items are computed on demand. The marker is the offset of the next page's first item in
+/// the same opaque codec as every other list's ([`encode_marker`]): a number localiam did not hand
+/// out is "Invalid Marker.", as on AWS.
 pub fn page_range(
     total: usize,
     marker: Option<&str>,
     max_items: i64,
 ) -> Result<(std::ops::Range<usize>, Option<String>), ApiError> {
-    let start = match marker {
+    let start = match decode_marker(marker)? {
         None => 0,
         Some(m) => m
             .parse::<usize>()
@@ -311,6 +313,6 @@ pub fn page_range(
     };
     let max = usize::try_from(max_items.max(1)).unwrap_or(usize::MAX);
     let end = start.saturating_add(max).min(total);
-    let marker = (end < total).then(|| end.to_string());
+    let marker = encode_marker((end < total).then(|| end.to_string()));
     Ok((start..end, marker))
 }

@@ -2,7 +2,7 @@
 //! AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
 
 use crate::api::common::*;
-use crate::api::users::user_shape;
+use crate::api::users::listed_user_shape;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
@@ -93,7 +93,7 @@ async fn get_group(
     );
     Ok(iam::GetGroupResponse {
         group: group_shape(&group),
-        users: page.items.iter().map(|u| user_shape(u, None)).collect(),
+        users: page.items.iter().map(|u| listed_user_shape(u)).collect(),
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker),
     })

@@ -23,6 +23,15 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::ListUserTags, _, _>(list_user_tags);
 }
 
+/// A user as listings show it (ListUsers, GetGroup): AWS leaves out `PermissionsBoundary` and
+/// `Tags` there.
+pub fn listed_user_shape(u: &User) -> iam::User {
+    iam::User {
+        permissions_boundary: None,
+        ..user_shape(u, None)
+    }
+}
+
 /// The API shape of a user; `tags` only where AWS returns them (not in ListUsers).
 pub fn user_shape(u: &User, tags: Option<Vec<iam::Tag>>) -> iam::User {
     iam::User {
@@ -132,7 +141,7 @@ async fn list_users(
     Ok(iam::ListUsersResponse {
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker.clone()),
-        users: page.items.iter().map(|u| user_shape(u, None)).collect(),
+        users: page.items.iter().map(|u| listed_user_shape(u)).collect(),
     })
 }
 
