@@ -15,6 +15,8 @@ use crate::store::Store;
 
 /// How often recorded access-key use is written to the store.
 const LAST_USED_FLUSH: Duration = Duration::from_secs(2);
+/// Expired sessions are pruned every this many flushes (a minute).
+const SESSION_PRUNE_TICKS: u64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -118,11 +120,17 @@ pub async fn start(
     })
 }
 
+/// The background chores: writes recorded key use, and every minute forgets expired sessions.
 async fn flush_last_used(app: App) {
     let mut tick = tokio::time::interval(LAST_USED_FLUSH);
+    let mut n: u64 = 0;
     loop {
         tick.tick().await;
         api::access_keys::flush_last_used(&app).await;
+        if n % SESSION_PRUNE_TICKS == 0 {
+            api::sts::prune_expired(&app, time::OffsetDateTime::now_utc()).await;
+        }
+        n = n.wrapping_add(1);
     }
 }
 

@@ -7,7 +7,9 @@ use crate::auth::{Principal, PrincipalKind};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::{App, KnownKey};
-use crate::store::model::{AccessKey, Account, AccountSettings, KeyLastUsed, User};
+use crate::store::model::{
+    AccessKey, Account, AccountSettings, KeyLastUsed, Role, RoleLastUsed, SessionKind, User,
+};
 use crate::store::{StoreResult, Tx};
 
 /// AWS's quota of access keys per user.
@@ -288,6 +290,9 @@ pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
     let model = app.store.read();
     let loc = model.key(key_id)?;
     let acct = model.account(&loc.account_id);
+    if loc.session {
+        return session_key(acct, key_id);
+    }
     let (key, principal) = match &loc.user_id {
         Some(id) => {
             let u = acct.users.get_by_id(id)?;
@@ -324,6 +329,41 @@ pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
     })
 }
 
+/// What the signature check needs of an STS session's key. A user's session ends with the user.
+fn session_key(acct: &crate::store::model::Account, key_id: &str) -> Option<KnownKey> {
+    let s = acct.sessions.get_by_id(key_id)?;
+    let (kind, name) = match s.kind {
+        SessionKind::AssumedRole => (
+            PrincipalKind::AssumedRole,
+            s.session_name.clone().unwrap_or_default(),
+        ),
+        SessionKind::FederatedUser => (
+            PrincipalKind::FederatedUser,
+            s.session_name.clone().unwrap_or_default(),
+        ),
+        SessionKind::User => {
+            let u = acct.users.get_by_id(s.entity_id.as_deref()?)?;
+            (PrincipalKind::User, u.name.clone())
+        }
+        SessionKind::Root => (PrincipalKind::Root, String::new()),
+    };
+    Some(KnownKey {
+        active: true,
+        secret: s.secret_access_key.clone(),
+        principal: Principal {
+            kind,
+            account_id: s.account_id.clone(),
+            arn: s.arn.clone(),
+            user_id: s.principal_id.clone(),
+            name,
+            entity_id: s.entity_id.clone(),
+            access_key_id: Some(key_id.to_string()),
+        },
+        session_token: Some(s.session_token.clone()),
+        expiration: time::OffsetDateTime::from_unix_timestamp(s.expiration).ok(),
+    })
+}
+
 /// Writes the access-key use recorded in memory to the store.
 pub async fn flush_last_used(app: &App) {
     let pending = app.last_used.snapshot();
@@ -338,6 +378,28 @@ pub async fn flush_last_used(app: &App) {
                 let Some(loc) = tx.model().key(&key_id).cloned() else {
                     continue;
                 };
+                if loc.session {
+                    // A role's session: the role's RoleLastUsed.
+                    let role_id = tx
+                        .account(&loc.account_id)
+                        .sessions
+                        .get_by_id(&key_id)
+                        .filter(|s| s.kind == SessionKind::AssumedRole)
+                        .and_then(|s| s.entity_id.clone());
+                    if let Some(role_id) = role_id {
+                        let last = RoleLastUsed {
+                            date: used.date.unix_timestamp(),
+                            region: used.region,
+                        };
+                        match tx.update(&loc.account_id, &role_id, |r: &mut Role| {
+                            r.last_used = Some(last)
+                        }) {
+                            Ok(_) | Err(crate::store::StoreError::NotFound) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    continue;
+                }
                 let owner = match loc.user_id {
                     Some(user_id) => Owner::User {
                         user_id: user_id.to_string(),

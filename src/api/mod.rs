@@ -12,6 +12,7 @@ pub mod policies;
 pub mod registry;
 pub mod roles;
 pub mod simulator;
+pub mod sts;
 pub mod sts_identity;
 pub mod users;
 
@@ -54,5 +55,6 @@ pub fn registry() -> Registry {
     simulator::register(&mut r);
     roles::register(&mut r);
     instance_profiles::register(&mut r);
+    sts::register(&mut r);
     r
 }

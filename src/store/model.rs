@@ -404,6 +404,77 @@ impl InstanceProfile {
     }
 }
 
+/// Who an STS session acts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    /// AssumeRole (and AssumeRoleWith…): `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    AssumedRole,
+    /// GetFederationToken: `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+    FederatedUser,
+    /// GetSessionToken of an IAM user: acts as the user.
+    User,
+    /// GetSessionToken of the root user: acts as the root user.
+    Root,
+}
+
+/// Temporary credentials issued by STS (`ASIA…` key, secret, session token) and what they act
+/// as. Its ID and name are the access key ID. Pruned once expired.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub access_key_id: String,
+    pub account_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub kind: SessionKind,
+    /// The principal's ARN (assumed-role, federated-user, user or root ARN).
+    pub arn: String,
+    /// The principal's unique ID (`AROA…:SESSION`, `ACCOUNT:NAME`, `AIDA…`, the account).
+    pub principal_id: String,
+    /// The role's or user's unique ID, when there is one.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// The role's ARN (assumed-role sessions).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// The role session name or the federated user's name.
+    #[serde(default)]
+    pub session_name: Option<String>,
+    #[serde(default)]
+    pub source_identity: Option<String>,
+    /// Session tags (`aws:PrincipalTag/…` of the session).
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The tag keys passed on to sessions assumed with these credentials.
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+    /// The inline session policy, decoded.
+    #[serde(default)]
+    pub session_policy: Option<String>,
+    /// The managed session policies' ARNs.
+    #[serde(default)]
+    pub policy_arns: Vec<String>,
+    /// When MFA was authenticated for this session (Unix seconds), if it was.
+    #[serde(default)]
+    pub mfa_authenticated_at: Option<i64>,
+    /// Assumed with the credentials of another role session (role chaining).
+    #[serde(default)]
+    pub chained: bool,
+    pub created: i64,
+    pub expiration: i64,
+}
+
+// The secret and the token never reach logs.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_key_id", &self.access_key_id)
+            .field("kind", &self.kind)
+            .field("arn", &self.arn)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
 pub const AWS_ACCOUNT: &str = "aws";
 
@@ -564,8 +635,10 @@ pub struct Indexes<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyLoc {
     pub account_id: Key,
-    /// `None` for a root key.
+    /// `None` for a root key or a session's key.
     pub user_id: Option<Key>,
+    /// A temporary (`ASIA…`) key: the [`Session`] with that ID.
+    pub session: bool,
 }
 
 /// The keys of the model's maps and sets: cheap to clone (a persistent map copies the keys of a
@@ -655,6 +728,7 @@ impl Entity for User {
         let loc = KeyLoc {
             account_id: key(&self.account_id),
             user_id: Some(key(&self.user_id)),
+            session: false,
         };
         index_keys(ix, &self.access_keys, &loc, add);
     }
@@ -706,6 +780,42 @@ impl Entity for InstanceProfile {
     }
 }
 
+impl Entity for Session {
+    const KIND: &'static str = "session";
+    fn id(&self) -> &str {
+        &self.access_key_id
+    }
+    fn name(&self) -> &str {
+        &self.access_key_id
+    }
+    fn path(&self) -> &str {
+        "/"
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.sessions
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.sessions
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        if add {
+            ix.keys.insert(
+                key(&self.access_key_id),
+                KeyLoc {
+                    account_id: key(&self.account_id),
+                    user_id: None,
+                    session: true,
+                },
+            );
+        } else {
+            ix.keys.remove(self.access_key_id.as_str());
+        }
+    }
+}
+
 impl Entity for ManagedPolicy {
     named_entity!("policy", policy_id, policies);
 }
@@ -734,6 +844,7 @@ impl Entity for AccountSettings {
         let loc = KeyLoc {
             account_id: key(&self.account_id),
             user_id: None,
+            session: false,
         };
         index_keys(ix, &self.root_access_keys, &loc, add);
     }
@@ -839,6 +950,8 @@ pub struct Account {
     pub roles: Table<Role>,
     pub instance_profiles: Table<InstanceProfile>,
     pub policies: Table<ManagedPolicy>,
+    /// Temporary credentials issued by STS, by access key ID.
+    pub sessions: Table<Session>,
     pub settings: Table<AccountSettings>,
     pub links: Links,
 }
@@ -992,6 +1105,11 @@ impl Model {
     /// The account's state (empty when nothing was ever written to it).
     pub fn account(&self, account_id: &str) -> &Account {
         self.accounts.get(account_id).unwrap_or(&EMPTY_ACCOUNT)
+    }
+
+    /// Every account that holds state, with its ID.
+    pub fn accounts(&self) -> impl Iterator<Item = (&str, &Account)> {
+        self.accounts.iter().map(|(id, a)| (id.as_str(), a))
     }
 
     /// Where an access key (user or root) is.
@@ -1215,6 +1333,7 @@ pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(),
         Group::KIND => one::<Group>(tx, body),
         Role::KIND => one::<Role>(tx, body),
         InstanceProfile::KIND => one::<InstanceProfile>(tx, body),
+        Session::KIND => one::<Session>(tx, body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(tx, body),
         AccountSettings::KIND => one::<AccountSettings>(tx, body),
         other => Err(format!("unknown record kind {other}")),
@@ -1237,6 +1356,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 Group::KIND => remove::<Group>(&mut tx, account, id),
                 Role::KIND => remove::<Role>(&mut tx, account, id),
                 InstanceProfile::KIND => remove::<InstanceProfile>(&mut tx, account, id),
+                Session::KIND => remove::<Session>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),

@@ -584,6 +584,121 @@ def _(s):
           InstanceProfileName="nonexistent-profile")
 
 
+# --- STS ---------------------------------------------------------------------------------------
+
+STS = "test_sts.snapshot.json"
+
+
+def sts_client(key=None, secret="test", token=None):
+    return boto3.client(
+        "sts",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=key or ACCOUNT,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        region_name="us-east-1",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+sts = sts_client()
+ACCOUNT_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}]})
+TAGGING_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+
+
+def session_client(creds, service="sts"):
+    return boto3.client(service, endpoint_url=ENDPOINT, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                        region_name="us-east-1",
+                        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+@scenario(STS, "TestSTSIntegrations::test_get_federation_token")
+def _(s):
+    s.ok("get-federation-token", sts.get_federation_token, Name=name("fed")[:32])
+
+
+@scenario(STS, "TestSTSIntegrations::test_assume_role")
+def _(s):
+    session = s.bind("<role-session-name:1>", name("session"))
+    s.ok("role-session-name", lambda: {"RoleSessionName": session})
+    r = create_role(s, "create-role", AssumeRolePolicyDocument=ACCOUNT_TRUST)
+    s.ok("assume-role", sts.assume_role, RoleArn=r["Arn"], RoleSessionName=session)
+
+
+@scenario(STS, "TestSTSAssumeRoleTagging::test_assume_role_tag_validation")
+def _(s):
+    r = create_role(s, "role-1", AssumeRolePolicyDocument=TAGGING_TRUST)
+    s.err("invalid-transitive-tag-keys", sts.assume_role, RoleArn=r["Arn"], RoleSessionName="ses",
+          Tags=[{"Key": "a", "Value": "1"}], TransitiveTagKeys=["b"])
+    s.err("duplicate-tag-keys-different-casing", sts.assume_role, RoleArn=r["Arn"], RoleSessionName="ses",
+          Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
+
+
+@scenario(STS, "TestSTSAssumeRoleTagging::test_iam_role_chaining_override_transitive_tags")
+def _(s):
+    r1 = create_role(s, "role-1", AssumeRolePolicyDocument=TAGGING_TRUST)
+    r2 = create_role(s, "role-2", AssumeRolePolicyDocument=TAGGING_TRUST)
+    first = sts.assume_role(RoleArn=r1["Arn"], RoleSessionName="s1", Tags=[{"Key": "team", "Value": "a"}],
+                            TransitiveTagKeys=["team"])
+    chained = session_client(first["Credentials"])
+    s.err("override-transitive-tag-error", chained.assume_role, RoleArn=r2["Arn"], RoleSessionName="s2",
+          Tags=[{"Key": "team", "Value": "b"}])
+    s.err("override-transitive-tag-case-ignore-error", chained.assume_role, RoleArn=r2["Arn"],
+          RoleSessionName="s2", Tags=[{"Key": "TEAM", "Value": "b"}])
+
+
+@scenario(STS, "TestSTSIntegrations::test_sts_invalid_parameters")
+def _(s):
+    for label, arn in [("malformed-arn", "nothing-valid-in-here"), ("no-partition", "arn::b:::something/test-role"),
+                       ("no-service", "arn:a::::something/test-role"),
+                       ("not-enough-colons", "arn:a:::something/test-role"),
+                       ("no-resource", "arn:a:a::aaaaaaaaaa:")]:
+        s.err(label, sts.assume_role, RoleArn=arn, RoleSessionName="session")
+    r = create_role(AssumeRolePolicyDocument=ACCOUNT_TRUST)
+    s.err("invalid-session-name", sts.assume_role, RoleArn=r["Arn"], RoleSessionName="Session1:2")
+
+
+@scenario(STS, "TestSTSCallerIdentity::test_get_caller_identity_with_iam_user_credentials")
+def _(s):
+    u = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]
+    key = iam.create_access_key(UserName=u["UserName"])["AccessKey"]
+    as_user = sts_client(key["AccessKeyId"], key["SecretAccessKey"])
+    s.ok("caller-identity-user", as_user.get_caller_identity)
+
+
+@scenario(STS, "TestSTSCallerIdentity::test_get_caller_identity_with_assumed_role_credentials")
+def _(s):
+    r = create_role(AssumeRolePolicyDocument=ACCOUNT_TRUST)
+    s.bind("<role-name>", r["RoleName"])
+    session = s.bind("<session-name>", name("sess"))
+    creds = sts.assume_role(RoleArn=r["Arn"], RoleSessionName=session)["Credentials"]
+    s.ok("caller-identity-assumed-role", session_client(creds).get_caller_identity)
+
+
+@scenario(STS, "TestSTSIntegrations::test_assume_role_session_name_too_long")
+def _(s):
+    r = create_role(AssumeRolePolicyDocument=ACCOUNT_TRUST)
+    s.err("session-name-too-long-error", sts.assume_role, RoleArn=r["Arn"], RoleSessionName="s" * 65)
+
+
+@scenario(STS, "TestSTSIntegrations::test_get_session_token")
+def _(s):
+    u = iam.create_user(UserName=name("user"))["User"]
+    key = iam.create_access_key(UserName=u["UserName"])["AccessKey"]
+    s.ok("get-session-token", sts_client(key["AccessKeyId"], key["SecretAccessKey"]).get_session_token)
+
+
+@scenario(STS, "TestSTSIntegrations::test_federation_token_policy_too_long")
+def _(s):
+    statements = [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                   "Resource": f"arn:aws:s3:::my-example-bucket-with-long-name/folder-name-{i}/*"} for i in range(30)]
+    s.err("policy-too-long-error", sts.get_federation_token, Name="fed",
+          Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+
+
 # --- service-linked roles ----------------------------------------------------------------------
 
 @scenario(IAM, "TestIAMServiceRoles::test_service_role_lifecycle_custom_suffix_not_allowed[rolesanywhere.amazonaws.com]")
