@@ -77,7 +77,11 @@ fn calling_session(app: &App, ctx: &Ctx) -> Option<std::sync::Arc<Session>> {
     if !loc.session {
         return None;
     }
-    model.account(&loc.account_id).sessions.get_by_id(key).cloned()
+    model
+        .account(&loc.account_id)
+        .sessions
+        .get_by_id(key)
+        .cloned()
 }
 
 /// `ValidationError` "X is invalid" for a RoleArn that is not an ARN (as recorded).
@@ -181,7 +185,9 @@ fn packed_policy_size(
         return Err(ApiError::new(
             "PackedPolicyTooLarge",
             http::StatusCode::BAD_REQUEST,
-            format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+            format!(
+                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+            ),
         ));
     }
     Ok(i32::try_from(percent).unwrap_or(100))
@@ -211,9 +217,8 @@ fn caller_principal(ctx: &Ctx, session: Option<&Session>) -> PolicyPrincipal {
                 .unwrap_or_default(),
             &p.user_id,
         ),
-        CallerKind::FederatedUser => {
-            PolicyPrincipal::from_arn(&p.arn).unwrap_or_else(|| PolicyPrincipal::root(&p.account_id))
-        }
+        CallerKind::FederatedUser => PolicyPrincipal::from_arn(&p.arn)
+            .unwrap_or_else(|| PolicyPrincipal::root(&p.account_id)),
     };
     if let Some(s) = session {
         out.tags = s
@@ -262,10 +267,7 @@ fn authorize_assume_role(
             c.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
         }
         if !tags.is_empty() {
-            c.insert_many(
-                "aws:TagKeys",
-                tags.iter().map(|t| t.key.clone()).collect(),
-            );
+            c.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
         }
         c.insert(
             "aws:MultiFactorAuthPresent",
@@ -372,10 +374,7 @@ async fn assume_role(
             }
         }
         if let Some(parent_source) = &parent.source_identity {
-            if source_identity
-                .as_ref()
-                .is_some_and(|s| s != parent_source)
-            {
+            if source_identity.as_ref().is_some_and(|s| s != parent_source) {
                 return Err(ApiError::access_denied(
                     "SourceIdentity cannot be changed once set: it is kept across role chaining.",
                 ));
