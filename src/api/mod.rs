@@ -7,6 +7,7 @@ pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod mfa;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -56,5 +57,6 @@ pub fn registry() -> Registry {
     roles::register(&mut r);
     instance_profiles::register(&mut r);
     sts::register(&mut r);
+    mfa::register(&mut r);
     r
 }

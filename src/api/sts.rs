@@ -412,7 +412,8 @@ async fn assume_role(
         created: now,
         expiration: now + i64::from(duration),
     };
-    let session = insert_session(&app, session).await?;
+    let mfa = MfaCode::of(&ctx, input.serial_number.clone(), input.token_code.clone())?;
+    let session = insert_session(&app, session, mfa).await?;
     let with_packed = input.policy.is_some()
         || input.policy_arns.is_some()
         || input.tags.as_ref().is_some_and(|t| !t.is_empty());
@@ -427,9 +428,56 @@ async fn assume_role(
     })
 }
 
-async fn insert_session(app: &App, session: Session) -> Result<std::sync::Arc<Session>, ApiError> {
+/// An MFA code given with a request: checked against the calling user's device.
+struct MfaCode {
+    account: String,
+    user_id: Option<String>,
+    serial: String,
+    code: String,
+}
+
+impl MfaCode {
+    /// `SerialNumber` + `TokenCode` of a request, for the caller.
+    fn of(
+        ctx: &Ctx,
+        serial: Option<String>,
+        code: Option<String>,
+    ) -> Result<Option<MfaCode>, ApiError> {
+        match (serial, code) {
+            (None, None) => Ok(None),
+            (Some(serial), Some(code)) => Ok(Some(MfaCode {
+                account: ctx.account().to_string(),
+                user_id: (ctx.principal.kind == CallerKind::User)
+                    .then(|| ctx.principal.entity_id.clone())
+                    .flatten(),
+                serial,
+                code,
+            })),
+            _ => Err(ApiError::access_denied(
+                "MultiFactorAuthentication failed, unable to validate MFA code.",
+            )),
+        }
+    }
+}
+
+/// Stores a new session; with an MFA code, checks and consumes it in the same write, and marks
+/// the session as MFA-authenticated.
+async fn insert_session(
+    app: &App,
+    mut session: Session,
+    mfa: Option<MfaCode>,
+) -> Result<std::sync::Arc<Session>, ApiError> {
     app.store
         .write(move |tx| {
+            if let Some(m) = mfa {
+                let user_id = m.user_id.ok_or_else(|| {
+                    ApiError::access_denied(
+                        "MultiFactorAuthentication failed, unable to validate MFA code.",
+                    )
+                })?;
+                crate::api::mfa::verify_code(tx, &m.account, &user_id, &m.serial, &m.code)?;
+                session.mfa_authenticated_at = Some(ids::now());
+            }
             tx.insert(session).map_err(|e| match e {
                 StoreError::UniqueViolation(_) => {
                     ApiError::internal("temporary access key ID collision")
@@ -504,7 +552,8 @@ async fn get_session_token(
         created: now,
         expiration: now + i64::from(duration),
     };
-    let session = insert_session(&app, session).await?;
+    let mfa = MfaCode::of(&ctx, input.serial_number, input.token_code)?;
+    let session = insert_session(&app, session, mfa).await?;
     Ok(sts::GetSessionTokenResponse {
         credentials: Some(credentials_shape(&session)),
     })
@@ -548,7 +597,7 @@ async fn get_federation_token(
         created: now,
         expiration: now + i64::from(duration),
     };
-    let session = insert_session(&app, session).await?;
+    let session = insert_session(&app, session, None).await?;
     Ok(sts::GetFederationTokenResponse {
         credentials: Some(credentials_shape(&session)),
         federated_user: Some(sts::FederatedUser {

@@ -475,6 +475,39 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A virtual MFA device (TOTP, RFC 6238: 30-second steps, 6 digits, HMAC-SHA1). Its ID and name
+/// are its serial number, the device's ARN.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub serial_number: String,
+    pub account_id: String,
+    pub path: String,
+    pub device_name: String,
+    /// The base32 seed (the TOTP secret).
+    pub seed: String,
+    pub create_date: i64,
+    /// The user it is enabled for, and since when.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last time step whose code was accepted: a code is never accepted twice.
+    #[serde(default)]
+    pub last_step: Option<u64>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+// The seed never reaches logs.
+impl std::fmt::Debug for MfaDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaDevice")
+            .field("serial_number", &self.serial_number)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
 pub const AWS_ACCOUNT: &str = "aws";
 
@@ -622,7 +655,7 @@ macro_rules! tagged {
     )*};
 }
 
-tagged!(User, Role, InstanceProfile);
+tagged!(User, Role, InstanceProfile, MfaDevice);
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
 pub struct Indexes<'a> {
@@ -660,6 +693,8 @@ pub struct Links {
     pub boundaries: OrdSet<(Key, PrincipalKind, Key)>,
     /// (role ID, instance profile ID) for every role in an instance profile.
     pub profiles: OrdSet<(Key, Key)>,
+    /// (user ID, serial number) for every MFA device enabled for a user.
+    pub mfa: OrdSet<(Key, Key)>,
 }
 
 fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
@@ -816,6 +851,33 @@ impl Entity for Session {
     }
 }
 
+impl Entity for MfaDevice {
+    const KIND: &'static str = "mfa-device";
+    fn id(&self) -> &str {
+        &self.serial_number
+    }
+    fn name(&self) -> &str {
+        &self.serial_number
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.mfa_devices
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.mfa_devices
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        if let Some(u) = &self.user_id {
+            set_op(&mut ix.links.mfa, (key(u), key(&self.serial_number)), add);
+        }
+    }
+}
+
 impl Entity for ManagedPolicy {
     named_entity!("policy", policy_id, policies);
 }
@@ -952,6 +1014,8 @@ pub struct Account {
     pub policies: Table<ManagedPolicy>,
     /// Temporary credentials issued by STS, by access key ID.
     pub sessions: Table<Session>,
+    /// Virtual MFA devices, by serial number.
+    pub mfa_devices: Table<MfaDevice>,
     pub settings: Table<AccountSettings>,
     pub links: Links,
 }
@@ -1040,6 +1104,16 @@ impl Account {
                 attached: &r.attached,
             }),
         }
+    }
+
+    /// The MFA devices enabled for a user (serial numbers), in serial-number order.
+    pub fn mfa_serials_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let from = (key(user_id), key(""));
+        self.links
+            .mfa
+            .range(from..)
+            .take_while(move |(u, _)| &**u == user_id)
+            .map(|(_, s)| &**s)
     }
 
     /// The instance profiles a role is in (IDs), in no particular order.
@@ -1334,6 +1408,7 @@ pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(),
         Role::KIND => one::<Role>(tx, body),
         InstanceProfile::KIND => one::<InstanceProfile>(tx, body),
         Session::KIND => one::<Session>(tx, body),
+        MfaDevice::KIND => one::<MfaDevice>(tx, body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(tx, body),
         AccountSettings::KIND => one::<AccountSettings>(tx, body),
         other => Err(format!("unknown record kind {other}")),
@@ -1357,6 +1432,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 Role::KIND => remove::<Role>(&mut tx, account, id),
                 InstanceProfile::KIND => remove::<InstanceProfile>(&mut tx, account, id),
                 Session::KIND => remove::<Session>(&mut tx, account, id),
+                MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),
