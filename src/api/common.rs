@@ -87,23 +87,25 @@ pub fn require_owner(
     kind: PrincipalKind,
     name: &str,
 ) -> Result<PolicyOwner, ApiError> {
-    let (id, name) = match kind {
-        PrincipalKind::User => {
-            let user = require_user(account, name)?;
-            (user.user_id.clone(), user.name.clone())
-        }
-        PrincipalKind::Group => {
-            let group = require_group(account, name)?;
-            (group.group_id.clone(), group.name.clone())
-        }
-        // Roles are not stored yet: none exists.
+    let held = account
+        .held_by_name(kind, name)
+        .ok_or_else(|| no_such_owner(kind, name))?;
+    Ok(PolicyOwner {
+        kind,
+        id: held.id.to_string(),
+        name: held.name.to_string(),
+    })
+}
+
+/// AWS's `NoSuchEntity` for a user, group or role that does not exist.
+pub fn no_such_owner(kind: PrincipalKind, name: &str) -> ApiError {
+    match kind {
+        PrincipalKind::User => no_such_user(name),
+        PrincipalKind::Group => no_such_group(name),
         PrincipalKind::Role => {
-            return Err(ApiError::no_such_entity(format!(
-                "The role with name {name} cannot be found."
-            )))
+            ApiError::no_such_entity(format!("The role with name {name} cannot be found."))
         }
-    };
-    Ok(PolicyOwner { kind, id, name })
+    }
 }
 
 /// The most tags an entity may carry.

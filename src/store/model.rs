@@ -18,7 +18,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{iam_arn, ids, lower, Page, StoreError, StoreResult};
+use super::{aws_managed, iam_arn, ids, lower, Page, StoreError, StoreResult};
 
 // ---------------------------------------------------------------------------------------------
 // Entity families
@@ -212,6 +212,24 @@ pub enum PrincipalKind {
     Role,
 }
 
+/// A user, group or role: an entity that holds inline policies and managed-policy attachments.
+/// Everything about attachments (Attach/Detach/ListAttached…Policies, ListEntitiesForPolicy, the
+/// policies that apply) goes through this trait, [`Account::held`] and [`Tx::update_held`]; a new
+/// holder family implements it, calls [`index_held`] from its [`Entity::index`], and adds one arm to
+/// each of those two functions (`impl Holder for Role { const PRINCIPAL: PrincipalKind =
+/// PrincipalKind::Role; held_fields!(); fn boundary(…) … }`).
+pub trait Holder: Entity {
+    const PRINCIPAL: PrincipalKind;
+    fn inline(&self) -> &InlinePolicies;
+    /// The IDs of its attached managed policies, in attachment order.
+    fn attached(&self) -> &[String];
+    fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>);
+    /// The ARN of its permissions boundary (groups have none).
+    fn boundary(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// An IAM user, with everything that hangs off it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -303,6 +321,34 @@ impl Group {
     pub fn arn(&self) -> String {
         iam_arn(&self.account_id, "group", &self.path, &self.name)
     }
+}
+
+/// The [`Holder`] accessors of a family with `inline` and `attached` fields.
+macro_rules! held_fields {
+    () => {
+        fn inline(&self) -> &InlinePolicies {
+            &self.inline
+        }
+        fn attached(&self) -> &[String] {
+            &self.attached
+        }
+        fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>) {
+            (&mut self.inline, &mut self.attached)
+        }
+    };
+}
+
+impl Holder for User {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::User;
+    held_fields!();
+    fn boundary(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+}
+
+impl Holder for Group {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::Group;
+    held_fields!();
 }
 
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
@@ -508,26 +554,31 @@ macro_rules! named_entity {
     };
 }
 
+/// Indexes (or unindexes) a holder's attachments and permissions boundary.
+pub fn index_held<E: Holder>(e: &E, ix: &mut Indexes<'_>, add: bool) {
+    for p in e.attached() {
+        set_op(
+            &mut ix.links.attachments,
+            (key(p), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+    if let Some(b) = e.boundary() {
+        set_op(
+            &mut ix.links.boundaries,
+            (key(b), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+}
+
 impl Entity for User {
     named_entity!("user", user_id, users);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
             set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
         }
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
-        if let Some(b) = &self.permissions_boundary_arn {
-            set_op(
-                &mut ix.links.boundaries,
-                (key(b), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
         let loc = KeyLoc {
             account_id: key(&self.account_id),
             user_id: Some(key(&self.user_id)),
@@ -539,13 +590,7 @@ impl Entity for User {
 impl Entity for Group {
     named_entity!("group", group_id, groups);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::Group, key(&self.group_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
     }
 }
 
@@ -626,10 +671,12 @@ impl<E: Entity> Table<E> {
 
     /// The entities in name order after `marker` (a lowercased name), from the first when `None`.
     pub fn after(&self, marker: Option<&str>) -> impl Iterator<Item = &Arc<E>> {
-        let from = match marker {
-            Some(m) => Bound::Excluded(key(m)),
-            None => Bound::Unbounded,
-        };
+        self.range(marker.map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
+    /// The entities in name order from `from` (a lowercased name).
+    pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<E>> {
+        let from = from.map(key);
         self.by_name
             .range::<_, Key>((from, Bound::Unbounded))
             .map(|(_, e)| e)
@@ -734,37 +781,74 @@ impl Account {
         self.attachments_of(policy_id).count()
     }
 
-    /// How many users and roles of this account use the policy as permissions boundary.
-    pub fn boundary_usage_count(&self, policy_arn: &str) -> usize {
+    /// Who uses a policy as permissions boundary: (kind, owner ID).
+    pub fn boundary_holders<'a>(
+        &'a self,
+        policy_arn: &'a str,
+    ) -> impl Iterator<Item = (PrincipalKind, &'a str)> + 'a {
         let from = (key(policy_arn), PrincipalKind::User, key(""));
         self.links
             .boundaries
             .range(from..)
-            .take_while(|(a, _, _)| &**a == policy_arn)
-            .count()
+            .take_while(move |(a, _, _)| &**a == policy_arn)
+            .map(|(_, k, o)| (*k, &**o))
     }
 
-    /// The inline and attached policies of a user, group or role.
+    /// How many users and roles of this account use the policy as permissions boundary.
+    pub fn boundary_usage_count(&self, policy_arn: &str) -> usize {
+        self.boundary_holders(policy_arn).count()
+    }
+
+    /// The user, group or role of that kind with that unique ID, with the policies it holds.
     pub fn held(&self, kind: PrincipalKind, id: &str) -> Option<Held<'_>> {
+        self.find_held(kind, HolderKey::Id(id))
+    }
+
+    /// The user, group or role of that kind and name (case-insensitively).
+    pub fn held_by_name(&self, kind: PrincipalKind, name: &str) -> Option<Held<'_>> {
+        self.find_held(kind, HolderKey::Name(name))
+    }
+
+    fn find_held(&self, kind: PrincipalKind, k: HolderKey<'_>) -> Option<Held<'_>> {
+        fn find<'a, E: Holder>(t: &'a Table<E>, k: HolderKey<'_>) -> Option<Held<'a>> {
+            let e = match k {
+                HolderKey::Id(id) => t.get_by_id(id),
+                HolderKey::Name(name) => t.get(name),
+            }?;
+            Some(Held {
+                kind: E::PRINCIPAL,
+                id: e.id(),
+                name: e.name(),
+                path: e.path(),
+                inline: e.inline(),
+                attached: e.attached(),
+                boundary: e.boundary(),
+            })
+        }
         match kind {
-            PrincipalKind::User => self.users.get_by_id(id).map(|u| Held {
-                inline: &u.inline,
-                attached: &u.attached,
-            }),
-            PrincipalKind::Group => self.groups.get_by_id(id).map(|g| Held {
-                inline: &g.inline,
-                attached: &g.attached,
-            }),
+            PrincipalKind::User => find(&self.users, k),
+            PrincipalKind::Group => find(&self.groups, k),
             PrincipalKind::Role => None,
         }
     }
 
-    /// The managed policy with that ARN in this account.
+    /// The managed policy with that ARN: the account's own, or AWS's (`arn:aws:iam::aws:policy/…`,
+    /// from the catalogue every account shares).
     pub fn policy_by_arn(&self, arn: &str) -> Option<&Arc<ManagedPolicy>> {
         let (account, path, name) = parse_policy_arn(arn)?;
+        if account == AWS_ACCOUNT {
+            return aws_managed::catalogue().get_by_arn(arn);
+        }
         self.policies
             .get(name)
             .filter(|p| p.path == path && p.account_id == account)
+    }
+
+    /// The managed policy with that ID: the account's own, or AWS's.
+    pub fn policy_by_id(&self, id: &str) -> Option<&Arc<ManagedPolicy>> {
+        self.policies
+            .get_by_id(id)
+            .or_else(|| aws_managed::catalogue().get_by_id(id))
     }
 
     /// The account's settings (root keys, …), default when never written.
@@ -773,11 +857,24 @@ impl Account {
     }
 }
 
-/// The policies a user, group or role holds: inline ones and attached managed policy IDs.
+/// A user, group or role and the policies it holds: inline ones, attached managed policy IDs, and
+/// its permissions boundary.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
+    pub kind: PrincipalKind,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub path: &'a str,
     pub inline: &'a InlinePolicies,
     pub attached: &'a [String],
+    pub boundary: Option<&'a str>,
+}
+
+/// How [`Account::find_held`] looks a holder up.
+#[derive(Clone, Copy)]
+enum HolderKey<'a> {
+    Id(&'a str),
+    Name(&'a str),
 }
 
 /// Splits a policy ARN into (account, path, name). `None` when it is not a policy ARN.
@@ -930,17 +1027,21 @@ impl<'a> Tx<'a> {
         id: &str,
         f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
     ) -> StoreResult<R> {
+        fn update<E: Holder, R>(
+            tx: &mut Tx<'_>,
+            account_id: &str,
+            id: &str,
+            f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
+        ) -> StoreResult<R> {
+            tx.update(account_id, id, |e: &mut E| {
+                let (inline, attached) = e.held_mut();
+                f(inline, attached)
+            })
+            .map(|(_, r)| r)
+        }
         match kind {
-            PrincipalKind::User => self
-                .update(account_id, id, |u: &mut User| {
-                    f(&mut u.inline, &mut u.attached)
-                })
-                .map(|(_, r)| r),
-            PrincipalKind::Group => self
-                .update(account_id, id, |g: &mut Group| {
-                    f(&mut g.inline, &mut g.attached)
-                })
-                .map(|(_, r)| r),
+            PrincipalKind::User => update::<User, R>(self, account_id, id, f),
+            PrincipalKind::Group => update::<Group, R>(self, account_id, id, f),
             PrincipalKind::Role => Err(StoreError::NotFound),
         }
     }
