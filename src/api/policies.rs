@@ -1,11 +1,15 @@
 //! Managed policies: CreatePolicy, GetPolicy, ListPolicies, DeletePolicy; their versions (CreatePolicyVersion,
 //! GetPolicyVersion, ListPolicyVersions, DeletePolicyVersion, SetDefaultPolicyVersion); their tags (TagPolicy,
 //! UntagPolicy, ListPolicyTags); their attachments to users and groups (Attach/Detach/ListAttached…Policies) and
-//! ListEntitiesForPolicy.
+//! ListEntitiesForPolicy. Every account also sees AWS's managed policies (`arn:aws:iam::aws:policy/…`, the
+//! catalogue of [`aws_managed`]): [`find_policy`] and [`Account::policy_by_id`] resolve both kinds, and the write
+//! operations refuse AWS's with AWS's `AccessDenied` (`require_writable_policy`).
 //!
-//! Attachments go through [`attach_policy`], [`detach_policy`] and [`list_attached_policies`], which take the
-//! principal already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner
-//! lookup.
+//! Attachments go through [`attach_policy`], [`detach_policy`], [`list_attached_policies`] and
+//! `change_attachment` / `list_attached_for`, which take the owner's [`PrincipalKind`] and resolve it with
+//! [`require_owner`] (→ [`Account::held_by_name`]); ListEntitiesForPolicy reads [`Account::held`]. Roles plug in
+//! by implementing `store::model::Holder` and adding their arm to `Account::find_held` and `Tx::update_held`;
+//! AttachRolePolicy is then `change_attachment(&app, ctx.account(), PrincipalKind::Role, role, arn, true)`.
 
 use std::ops::Bound;
 use std::sync::Arc;

@@ -213,11 +213,12 @@ pub enum PrincipalKind {
 }
 
 /// A user, group or role: an entity that holds inline policies and managed-policy attachments.
-/// Everything about attachments (Attach/Detach/ListAttached…Policies, ListEntitiesForPolicy, the
-/// policies that apply) goes through this trait, [`Account::held`] and [`Tx::update_held`]; a new
-/// holder family implements it, calls [`index_held`] from its [`Entity::index`], and adds one arm to
-/// each of those two functions (`impl Holder for Role { const PRINCIPAL: PrincipalKind =
-/// PrincipalKind::Role; held_fields!(); fn boundary(…) … }`).
+/// Everything about attachments (Attach/Detach/ListAttached…Policies, ListEntitiesForPolicy, inline
+/// policies) goes through this trait, [`Account::held`] / [`Account::held_by_name`] and
+/// [`Tx::update_held`]; a new holder family implements it (`impl Holder for Role { const PRINCIPAL:
+/// PrincipalKind = PrincipalKind::Role; held_fields!(); fn boundary(…) … }`), calls [`index_held`]
+/// from its [`Entity::index`], and replaces the `PrincipalKind::Role` arm of `Account::find_held` and
+/// of [`Tx::update_held`] (one line each).
 pub trait Holder: Entity {
     const PRINCIPAL: PrincipalKind;
     fn inline(&self) -> &InlinePolicies;
