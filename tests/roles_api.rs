@@ -425,6 +425,36 @@ async fn service_linked_roles() {
         400,
         "Cannot perform the operation on the protected role 'AWSServiceRoleForAutoScaling_web' - this role is only modifiable by AWS",
     );
+    // AWS attaches the service's own policy; nobody else may change the role's policies.
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("AWSServiceRoleForAutoScaling_web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.attached_policies()[0].policy_arn(),
+        Some("arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy")
+    );
+    assert_code(
+        iam.attach_role_policy()
+            .role_name("AWSServiceRoleForAutoScaling_web")
+            .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .send()
+            .await,
+        "UnmodifiableEntity",
+        400,
+    );
+    assert_code(
+        iam.put_role_policy()
+            .role_name("AWSServiceRoleForAutoScaling_web")
+            .policy_name("p")
+            .policy_document(POLICY)
+            .send()
+            .await,
+        "UnmodifiableEntity",
+        400,
+    );
     assert_err(
         iam.create_service_linked_role()
             .aws_service_name("rolesanywhere.amazonaws.com")

@@ -248,7 +248,7 @@ async fn put_for(
     );
     app.store
         .write(move |tx| {
-            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            let owner = require_modifiable_owner(tx.account(&account), kind, &owner_name)?;
             put_inline(tx, &account, &owner, &policy_name, &document)
         })
         .await
@@ -297,7 +297,7 @@ async fn delete_for(
     );
     app.store
         .write(move |tx| {
-            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            let owner = require_modifiable_owner(tx.account(&account), kind, &owner_name)?;
             delete_inline(tx, &account, &owner, &policy_name)
         })
         .await

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use crate::authz::{policy_evaluation_error, PolicyCache};
 use crate::error::ApiError;
 use crate::policy::{Policy, PolicyRef, SourceType};
-use crate::store::model::{Account, Group, InlinePolicies, PrincipalKind, Role, User};
+use crate::store::model::{
+    Account, Group, InlinePolicies, ManagedPolicy, PrincipalKind, Role, User, AWS_ACCOUNT,
+};
 
 /// One policy that applies, with where it comes from.
 #[derive(Debug, Clone)]
@@ -182,7 +184,7 @@ fn attached(
 ) -> Result<(), ApiError> {
     let mut policies: Vec<_> = policy_ids
         .iter()
-        .filter_map(|id| account.policies.get_by_id(id))
+        .filter_map(|id| account.policy_by_id(id))
         .collect();
     policies.sort_by_cached_key(|p| (p.name.to_lowercase(), p.policy_id.clone()));
     for p in policies {
@@ -190,11 +192,16 @@ fn attached(
             continue;
         };
         let policy = compile(cache, &p.name, &version.document)?;
+        let (source, simulator_type) = if is_aws_managed(p) {
+            (SourceType::AwsManaged, "aws-managed")
+        } else {
+            (SourceType::CustomerManaged, "user-managed")
+        };
         out.identity.push(AppliedPolicy {
             arn: Some(p.arn()),
             id: p.name.clone(),
-            source: SourceType::CustomerManaged,
-            simulator_type: "user-managed",
+            source,
+            simulator_type,
             policy,
         });
     }
@@ -218,7 +225,15 @@ fn boundary(
         arn: Some(p.arn()),
         id: p.name.clone(),
         source: SourceType::PermissionsBoundary,
-        simulator_type: "user-managed",
+        simulator_type: if is_aws_managed(p) {
+            "aws-managed"
+        } else {
+            "user-managed"
+        },
         policy,
     }])
+}
+
+fn is_aws_managed(p: &ManagedPolicy) -> bool {
+    p.account_id == AWS_ACCOUNT
 }

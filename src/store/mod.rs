@@ -13,6 +13,7 @@
 //! * `:memory:` is an in-memory SQLite database with the same code path; a file is opened in WAL mode
 //!   with `synchronous=FULL`.
 
+pub mod aws_managed;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -18,7 +18,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{iam_arn, ids, lower, Page, StoreError, StoreResult};
+use super::{aws_managed, iam_arn, ids, lower, Page, StoreError, StoreResult};
 
 // ---------------------------------------------------------------------------------------------
 // Entity families
@@ -210,6 +210,25 @@ pub enum PrincipalKind {
     User,
     Group,
     Role,
+}
+
+/// A user, group or role: an entity that holds inline policies and managed-policy attachments.
+/// Everything about attachments (Attach/Detach/ListAttached…Policies, ListEntitiesForPolicy, inline
+/// policies) goes through this trait, [`Account::held`] / [`Account::held_by_name`] and
+/// [`Tx::update_held`]; a new holder family implements it (`impl Holder for Role { const PRINCIPAL:
+/// PrincipalKind = PrincipalKind::Role; held_fields!(); fn boundary(…) … }`), calls [`index_held`]
+/// from its [`Entity::index`], and replaces the `PrincipalKind::Role` arm of `Account::find_held` and
+/// of [`Tx::update_held`] (one line each).
+pub trait Holder: Entity {
+    const PRINCIPAL: PrincipalKind;
+    fn inline(&self) -> &InlinePolicies;
+    /// The IDs of its attached managed policies, in attachment order.
+    fn attached(&self) -> &[String];
+    fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>);
+    /// The ARN of its permissions boundary (groups have none).
+    fn boundary(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// An IAM user, with everything that hangs off it.
@@ -508,6 +527,42 @@ impl std::fmt::Debug for MfaDevice {
     }
 }
 
+/// The [`Holder`] accessors of a family with `inline` and `attached` fields.
+macro_rules! held_fields {
+    () => {
+        fn inline(&self) -> &InlinePolicies {
+            &self.inline
+        }
+        fn attached(&self) -> &[String] {
+            &self.attached
+        }
+        fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>) {
+            (&mut self.inline, &mut self.attached)
+        }
+    };
+}
+
+impl Holder for User {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::User;
+    held_fields!();
+    fn boundary(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+}
+
+impl Holder for Group {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::Group;
+    held_fields!();
+}
+
+impl Holder for Role {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::Role;
+    held_fields!();
+    fn boundary(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+}
+
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
 pub const AWS_ACCOUNT: &str = "aws";
 
@@ -740,26 +795,31 @@ macro_rules! named_entity {
     };
 }
 
+/// Indexes (or unindexes) a holder's attachments and permissions boundary.
+pub fn index_held<E: Holder>(e: &E, ix: &mut Indexes<'_>, add: bool) {
+    for p in e.attached() {
+        set_op(
+            &mut ix.links.attachments,
+            (key(p), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+    if let Some(b) = e.boundary() {
+        set_op(
+            &mut ix.links.boundaries,
+            (key(b), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+}
+
 impl Entity for User {
     named_entity!("user", user_id, users);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
             set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
         }
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
-        if let Some(b) = &self.permissions_boundary_arn {
-            set_op(
-                &mut ix.links.boundaries,
-                (key(b), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
         let loc = KeyLoc {
             account_id: key(&self.account_id),
             user_id: Some(key(&self.user_id)),
@@ -772,33 +832,14 @@ impl Entity for User {
 impl Entity for Group {
     named_entity!("group", group_id, groups);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::Group, key(&self.group_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
     }
 }
 
 impl Entity for Role {
     named_entity!("role", role_id, roles);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::Role, key(&self.role_id)),
-                add,
-            );
-        }
-        if let Some(b) = &self.permissions_boundary_arn {
-            set_op(
-                &mut ix.links.boundaries,
-                (key(b), PrincipalKind::Role, key(&self.role_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
     }
 }
 
@@ -956,10 +997,12 @@ impl<E: Entity> Table<E> {
 
     /// The entities in name order after `marker` (a lowercased name), from the first when `None`.
     pub fn after(&self, marker: Option<&str>) -> impl Iterator<Item = &Arc<E>> {
-        let from = match marker {
-            Some(m) => Bound::Excluded(key(m)),
-            None => Bound::Unbounded,
-        };
+        self.range(marker.map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
+    /// The entities in name order from `from` (a lowercased name).
+    pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<E>> {
+        let from = from.map(key);
         self.by_name
             .range::<_, Key>((from, Bound::Unbounded))
             .map(|(_, e)| e)
@@ -1088,21 +1131,36 @@ impl Account {
             .map(|(_, k, o)| (*k, &**o))
     }
 
-    /// The inline and attached policies of a user, group or role.
+    /// The user, group or role of that kind with that unique ID, with the policies it holds.
     pub fn held(&self, kind: PrincipalKind, id: &str) -> Option<Held<'_>> {
+        self.find_held(kind, HolderKey::Id(id))
+    }
+
+    /// The user, group or role of that kind and name (case-insensitively).
+    pub fn held_by_name(&self, kind: PrincipalKind, name: &str) -> Option<Held<'_>> {
+        self.find_held(kind, HolderKey::Name(name))
+    }
+
+    fn find_held(&self, kind: PrincipalKind, k: HolderKey<'_>) -> Option<Held<'_>> {
+        fn find<'a, E: Holder>(t: &'a Table<E>, k: HolderKey<'_>) -> Option<Held<'a>> {
+            let e = match k {
+                HolderKey::Id(id) => t.get_by_id(id),
+                HolderKey::Name(name) => t.get(name),
+            }?;
+            Some(Held {
+                kind: E::PRINCIPAL,
+                id: e.id(),
+                name: e.name(),
+                path: e.path(),
+                inline: e.inline(),
+                attached: e.attached(),
+                boundary: e.boundary(),
+            })
+        }
         match kind {
-            PrincipalKind::User => self.users.get_by_id(id).map(|u| Held {
-                inline: &u.inline,
-                attached: &u.attached,
-            }),
-            PrincipalKind::Group => self.groups.get_by_id(id).map(|g| Held {
-                inline: &g.inline,
-                attached: &g.attached,
-            }),
-            PrincipalKind::Role => self.roles.get_by_id(id).map(|r| Held {
-                inline: &r.inline,
-                attached: &r.attached,
-            }),
+            PrincipalKind::User => find(&self.users, k),
+            PrincipalKind::Group => find(&self.groups, k),
+            PrincipalKind::Role => find(&self.roles, k),
         }
     }
 
@@ -1129,12 +1187,23 @@ impl Account {
             .map(|(_, p)| &**p)
     }
 
-    /// The managed policy with that ARN in this account.
+    /// The managed policy with that ARN: the account's own, or AWS's (`arn:aws:iam::aws:policy/…`,
+    /// from the catalogue every account shares).
     pub fn policy_by_arn(&self, arn: &str) -> Option<&Arc<ManagedPolicy>> {
         let (account, path, name) = parse_policy_arn(arn)?;
+        if account == AWS_ACCOUNT {
+            return aws_managed::catalogue().get_by_arn(arn);
+        }
         self.policies
             .get(name)
             .filter(|p| p.path == path && p.account_id == account)
+    }
+
+    /// The managed policy with that ID: the account's own, or AWS's.
+    pub fn policy_by_id(&self, id: &str) -> Option<&Arc<ManagedPolicy>> {
+        self.policies
+            .get_by_id(id)
+            .or_else(|| aws_managed::catalogue().get_by_id(id))
     }
 
     /// The account's settings (root keys, …), default when never written.
@@ -1143,11 +1212,24 @@ impl Account {
     }
 }
 
-/// The policies a user, group or role holds: inline ones and attached managed policy IDs.
+/// A user, group or role and the policies it holds: inline ones, attached managed policy IDs, and
+/// its permissions boundary.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
+    pub kind: PrincipalKind,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub path: &'a str,
     pub inline: &'a InlinePolicies,
     pub attached: &'a [String],
+    pub boundary: Option<&'a str>,
+}
+
+/// How [`Account::find_held`] looks a holder up.
+#[derive(Clone, Copy)]
+enum HolderKey<'a> {
+    Id(&'a str),
+    Name(&'a str),
 }
 
 /// Splits a policy ARN into (account, path, name). `None` when it is not a policy ARN.
@@ -1305,22 +1387,22 @@ impl<'a> Tx<'a> {
         id: &str,
         f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
     ) -> StoreResult<R> {
+        fn update<E: Holder, R>(
+            tx: &mut Tx<'_>,
+            account_id: &str,
+            id: &str,
+            f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
+        ) -> StoreResult<R> {
+            tx.update(account_id, id, |e: &mut E| {
+                let (inline, attached) = e.held_mut();
+                f(inline, attached)
+            })
+            .map(|(_, r)| r)
+        }
         match kind {
-            PrincipalKind::User => self
-                .update(account_id, id, |u: &mut User| {
-                    f(&mut u.inline, &mut u.attached)
-                })
-                .map(|(_, r)| r),
-            PrincipalKind::Group => self
-                .update(account_id, id, |g: &mut Group| {
-                    f(&mut g.inline, &mut g.attached)
-                })
-                .map(|(_, r)| r),
-            PrincipalKind::Role => self
-                .update(account_id, id, |r: &mut Role| {
-                    f(&mut r.inline, &mut r.attached)
-                })
-                .map(|(_, r)| r),
+            PrincipalKind::User => update::<User, R>(self, account_id, id, f),
+            PrincipalKind::Group => update::<Group, R>(self, account_id, id, f),
+            PrincipalKind::Role => update::<Role, R>(self, account_id, id, f),
         }
     }
 

@@ -285,8 +285,57 @@ def botocore_signing():
           (status, body[:300]))
 
 
+def aws_managed_policies():
+    iam = client("iam")
+    other = client("iam", key="111111111111", secret="x")  # an unknown 12-digit key: another account
+    ro = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    user = f"smoke-ro-{SUFFIX}"
+    group = f"smoke-ro-{SUFFIX}"
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    rc, _, err = cli("iam", "attach-user-policy", "--user-name", user, "--policy-arn", ro)
+    check(rc == 0, "cli attach-user-policy ReadOnlyAccess", err)
+    iam.attach_group_policy(GroupName=group, PolicyArn=ro)
+    p = iam.get_policy(PolicyArn=ro)["Policy"]
+    check(p["AttachmentCount"] == 2 and p["IsAttachable"] and p["Path"] == "/", "boto3 get-policy AttachmentCount", p)
+    check(p["PolicyId"].startswith("ANPA") and len(p["PolicyId"]) == 21, "AWS managed policy id", p)
+    check(other.get_policy(PolicyArn=ro)["Policy"]["AttachmentCount"] == 0, "attachment count is per account")
+    v = iam.get_policy_version(PolicyArn=ro, VersionId=p["DefaultVersionId"])["PolicyVersion"]
+    check(v["IsDefaultVersion"] and v["Document"]["Version"] == "2012-10-17", "boto3 get-policy-version", v["VersionId"])
+
+    arns = []
+    for page in iam.get_paginator("list_policies").paginate(Scope="AWS", PaginationConfig={"PageSize": 200}):
+        arns.extend(x["Arn"] for x in page["Policies"])
+    check(len(arns) > 1000 and len(set(arns)) == len(arns), "boto3 list-policies Scope=AWS pages", len(arns))
+    check(all(a.startswith("arn:aws:iam::aws:policy/") for a in arns), "Scope=AWS lists AWS policies only")
+    rc, out, err = cli("iam", "list-policies", "--scope", "AWS", "--only-attached")
+    names = [x["PolicyName"] for x in (out or {}).get("Policies", [])]
+    check(rc == 0 and names == ["ReadOnlyAccess"], "cli list-policies --only-attached", (rc, names, err))
+    rc, out, err = cli("iam", "list-policies", "--scope", "AWS", "--path-prefix", "/job-function/")
+    paths = {x["Path"] for x in (out or {}).get("Policies", [])}
+    check(rc == 0 and paths == {"/job-function/"}, "cli list-policies --path-prefix", (rc, paths, err))
+    rc, out, err = cli("iam", "list-entities-for-policy", "--policy-arn", ro)
+    check(rc == 0 and out and [u["UserName"] for u in out["PolicyUsers"]] == [user]
+          and [g["GroupName"] for g in out["PolicyGroups"]] == [group], "cli list-entities-for-policy", (rc, out, err))
+
+    code, msg, status = boto_error(iam.delete_policy, PolicyArn=ro)
+    check((code, msg, status) == ("AccessDenied", "Cannot delete policies outside your own account.", 403),
+          "delete-policy on an AWS managed policy", (code, msg, status))
+    rc, _, err = cli("iam", "create-policy-version", "--policy-arn", ro, "--policy-document",
+                     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')
+    check(rc != 0 and "AccessDenied" in err, "cli create-policy-version refused", err)
+    code, msg, status = boto_error(iam.get_policy, PolicyArn="arn:aws:iam::aws:policy/Nope")
+    check(code == "NoSuchEntity" and status == 404, "unknown AWS managed policy", (code, msg, status))
+
+    iam.detach_user_policy(UserName=user, PolicyArn=ro)
+    iam.detach_group_policy(GroupName=group, PolicyArn=ro)
+    check(iam.get_policy(PolicyArn=ro)["Policy"]["AttachmentCount"] == 0, "detached")
+    iam.delete_user(UserName=user)
+    iam.delete_group(GroupName=group)
+
+
 def main():
-    for section in (users, groups, access_keys, login_profiles, errors, botocore_signing):
+    for section in (users, groups, access_keys, login_profiles, errors, botocore_signing, aws_managed_policies):
         print(f"--- {section.__name__}")
         try:
             section()
