@@ -558,3 +558,113 @@ async fn roles_and_instance_profiles_survive_a_restart() {
         "kept"
     );
 }
+
+/// What Terraform does for an application role, in order, and back again.
+#[tokio::test]
+async fn terraform_style_role_sequence() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let ro = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    iam.create_role()
+        .role_name("app")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("app")
+        .policy_arn(ro)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("app")
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+
+    // Read everything back, as a refresh does.
+    let role = iam.get_role().role_name("app").send().await.unwrap();
+    assert_eq!(
+        decode(role.role().unwrap().assume_role_policy_document().unwrap()),
+        TRUST
+    );
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.attached_policies()[0].policy_arn(), Some(ro));
+    assert_eq!(
+        attached.attached_policies()[0].policy_name(),
+        Some("ReadOnlyAccess")
+    );
+    let p = iam.get_policy().policy_arn(ro).send().await.unwrap();
+    assert_eq!(p.policy().unwrap().attachment_count(), Some(1));
+    let inline = iam
+        .get_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decode(inline.policy_document()), POLICY);
+    let ip = iam
+        .get_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ip.instance_profile().unwrap().roles()[0].role_name(), "app");
+    let for_role = iam
+        .list_instance_profiles_for_role()
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(for_role.instance_profiles().len(), 1);
+
+    // And destroy, in reverse.
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name("app")
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .send()
+        .await
+        .unwrap();
+    iam.detach_role_policy()
+        .role_name("app")
+        .policy_arn(ro)
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role().role_name("app").send().await.unwrap();
+    let p = iam.get_policy().policy_arn(ro).send().await.unwrap();
+    assert_eq!(p.policy().unwrap().attachment_count(), Some(0));
+    assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
+    srv.stop().await;
+}
