@@ -205,18 +205,6 @@ fn user_or_caller(
 // Operations
 // ------------------------------------------------------------------------------------------------
 
-/// AWS's own check of an MFA device path (its message, not the model's pattern text).
-fn check_device_path(path: &str) -> Result<(), ApiError> {
-    let ok = path.starts_with('/') && path.ends_with('/');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::validation(
-            "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
-        ))
-    }
-}
-
 async fn create_virtual_mfa_device(
     app: App,
     ctx: Ctx,
@@ -225,7 +213,6 @@ async fn create_virtual_mfa_device(
     let tags = input.tags.unwrap_or_default();
     check_tags(&tags)?;
     let path = path_or_root(input.path.as_deref());
-    check_device_path(&path)?;
     let account = ctx.account().to_string();
     let serial = format!(
         "arn:aws:iam::{account}:mfa{path}{}",

@@ -269,12 +269,20 @@ fn authorize_assume_role(
         if !tags.is_empty() {
             c.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
         }
-        c.insert(
-            "aws:MultiFactorAuthPresent",
-            session
-                .is_some_and(|s| s.mfa_authenticated_at.is_some())
-                .to_string(),
-        );
+        // A code given with this call is checked when the session is stored: a wrong one fails
+        // the call, so here it counts as present.
+        let mfa_at = if input.serial_number.is_some() && input.token_code.is_some() {
+            Some(ids::now())
+        } else {
+            session.and_then(|s| s.mfa_authenticated_at)
+        };
+        c.insert("aws:MultiFactorAuthPresent", mfa_at.is_some().to_string());
+        if let Some(at) = mfa_at {
+            c.insert(
+                "aws:MultiFactorAuthAge",
+                (ids::now() - at).max(0).to_string(),
+            );
+        }
         let arn = role.arn();
         let mut actions = vec!["sts:AssumeRole"];
         if !tags.is_empty() {
