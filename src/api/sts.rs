@@ -43,6 +43,60 @@ pub fn register(r: &mut Registry) {
     r.sts::<sts::AssumeRole, _, _>(assume_role);
     r.sts::<sts::GetSessionToken, _, _>(get_session_token);
     r.sts::<sts::GetFederationToken, _, _>(get_federation_token);
+    r.sts::<sts::DecodeAuthorizationMessage, _, _>(decode_authorization_message);
+    r.sts::<sts::AssumeRoot, _, _>(assume_root);
+    r.sts::<sts::GetDelegatedAccessToken, _, _>(get_delegated_access_token);
+}
+
+async fn decode_authorization_message(
+    _app: App,
+    _ctx: Ctx,
+    input: sts::DecodeAuthorizationMessageRequest,
+) -> Result<sts::DecodeAuthorizationMessageResponse, ApiError> {
+    let decoded =
+        crate::authz::decode_authorization_message(&input.encoded_message).ok_or_else(|| {
+            ApiError::new(
+                "InvalidAuthorizationMessageException",
+                http::StatusCode::BAD_REQUEST,
+                "The encoded authorization message is invalid.",
+            )
+        })?;
+    Ok(sts::DecodeAuthorizationMessageResponse {
+        decoded_message: Some(decoded),
+    })
+}
+
+/// AssumeRoot needs an AWS Organizations management account with centralized root access: a
+/// standalone account (what localiam's accounts are) is refused, as AWS refuses it.
+async fn assume_root(
+    _app: App,
+    ctx: Ctx,
+    input: sts::AssumeRootRequest,
+) -> Result<sts::AssumeRootResponse, ApiError> {
+    let target = input.target_principal;
+    let resource = if target.starts_with("arn:") {
+        target
+    } else {
+        format!("arn:aws:iam::{target}:root")
+    };
+    Err(ApiError::access_denied(format!(
+        "User: {} is not authorized to perform: sts:AssumeRoot on resource: {resource} because the account is not a member of an organization with centralized root access",
+        ctx.principal.arn
+    )))
+}
+
+/// Trade-in tokens come from delegation requests, which a standalone account has none of: every
+/// token is refused as AWS refuses an unknown one.
+async fn get_delegated_access_token(
+    _app: App,
+    _ctx: Ctx,
+    _input: sts::GetDelegatedAccessTokenRequest,
+) -> Result<sts::GetDelegatedAccessTokenResponse, ApiError> {
+    Err(ApiError::new(
+        "ExpiredTradeInTokenException",
+        http::StatusCode::BAD_REQUEST,
+        "The trade-in token is invalid or has expired.",
+    ))
 }
 
 /// A new session's credentials: `ASIA…` key, 40-character secret, an opaque token.
