@@ -284,6 +284,21 @@ fn caller_principal(ctx: &Ctx, session: Option<&Session>) -> PolicyPrincipal {
     out
 }
 
+/// The `sts:` context keys of an AssumeRole request.
+fn sts_keys(input: &sts::AssumeRoleRequest) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "sts:RoleSessionName".to_string(),
+        input.role_session_name.clone(),
+    )];
+    if let Some(e) = &input.external_id {
+        out.push(("sts:ExternalId".to_string(), e.clone()));
+    }
+    if let Some(s) = &input.source_identity {
+        out.push(("sts:SourceIdentity".to_string(), s.clone()));
+    }
+    out
+}
+
 /// In `audit`/`enforce`: STS's caller rules and the role's trust policy (design notes §3). The
 /// caller's own identity-based permission comes with enforcement of every call.
 fn authorize_assume_role(
@@ -309,12 +324,8 @@ fn authorize_assume_role(
         let principal = caller_principal(ctx, session);
         let mut c = Context::new();
         c.add_principal_keys(&principal);
-        c.insert("sts:RoleSessionName", input.role_session_name.clone());
-        if let Some(e) = &input.external_id {
-            c.insert("sts:ExternalId", e.clone());
-        }
-        if let Some(s) = &input.source_identity {
-            c.insert("sts:SourceIdentity", s.clone());
+        for (k, v) in sts_keys(input) {
+            c.insert(&k, v);
         }
         let tags = input.tags.as_deref().unwrap_or_default();
         for t in tags {
@@ -352,8 +363,19 @@ fn authorize_assume_role(
                 resource: &arn,
                 context: &c,
             };
+            let cross_account = role.account_id != ctx.principal.account_id;
             match trust_check(&trust, &req) {
-                TrustDecision::Allowed | TrustDecision::AllowedForAccount => {}
+                // Named directly, in the same account: the trust policy is enough.
+                TrustDecision::Allowed if !cross_account => {}
+                // Through the account, or from another account: the caller's own policies must
+                // allow it too.
+                TrustDecision::Allowed | TrustDecision::AllowedForAccount => {
+                    crate::authz::enforce::identity_allows(app, ctx, action, &arn, |ctx_keys| {
+                        for (k, v) in sts_keys(input) {
+                            ctx_keys.insert(&k, v);
+                        }
+                    })?;
+                }
                 TrustDecision::Denied | TrustDecision::NotAllowed => {
                     return Err(not_authorized(ctx, action, &arn));
                 }

@@ -132,6 +132,43 @@ pub fn role_policies(
     Ok(out)
 }
 
+/// A session's own policies (the inline `Policy` and the managed `PolicyArns` it was created with),
+/// which narrow what its principal may do.
+pub fn session_policies(
+    account: &Account,
+    cache: &PolicyCache,
+    session: &crate::store::model::Session,
+) -> Result<AppliedPolicies, ApiError> {
+    let mut out = AppliedPolicies::default();
+    if let Some(doc) = &session.session_policy {
+        let policy = compile(cache, "SessionPolicy", doc)?;
+        out.identity.push(AppliedPolicy {
+            id: "SessionPolicy".to_string(),
+            source: SourceType::SessionPolicy,
+            simulator_type: "session",
+            arn: None,
+            policy,
+        });
+    }
+    for arn in &session.policy_arns {
+        let Some(p) = account.policy_by_arn(arn) else {
+            continue;
+        };
+        let Some(version) = p.default_version() else {
+            continue;
+        };
+        let policy = compile(cache, &p.name, &version.document)?;
+        out.identity.push(AppliedPolicy {
+            id: p.name.clone(),
+            source: SourceType::SessionPolicy,
+            simulator_type: "session",
+            arn: Some(arn.clone()),
+            policy,
+        });
+    }
+    Ok(out)
+}
+
 /// A group's policies: inline and attached (groups have no boundary).
 pub fn group_policies(
     account: &Account,

@@ -85,7 +85,8 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
-        // Not authorized yet (enforce/audit are not built): when they are, authorize here.
+        // In audit/enforce: decided by the policy evaluator before any work.
+        crate::authz::enforce::authorize(&app, &ctx, service, &action, &params)?;
         let body = app
             .registry
             .dispatch(app.clone(), ctx, service, &action, &params)?
