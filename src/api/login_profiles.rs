@@ -129,7 +129,7 @@ fn accepts(rules: &PasswordPolicy, password: &str) -> bool {
 }
 
 /// The account's password policy, if one is set.
-fn password_rules(account: &Account) -> Option<PasswordPolicy> {
+pub fn password_rules(account: &Account) -> Option<PasswordPolicy> {
     account.settings()?.password_policy.clone()
 }
 
@@ -149,6 +149,36 @@ fn reuse_hashes(rules: Option<&PasswordPolicy>, user: &User) -> Vec<String> {
     let mut hashes = vec![profile.password_hash.clone()];
     hashes.extend(user.password_history.iter().rev().take(n - 1).cloned());
     hashes
+}
+
+/// Whether the account's password policy lets a user change their own password now: not when
+/// it disallows it (unless the password expired: an expired password must be changed), and not
+/// when the password expired under `HardExpiry` (only an administrator may reset it then).
+fn may_change_own_password(
+    rules: Option<&PasswordPolicy>,
+    user: &User,
+    profile: &LoginProfile,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(rules) = rules else {
+        return Ok(());
+    };
+    let expired = rules
+        .expiry(profile.password_changed.unwrap_or(profile.create_date))
+        .is_some_and(|at| at <= now);
+    if expired && rules.hard_expiry == Some(true) {
+        return Err(ApiError::access_denied(
+            "The password has expired and can only be reset by an administrator.",
+        ));
+    }
+    if !expired && !rules.allow_users_to_change_password {
+        let arn = user.arn();
+        return Err(ApiError::access_denied(format!(
+            "User: {arn} is not authorized to perform: iam:ChangePassword on resource: {arn} \
+             because no identity-based policy allows the iam:ChangePassword action"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks `password` against the policy (if any), then hashes it.
@@ -351,6 +381,7 @@ async fn change_password(
             .clone()
             .ok_or_else(|| no_such_profile(&user.name))?;
         let rules = password_rules(acct);
+        may_change_own_password(rules.as_ref(), &user, &profile, ctx.now.unix_timestamp())?;
         let reused = reuse_hashes(rules.as_ref(), &user);
         drop(model);
         if !matches_any(input.old_password, vec![profile.password_hash.clone()]).await? {

@@ -2,6 +2,7 @@
 //! anything else in the models answers `NotImplemented`.
 
 pub mod access_keys;
+pub mod account;
 pub mod common;
 pub mod groups;
 pub mod inline_policies;
@@ -54,5 +55,6 @@ pub fn registry() -> Registry {
     simulator::register(&mut r);
     roles::register(&mut r);
     instance_profiles::register(&mut r);
+    account::register(&mut r);
     r
 }
