@@ -3,7 +3,9 @@
 
 pub mod access_keys;
 pub mod account;
+pub mod authorization_details;
 pub mod common;
+pub mod credential_report;
 pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
@@ -56,5 +58,7 @@ pub fn registry() -> Registry {
     roles::register(&mut r);
     instance_profiles::register(&mut r);
     account::register(&mut r);
+    authorization_details::register(&mut r);
+    credential_report::register(&mut r);
     r
 }
