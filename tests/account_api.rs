@@ -347,18 +347,7 @@ async fn account_summary_counts_and_quotas() {
         .send()
         .await
         .unwrap();
-    let arn = iam
-        .create_policy()
-        .policy_name("p")
-        .policy_document(POLICY)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = create_policy(&iam, "p", POLICY).await;
     iam.attach_role_policy()
         .role_name("r")
         .policy_arn(&arn)
@@ -396,18 +385,7 @@ async fn account_summary_counts_and_quotas() {
 async fn authorization_details_filter_and_paginate() {
     let srv = TestServer::start().await;
     let iam = srv.iam();
-    let boundary = iam
-        .create_policy()
-        .policy_name("boundary")
-        .policy_document(POLICY)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let boundary = create_policy(&iam, "boundary", POLICY).await;
     iam.create_policy_version()
         .policy_arn(&boundary)
         .policy_document(POLICY)

@@ -417,3 +417,65 @@ async fn change_password(
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn profile(changed: i64) -> LoginProfile {
+        LoginProfile {
+            password_hash: String::new(),
+            password_reset_required: false,
+            create_date: changed,
+            password_changed: Some(changed),
+        }
+    }
+
+    fn code(r: Result<(), ApiError>) -> Option<String> {
+        r.err().map(|e| e.code.to_string())
+    }
+
+    #[test]
+    fn the_password_policy_decides_who_may_change_their_password() {
+        let user = User::new("123456789012", "alice", "/");
+        let now = 1_000 * DAY;
+        let fresh = profile(now - DAY);
+        let old = profile(now - 100 * DAY);
+        // No policy: anyone may.
+        assert_eq!(
+            code(may_change_own_password(None, &user, &fresh, now)),
+            None
+        );
+        let mut rules = PasswordPolicy {
+            minimum_password_length: 6,
+            max_password_age: Some(90),
+            ..Default::default()
+        };
+        // Not allowed, unless the password expired (it must be changed then).
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)).as_deref(),
+            Some("AccessDenied")
+        );
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &old, now)),
+            None
+        );
+        // Allowed, unless it expired under HardExpiry (an administrator must reset it).
+        rules.allow_users_to_change_password = true;
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)),
+            None
+        );
+        rules.hard_expiry = Some(true);
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)),
+            None
+        );
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &old, now)).as_deref(),
+            Some("AccessDenied")
+        );
+    }
+}
