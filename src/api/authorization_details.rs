@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::api::common::*;
 use crate::api::instance_profiles::{profile_shape, TagsIn};
-use crate::api::{permissions_boundary, policies, Ctx, Registry};
+use crate::api::{permissions_boundary, policies, roles, Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
@@ -165,7 +165,8 @@ fn group_detail(account: &Account, g: &Group) -> Result<iam::GroupDetail, ApiErr
 }
 
 /// A role as AWS details it: its instance profiles (with their roles as CreateRole shows them,
-/// without tags), `RoleLastUsed` always (empty when never used), `Tags` always.
+/// without tags), `RoleLastUsed` always (empty when never used), `Tags` always; no `Description`
+/// or `MaxSessionDuration` (AWS's `RoleDetail` has neither).
 fn role_detail(account: &Account, r: &Role) -> Result<iam::RoleDetail, ApiError> {
     let mut profiles: Vec<_> = account
         .profile_ids_of_role(&r.role_id)
@@ -197,10 +198,7 @@ fn role_detail(account: &Account, r: &Role) -> Result<iam::RoleDetail, ApiError>
             .as_deref()
             .map(permissions_boundary::attached_shape),
         tags: Some(to_api_tags(&r.tags)),
-        role_last_used: Some(iam::RoleLastUsed {
-            last_used_date: r.last_used.as_ref().map(|u| ts(u.date)),
-            region: r.last_used.as_ref().map(|u| u.region.clone()),
-        }),
+        role_last_used: Some(roles::last_used_shape(r)),
     })
 }
 

@@ -87,10 +87,15 @@ pub fn role_shape(r: &Role, view: RoleView) -> iam::Role {
         } else {
             nonempty_tags(&r.tags)
         },
-        role_last_used: (view == RoleView::Full).then(|| iam::RoleLastUsed {
-            last_used_date: r.last_used.as_ref().map(|u| ts(u.date)),
-            region: r.last_used.as_ref().map(|u| u.region.clone()),
-        }),
+        role_last_used: (view == RoleView::Full).then(|| last_used_shape(r)),
+    }
+}
+
+/// A role's `RoleLastUsed`: empty when its credentials were never used.
+pub fn last_used_shape(r: &Role) -> iam::RoleLastUsed {
+    iam::RoleLastUsed {
+        last_used_date: r.last_used.as_ref().map(|u| ts(u.date)),
+        region: r.last_used.as_ref().map(|u| u.region.clone()),
     }
 }
 
