@@ -3,8 +3,10 @@
 //!
 //! Passwords are kept only as argon2 PHC hashes, computed on the blocking pool so the runtime is
 //! never stalled. Neither passwords nor their hashes are ever logged or returned. When the account
-//! has a password policy, new passwords must satisfy it (`PasswordPolicyViolation`); without one,
-//! any password the model's constraints allow (1 to 128 characters) is accepted.
+//! has a password policy (set with UpdateAccountPasswordPolicy, `account.rs`), new passwords must
+//! satisfy it and not repeat the last `PasswordReusePrevention` ones (`PasswordPolicyViolation`),
+//! and ChangePassword follows `AllowUsersToChangePassword`, `MaxPasswordAge` and `HardExpiry`;
+//! without one, any password the model's constraints allow (1 to 128 characters) is accepted.
 //!
 //! The slow work (hashing, verifying) happens on a snapshot before the write, so the writer only
 //! checks that nothing changed meanwhile and stores the result.
