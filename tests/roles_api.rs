@@ -168,18 +168,7 @@ async fn role_policies_boundary_and_delete_conflicts() {
     let srv = TestServer::start().await;
     let iam = srv.iam();
     new_role(&iam, "worker").await;
-    let arn = iam
-        .create_policy()
-        .policy_name("read")
-        .policy_document(POLICY)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = create_policy(&iam, "read", POLICY).await;
 
     iam.attach_role_policy()
         .role_name("worker")

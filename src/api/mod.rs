@@ -2,7 +2,10 @@
 //! anything else in the models answers `NotImplemented`.
 
 pub mod access_keys;
+pub mod account;
+pub mod authorization_details;
 pub mod common;
+pub mod credential_report;
 pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
@@ -58,5 +61,8 @@ pub fn registry() -> Registry {
     instance_profiles::register(&mut r);
     sts::register(&mut r);
     mfa::register(&mut r);
+    account::register(&mut r);
+    authorization_details::register(&mut r);
+    credential_report::register(&mut r);
     r
 }

@@ -10,7 +10,7 @@ use crate::store::model::User;
 use crate::store::StoreError;
 
 /// AWS's default quota of IAM users per account.
-const USERS_PER_ACCOUNT: usize = 5000;
+pub const USERS_PER_ACCOUNT: usize = 5000;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateUser, _, _>(create_user);

@@ -654,11 +654,27 @@ pub struct PasswordPolicy {
     pub allow_users_to_change_password: bool,
     pub max_password_age: Option<i64>,
     pub password_reuse_prevention: Option<i64>,
-    pub hard_expiry: bool,
+    /// `None` when UpdateAccountPasswordPolicy did not say (AWS then omits `HardExpiry`).
+    #[serde(default)]
+    pub hard_expiry: Option<bool>,
+}
+
+impl PasswordPolicy {
+    /// Whether passwords expire (AWS's `ExpirePasswords`: a `MaxPasswordAge` is set).
+    pub fn expire_passwords(&self) -> bool {
+        self.max_password_age.is_some_and(|d| d > 0)
+    }
+
+    /// When a password set at `changed` (unix seconds) expires, if passwords expire.
+    pub fn expiry(&self, changed: i64) -> Option<i64> {
+        self.max_password_age
+            .filter(|&d| d > 0)
+            .map(|d| changed.saturating_add(d.saturating_mul(86_400)))
+    }
 }
 
 /// What an account has beside its named entities: the root user's own access keys, the password
-/// policy.
+/// policy, the account alias, when the credential report was last generated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettings {
     pub account_id: String,
@@ -666,6 +682,22 @@ pub struct AccountSettings {
     pub root_access_keys: Vec<AccessKey>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The account alias (AWS allows one; unique across all accounts).
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// When GenerateCredentialReport last started a report (unix seconds).
+    #[serde(default)]
+    pub credential_report: Option<i64>,
+}
+
+impl AccountSettings {
+    /// The settings of an account nothing was set for yet.
+    pub fn empty(account_id: &str) -> AccountSettings {
+        AccountSettings {
+            account_id: account_id.to_string(),
+            ..Default::default()
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1272,6 +1304,15 @@ impl Model {
     pub fn key(&self, access_key_id: &str) -> Option<&KeyLoc> {
         self.keys.get(access_key_id)
     }
+
+    /// The account whose alias this is (aliases are unique across accounts).
+    pub fn alias_owner(&self, alias: &str) -> Option<&str> {
+        self.accounts.iter().find_map(|(id, a)| {
+            a.settings()
+                .is_some_and(|s| s.alias.as_deref() == Some(alias))
+                .then_some(id.as_str())
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1376,6 +1417,21 @@ impl<'a> Tx<'a> {
             self.insert(init())?;
         }
         self.update(account_id, id, f)
+    }
+
+    /// Changes the account's settings, creating them when nothing was set yet.
+    pub fn update_settings<R>(
+        &mut self,
+        account_id: &str,
+        f: impl FnOnce(&mut AccountSettings) -> R,
+    ) -> StoreResult<R> {
+        self.upsert(
+            account_id,
+            "account",
+            || AccountSettings::empty(account_id),
+            f,
+        )
+        .map(|(_, r)| r)
     }
 
     /// Changes the inline and attached policies of a user, group or role: `NotFound` when it does

@@ -224,6 +224,43 @@ def login_profiles():
     iam.delete_user(UserName=user)
 
 
+def account():
+    """The account's operations through the CLI, in an account of its own (a 12-digit key names it)."""
+    import base64
+    import csv
+    import io
+
+    key = "3333" + SUFFIX.translate(str.maketrans("abcdef", "123456"))
+    alias = f"smoke-{SUFFIX}"
+    rc, _, err = cli("iam", "create-account-alias", "--account-alias", alias, key=key)
+    check(rc == 0, "cli create-account-alias", err)
+    rc, out, err = cli("iam", "list-account-aliases", key=key)
+    check(rc == 0 and out and out["AccountAliases"] == [alias], "cli list-account-aliases", (rc, out, err))
+    rc, _, err = cli("iam", "update-account-password-policy", "--minimum-password-length", "8",
+                     "--require-numbers", key=key)
+    check(rc == 0, "cli update-account-password-policy", err)
+    rc, out, err = cli("iam", "get-account-password-policy", key=key)
+    policy = (out or {}).get("PasswordPolicy", {})
+    check(rc == 0 and policy.get("MinimumPasswordLength") == 8 and policy.get("RequireNumbers") is True
+          and policy.get("ExpirePasswords") is False, "cli get-account-password-policy", (rc, out, err))
+    rc, out, err = cli("iam", "get-account-summary", key=key)
+    check(rc == 0 and out and out["SummaryMap"]["UsersQuota"] == 5000 and out["SummaryMap"]["Users"] == 0,
+          "cli get-account-summary", (rc, out, err))
+    rc, out, err = cli("iam", "get-account-authorization-details", key=key)
+    check(rc == 0 and out and out["UserDetailList"] == [] and out["Policies"] == [],
+          "cli get-account-authorization-details", (rc, out, err))
+    rc, out, err = cli("iam", "generate-credential-report", key=key)
+    check(rc == 0 and out and out["State"] == "STARTED", "cli generate-credential-report", (rc, out, err))
+    rc, out, err = cli("iam", "get-credential-report", key=key)
+    rows = []
+    if rc == 0 and out:
+        rows = list(csv.DictReader(io.StringIO(base64.b64decode(out["Content"]).decode())))
+    check(len(rows) == 1 and rows[0]["user"] == "<root_account>" and rows[0]["password_enabled"] == "not_supported",
+          "cli get-credential-report", (rc, out, err))
+    rc, _, err = cli("iam", "delete-account-alias", "--account-alias", alias, key=key)
+    check(rc == 0, "cli delete-account-alias", err)
+
+
 def errors():
     iam = client("iam")
     missing = f"smoke-missing-{SUFFIX}"
@@ -335,7 +372,7 @@ def aws_managed_policies():
 
 
 def main():
-    for section in (users, groups, access_keys, login_profiles, errors, botocore_signing, aws_managed_policies):
+    for section in (users, groups, access_keys, login_profiles, account, errors, botocore_signing, aws_managed_policies):
         print(f"--- {section.__name__}")
         try:
             section()
