@@ -253,8 +253,8 @@ pub fn root_has_keys(app: &App, account: &Account, account_id: &str) -> bool {
             .is_some_and(|s| !s.root_access_keys.is_empty())
 }
 
-/// The counts of GetAccountSummary. Families localiam does not have yet (MFA devices, identity
-/// providers, server and signing certificates) count 0; the root user has no console password
+/// The counts of GetAccountSummary. Families localiam does not have yet (identity providers,
+/// server and signing certificates) count 0; the root user has no console password
 /// or MFA device in localiam.
 fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usize); 14] {
     [
@@ -267,8 +267,15 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
         ("AccountSigningCertificatesPresent", 0),
         ("Groups", account.groups.len()),
         ("InstanceProfiles", account.instance_profiles.len()),
-        ("MFADevices", 0),
-        ("MFADevicesInUse", 0),
+        ("MFADevices", account.mfa_devices.len()),
+        (
+            "MFADevicesInUse",
+            account
+                .mfa_devices
+                .iter()
+                .filter(|d| d.user_id.is_some())
+                .count(),
+        ),
         // Customer managed policies only: AWS managed ones do not count against the account.
         ("Policies", account.policies.len()),
         // One policy version is in use per managed-policy attachment.

@@ -27,7 +27,9 @@ pub fn register(r: &mut Registry) {
 
 /// The AWS managed policy with this unique ID, from the catalogue every account shares.
 fn aws_managed_policy(policy_id: &str) -> Option<Arc<ManagedPolicy>> {
-    crate::store::aws_managed::catalogue().get_by_id(policy_id).cloned()
+    crate::store::aws_managed::catalogue()
+        .get_by_id(policy_id)
+        .cloned()
 }
 
 /// The AWS managed policies attached to a user, group or role of the account, in name order.

@@ -184,9 +184,9 @@ fn key_slots(mut keys: Vec<KeyColumns>) -> [KeyColumns; 2] {
 }
 
 /// The columns after the password ones: MFA, the two keys, the two signing certificates
-/// (localiam has neither MFA devices nor signing certificates yet).
-fn push_credentials(row: &mut Vec<String>, keys: [KeyColumns; 2]) {
-    row.push(flag(false));
+/// (localiam has no signing certificates yet).
+fn push_credentials(row: &mut Vec<String>, mfa_active: bool, keys: [KeyColumns; 2]) {
+    row.push(flag(mfa_active));
     for k in &keys {
         k.push(row);
     }
@@ -215,11 +215,16 @@ fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
         "not_supported".to_string(),
         "not_supported".to_string(),
     ];
-    push_credentials(&mut row, key_slots(keys));
+    push_credentials(&mut row, false, key_slots(keys));
     row
 }
 
-fn user_row(app: &App, policy: Option<&PasswordPolicy>, u: &User) -> Vec<String> {
+fn user_row(
+    app: &App,
+    account: &Account,
+    policy: Option<&PasswordPolicy>,
+    u: &User,
+) -> Vec<String> {
     let mut row = vec![u.name.clone(), u.arn(), time(u.create_date)];
     match &u.login_profile {
         Some(p) => {
@@ -246,7 +251,8 @@ fn user_row(app: &App, policy: Option<&PasswordPolicy>, u: &User) -> Vec<String>
         .iter()
         .map(|k| KeyColumns::of(app, k))
         .collect();
-    push_credentials(&mut row, key_slots(keys));
+    let mfa_active = account.mfa_serials_of(&u.user_id).next().is_some();
+    push_credentials(&mut row, mfa_active, key_slots(keys));
     row
 }
 
@@ -258,7 +264,7 @@ pub fn render(app: &App, account: &Account, account_id: &str) -> String {
         account
             .users
             .iter()
-            .map(|u| user_row(app, policy.as_ref(), u)),
+            .map(|u| user_row(app, account, policy.as_ref(), u)),
     );
     for row in rows {
         out.push('\n');

@@ -291,7 +291,10 @@ fn request_context(
     if let Some(s) = session {
         if let Some(t) = time::OffsetDateTime::from_unix_timestamp(s.created)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
         {
             c.insert("aws:TokenIssueTime", t);
         }
