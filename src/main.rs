@@ -6,16 +6,10 @@ use tracing_subscriber::EnvFilter;
 fn main() -> std::process::ExitCode {
     let config = Config::parse();
     let filter = EnvFilter::try_from_env("LOCALIAM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    // Log lines are written by a background thread so a request never waits on stdout.
-    // The queue is preallocated: 8k lines keeps idle memory small (past that, lines are dropped, not waited for).
-    // The thread writes what is queued into a buffer and flushes it whenever the queue is empty:
-    // one write to stdout for many lines under load, each line at once when idle.
-    let (writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(8192)
-        .finish(std::io::BufWriter::with_capacity(
-            32 * 1024,
-            std::io::stdout(),
-        ));
+    // Log lines are written by a background thread so a request never waits on stdout: a request
+    // appends its line to a buffer, the thread writes what gathered in one write a few ms later
+    // (no wake-up per line; past 4 MiB waiting, lines are dropped, not waited for).
+    let (writer, _log_guard) = localiam::log_writer::batched(std::io::stdout());
     match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()

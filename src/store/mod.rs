@@ -277,7 +277,6 @@ async fn load(pool: &SqlitePool) -> StoreResult<Model> {
             None => break,
         }
     }
-    drop(tx);
     release_free_memory();
     tracing::debug!(
         records,
