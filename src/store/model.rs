@@ -429,6 +429,9 @@ pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     fn table_mut(account: &mut Account) -> &mut Table<Self>;
     /// Adds (`add`) or removes what this entity contributes to the reverse indexes.
     fn index(&self, _ix: &mut Indexes<'_>, _add: bool) {}
+    /// Gives back the spare capacity of its lists before it is stored (a list decoded or pushed
+    /// to holds room for 4 items: with 100,000 users that was a sixth of the memory).
+    fn shrink(&mut self) {}
 }
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
@@ -628,6 +631,14 @@ macro_rules! named_entity {
 
 impl Entity for User {
     named_entity!("user", user_id, users);
+    fn shrink(&mut self) {
+        self.tags.shrink_to_fit();
+        self.access_keys.shrink_to_fit();
+        self.password_history.shrink_to_fit();
+        self.groups.shrink_to_fit();
+        self.attached.shrink_to_fit();
+        self.inline.0.shrink_to_fit();
+    }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
             set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
@@ -656,6 +667,10 @@ impl Entity for User {
 
 impl Entity for Group {
     named_entity!("group", group_id, groups);
+    fn shrink(&mut self) {
+        self.attached.shrink_to_fit();
+        self.inline.0.shrink_to_fit();
+    }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for p in &self.attached {
             set_op(
@@ -669,6 +684,10 @@ impl Entity for Group {
 
 impl Entity for ManagedPolicy {
     named_entity!("policy", policy_id, policies);
+    fn shrink(&mut self) {
+        self.tags.shrink_to_fit();
+        self.versions.shrink_to_fit();
+    }
 }
 
 impl Entity for AccountSettings {
@@ -705,8 +724,8 @@ impl Entity for AccountSettings {
 pub struct Table<E> {
     /// Lowercased name → entity.
     by_name: OrdMap<Key, Arc<E>>,
-    /// Unique ID → lowercased name.
-    by_id: OrdMap<Key, Key>,
+    /// Unique ID → entity.
+    by_id: OrdMap<Key, Arc<E>>,
 }
 
 impl<E> Default for Table<E> {
@@ -726,7 +745,7 @@ impl<E: Entity> Table<E> {
 
     /// The entity with that unique ID.
     pub fn get_by_id(&self, id: &str) -> Option<&Arc<E>> {
-        self.by_name.get(self.by_id.get(&key(id))?)
+        self.by_id.get(&key(id))
     }
 
     pub fn len(&self) -> usize {
@@ -782,12 +801,12 @@ impl<E: Entity> Table<E> {
 
     fn insert_raw(&mut self, e: Arc<E>) {
         let l = Key::lower(e.name());
-        self.by_id.insert(key(e.id()), l.clone());
+        self.by_id.insert(key(e.id()), e.clone());
         self.by_name.insert(l, e);
     }
 
     fn remove_raw(&mut self, id: &str) -> Option<Arc<E>> {
-        let l = self.by_id.remove(&key(id))?;
+        let l = Key::lower(self.by_id.remove(&key(id))?.name());
         self.by_name.remove(&l)
     }
 }
@@ -1102,7 +1121,8 @@ impl<'a> Tx<'a> {
     }
 
     /// Puts `new` in place of `old` (same ID), keeping the indexes and recording the change.
-    fn store<E: Entity>(&mut self, old: Option<&Arc<E>>, new: E) -> Arc<E> {
+    fn store<E: Entity>(&mut self, old: Option<&Arc<E>>, mut new: E) -> Arc<E> {
+        new.shrink();
         let body = serde_json::to_string(&new).unwrap_or_default();
         self.ops.push(Op::Put {
             account: new.account_id().to_string(),
@@ -1141,7 +1161,9 @@ pub(crate) type Loaded = Box<dyn FnOnce(&mut Tx<'_>) + Send>;
 /// Decodes one record of the database. `Err` when the body does not parse.
 pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
     fn one<E: Entity>(body: &str) -> Result<Loaded, String> {
-        let e: Arc<E> = Arc::new(serde_json::from_str(body).map_err(|e| e.to_string())?);
+        let mut e: E = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        e.shrink();
+        let e = Arc::new(e);
         Ok(Box::new(move |tx: &mut Tx<'_>| {
             let old = E::table(tx.account(e.account_id()))
                 .get_by_id(e.id())
