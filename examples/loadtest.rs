@@ -5,6 +5,7 @@
 //! cargo run --release --example loadtest                     # full run, about 1 minute once built
 //! cargo run --release --example loadtest -- --smoke          # CI: a few seconds, exit 1 on any error
 //! cargo run --release --example loadtest -- --db /tmp/localiam-bench.db   # file database (deleted after)
+//! cargo run --release --example loadtest -- --db /tmp/b.db --db-from /tmp/scale.db  # on a copy of scale_db's 100,000 users
 //! cargo run --release --example loadtest -- --compare http://127.0.0.1:5000  # beside `moto_server -p 5000`
 //! cargo run --release --example loadtest -- --url http://127.0.0.1:4593      # a localiam already running
 //! cargo run --release --example loadtest -- --help           # every option
@@ -142,6 +143,11 @@ struct Args {
     /// Start localiam with this database file instead of `:memory:` (must not exist; deleted at the end).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
+    /// With --db: start from a copy of this database (e.g. the 100,000 users of
+    /// `examples/scale_db.rs`), so that start-up, memory and every workload are measured with that
+    /// state loaded. The copy is the --db file (deleted at the end); FILE is not changed.
+    #[arg(long, value_name = "FILE", requires = "db")]
+    db_from: Option<PathBuf>,
     /// Also measure another IAM endpoint on loopback, e.g. `moto_server -p 5000`.
     #[arg(long, value_name = "URL")]
     compare: Option<String>,
@@ -200,6 +206,7 @@ enum TargetSpec {
         bin: PathBuf,
         build: bool,
         db: Option<PathBuf>,
+        db_from: Option<PathBuf>,
     },
     Url(String),
 }
@@ -227,11 +234,13 @@ impl Settings {
                     bin,
                     build: false,
                     db: args.db,
+                    db_from: args.db_from,
                 },
                 None => TargetSpec::Spawn {
                     bin: default_bin()?,
                     build: !args.no_build,
                     db: args.db,
+                    db_from: args.db_from,
                 },
             },
         };
@@ -358,11 +367,16 @@ async fn bench(s: &Settings, bare_addr: SocketAddr) -> Result<ExitCode> {
     let mut server = None;
     let endpoint = match &s.target {
         TargetSpec::Url(url) => Endpoint::parse(url)?,
-        TargetSpec::Spawn { bin, build, db } => {
+        TargetSpec::Spawn {
+            bin,
+            build,
+            db,
+            db_from,
+        } => {
             if *build {
                 build_localiam(bin)?;
             }
-            let spawned = Spawned::start(bin, db.as_deref()).await?;
+            let spawned = Spawned::start(bin, db.as_deref(), db_from.as_deref()).await?;
             println!(
                 "localiam: {} (db {}), ready line after {:.1} ms, health 200 after {:.1} ms, idle RSS {}",
                 bin.display(),
@@ -1624,7 +1638,7 @@ struct Spawned {
 }
 
 impl Spawned {
-    async fn start(bin: &Path, db: Option<&Path>) -> Result<Self> {
+    async fn start(bin: &Path, db: Option<&Path>, db_from: Option<&Path>) -> Result<Self> {
         if let Some(db) = db {
             if db.exists() {
                 return Err(format!(
@@ -1632,6 +1646,10 @@ impl Spawned {
                     db.display()
                 )
                 .into());
+            }
+            if let Some(from) = db_from {
+                std::fs::copy(from, db)
+                    .map_err(|e| format!("--db-from {}: {e}", from.display()))?;
             }
         }
         if !bin.exists() {
