@@ -17,7 +17,9 @@ fn main() -> std::process::ExitCode {
             .with_writer(writer)
             .with_env_filter(filter)
             .init(),
+        // Colours only on a terminal (escape codes cost a little on every line of a busy server).
         LogFormat::Text => tracing_subscriber::fmt()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
             .with_writer(writer)
             .with_env_filter(filter)
             .init(),
