@@ -35,7 +35,8 @@
 //!    what a server with this HTTP stack and this signature check and nothing else does on this
 //!    machine with this load generator. (It shares the load generator's process, localiam does
 //!    not, so a cheap localiam workload can come out a little above 1.)
-//! 3. Prepares state through the API with the Rust SDK as root `test`/`test`, pre-signs every
+//! 3. Prepares state through the API with the Rust SDK as the root of a fresh account of this run
+//!    (as root `test`/`test` on a target that does not map 12-digit key IDs to accounts), pre-signs every
 //!    request (SigV4 `Authorization` header, one signing time), opens `--connections` keep-alive
 //!    HTTP/1.1 connections (hyper) and sends for `--seconds` per workload (at most
 //!    `--max-requests`), after a `--warmup` of `getuser` per target. Printed per workload:
@@ -816,6 +817,13 @@ impl Nonce {
     fn create_account(&self, i: usize) -> u64 {
         self.account_base + 1 + (i / USERS_PER_ACCOUNT) as u64
     }
+
+    /// The account of the `getuser` user and its policies (the last one reserved for this run,
+    /// far from the `createuser` ones), so that a database started from (`--db-from`) can hold
+    /// any number of users in the default account.
+    fn user_account(&self) -> u64 {
+        self.account_base + 99_999
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -872,8 +880,18 @@ struct Prepared {
 
 impl Prepared {
     async fn new(endpoint: &Endpoint, s: &Settings, nonce: &Nonce) -> Result<Self> {
-        let root_key = Key::new(ROOT_KEY.0, ROOT_KEY.1);
-        let root = iam_client(endpoint, &root_key);
+        // Does a 12-digit key ID sign as that account's root? (localiam's `open` mode: yes.)
+        let probe = format!("{:012}", nonce.list_account());
+        let sts = sts_client(endpoint, &Key::new(&probe, "bench-secret"));
+        let multi_account = match sts.get_caller_identity().send().await {
+            Ok(out) => out.account() == Some(probe.as_str()),
+            Err(_) => false,
+        };
+        let root = if multi_account {
+            iam_client(endpoint, &Key::account_root(nonce.user_account()))
+        } else {
+            iam_client(endpoint, &Key::new(ROOT_KEY.0, ROOT_KEY.1))
+        };
         let user = format!("bench-{}", nonce.tag);
         let created = root
             .create_user()
@@ -920,14 +938,6 @@ impl Prepared {
                 .await
                 .map_err(sdk_error("PutUserPolicy"))?;
         }
-
-        // Does a 12-digit key ID sign as that account's root? (localiam's `open` mode: yes.)
-        let probe = format!("{:012}", nonce.list_account());
-        let sts = sts_client(endpoint, &Key::new(&probe, "bench-secret"));
-        let multi_account = match sts.get_caller_identity().send().await {
-            Ok(out) => out.account() == Some(probe.as_str()),
-            Err(_) => false,
-        };
 
         if s.workloads.contains(&Workload::Listusers) {
             let client = if multi_account {
