@@ -515,3 +515,34 @@ pub fn identity_allows(
     extra(&mut context);
     decide(app, &model, ctx, action, resource, &context, &principal)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{iam, sts};
+
+    /// Every operation of the pinned models is an action of the Service Authorization Reference,
+    /// except the ones AWS authorizes under another action's name.
+    #[test]
+    fn the_reference_covers_every_operation() {
+        let missing: Vec<&str> = iam::OPERATIONS
+            .iter()
+            .filter(|op| !is_known_action("iam", op))
+            .chain(sts::OPERATIONS.iter().filter(|op| !is_known_action("sts", op)))
+            .copied()
+            .collect();
+        // UpdateDelegationRequest is newer than the reference data.
+        assert_eq!(missing, ["UpdateDelegationRequest"]);
+    }
+
+    #[test]
+    fn resources_are_rendered_as_aws_renders_them() {
+        let facts = &ACTIONS[&("iam", "CreateUser")];
+        assert_eq!(
+            facts.arn_format,
+            "arn:${Partition}:iam::${Account}:user/${UserNameWithPath}"
+        );
+        assert_eq!(list_resource("ListRoles"), Some("role"));
+        assert!(ACTIONS[&("sts", "GetCallerIdentity")].arn_format.is_empty());
+    }
+}

@@ -261,6 +261,49 @@ def account():
     check(rc == 0, "cli delete-account-alias", err)
 
 
+def roles_and_sts():
+    """Roles, instance profiles and STS sessions through the CLI, in an account of its own."""
+    key = "4444" + SUFFIX.translate(str.maketrans("abcdef", "123456"))
+    account = key
+    role = f"smoke-role-{SUFFIX}"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]})
+    rc, out, err = cli("iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust,
+                       "--max-session-duration", "7200", key=key)
+    check(rc == 0 and out and out["Role"]["Arn"] == f"arn:aws:iam::{account}:role/{role}", "cli create-role",
+          (rc, out, err))
+    rc, _, err = cli("iam", "attach-role-policy", "--role-name", role, "--policy-arn",
+                     "arn:aws:iam::aws:policy/ReadOnlyAccess", key=key)
+    check(rc == 0, "cli attach-role-policy (AWS managed)", err)
+    rc, _, err = cli("iam", "create-instance-profile", "--instance-profile-name", role, key=key)
+    check(rc == 0, "cli create-instance-profile", err)
+    rc, _, err = cli("iam", "add-role-to-instance-profile", "--instance-profile-name", role, "--role-name", role,
+                     key=key)
+    check(rc == 0, "cli add-role-to-instance-profile", err)
+    rc, out, err = cli("iam", "get-role", "--role-name", role, key=key)
+    check(rc == 0 and out and out["Role"]["MaxSessionDuration"] == 7200
+          and out["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"] == account,
+          "cli get-role", (rc, out, err))
+    rc, out, err = cli("sts", "assume-role", "--role-arn", f"arn:aws:iam::{account}:role/{role}",
+                       "--role-session-name", "cli", key=key)
+    creds = (out or {}).get("Credentials", {})
+    check(rc == 0 and creds.get("AccessKeyId", "").startswith("ASIA"), "cli sts assume-role", (rc, out, err))
+    if creds:
+        env_sts = client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        me = env_sts.get_caller_identity()
+        check(me["Arn"] == f"arn:aws:sts::{account}:assumed-role/{role}/cli", "assumed role acts as the role",
+              me["Arn"])
+    rc, _, err = cli("iam", "delete-role", "--role-name", role, key=key)
+    check(rc != 0 and "DeleteConflict" in err, "cli delete-role refuses while the profile holds it", err)
+    for args in (["remove-role-from-instance-profile", "--instance-profile-name", role, "--role-name", role],
+                 ["delete-instance-profile", "--instance-profile-name", role],
+                 ["detach-role-policy", "--role-name", role, "--policy-arn",
+                  "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                 ["delete-role", "--role-name", role]):
+        rc, _, err = cli("iam", *args, key=key)
+        check(rc == 0, f"cli {args[0]}", err)
+
+
 def errors():
     iam = client("iam")
     missing = f"smoke-missing-{SUFFIX}"
@@ -372,7 +415,8 @@ def aws_managed_policies():
 
 
 def main():
-    for section in (users, groups, access_keys, login_profiles, account, errors, botocore_signing, aws_managed_policies):
+    for section in (users, groups, access_keys, login_profiles, account, roles_and_sts, errors, botocore_signing,
+                    aws_managed_policies):
         print(f"--- {section.__name__}")
         try:
             section()
