@@ -39,3 +39,14 @@ with open(OUT, "w") as f:
     for r in rows:
         f.write("\t".join(r) + "\n")
 print(f"{len(rows)} actions -> {OUT}")
+
+# Every action of every service, for /_localiam/authorize to tell a real action from a typo.
+import gzip
+ALL = os.path.join(HERE, "..", "data", "service-authorization", "actions.txt.gz")
+os.makedirs(os.path.dirname(ALL), exist_ok=True)
+names = sorted({f"{svc['prefix']}:{a}" for svc in data.values() if isinstance(svc, dict) and "privileges" in svc
+                for a in svc["privileges"]})
+with open(ALL, "wb") as f:
+    # mtime 0: the same data gives the same bytes.
+    f.write(gzip.compress("\n".join(names).encode(), mtime=0))
+print(f"{len(names)} actions of all services -> {ALL}")

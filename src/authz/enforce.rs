@@ -528,7 +528,11 @@ mod tests {
         let missing: Vec<&str> = iam::OPERATIONS
             .iter()
             .filter(|op| !is_known_action("iam", op))
-            .chain(sts::OPERATIONS.iter().filter(|op| !is_known_action("sts", op)))
+            .chain(
+                sts::OPERATIONS
+                    .iter()
+                    .filter(|op| !is_known_action("sts", op)),
+            )
             .copied()
             .collect();
         // UpdateDelegationRequest is newer than the reference data.

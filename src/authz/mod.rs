@@ -5,6 +5,7 @@
 
 pub mod applied;
 pub mod cache;
+pub mod endpoint;
 pub mod enforce;
 
 use http::StatusCode;

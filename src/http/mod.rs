@@ -29,6 +29,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/_localiam/health", get(admin::health))
         .route("/_localiam/reset", post(admin::reset))
+        .route("/_localiam/authorize", post(admin::authorize))
         .route("/moto-api/reset", post(admin::reset))
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
