@@ -70,6 +70,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         signing_keys: SigningKeyCache::default(),
         last_used: LastUsedTracker::default(),
         policies: crate::authz::PolicyCache::default(),
+        decisions: crate::authz::decisions::DecisionLog::default(),
     }))
 }
 

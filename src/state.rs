@@ -93,6 +93,8 @@ pub struct AppState {
     pub started: OffsetDateTime,
     /// Compiled policies, shared by enforcement and the simulator.
     pub policies: crate::authz::PolicyCache,
+    /// The recent authorization decisions of `audit`/`enforce`.
+    pub decisions: crate::authz::decisions::DecisionLog,
 }
 
 /// Cheaply clonable handle on the shared state.

@@ -341,3 +341,119 @@ async fn audit_lets_every_call_through() {
         .unwrap();
     srv.stop().await;
 }
+
+async fn get_json(srv: &TestServer, path: &str) -> (u16, serde_json::Value) {
+    let r = srv.raw().get(path).await;
+    (r.status, serde_json::from_str(&r.body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn decisions_explain_denials_and_propose_a_least_privilege_policy() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+    let admin = user(&srv, "builder", "/", None).await;
+    root.attach_user_policy()
+        .user_name("builder")
+        .policy_arn("arn:aws:iam::aws:policy/IAMFullAccess")
+        .send()
+        .await
+        .unwrap();
+    let b = admin.iam(&srv);
+    // A dozen calls.
+    b.create_user().user_name("u1").send().await.unwrap();
+    b.get_user().user_name("u1").send().await.unwrap();
+    b.tag_user()
+        .user_name("u1")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("k")
+                .value("v")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    b.list_users().send().await.unwrap();
+    b.create_group().group_name("g1").send().await.unwrap();
+    b.add_user_to_group()
+        .group_name("g1")
+        .user_name("u1")
+        .send()
+        .await
+        .unwrap();
+    b.list_groups_for_user()
+        .user_name("u1")
+        .send()
+        .await
+        .unwrap();
+    b.remove_user_from_group()
+        .group_name("g1")
+        .user_name("u1")
+        .send()
+        .await
+        .unwrap();
+    b.delete_group().group_name("g1").send().await.unwrap();
+    b.untag_user()
+        .user_name("u1")
+        .tag_keys("k")
+        .send()
+        .await
+        .unwrap();
+    b.delete_user().user_name("u1").send().await.unwrap();
+    b.list_roles().send().await.unwrap();
+
+    // A denial is explained.
+    let nobody = user(&srv, "nobody", "/", None).await;
+    assert_code(
+        nobody.iam(&srv).list_roles().send().await,
+        "AccessDenied",
+        403,
+    );
+    let (status, v) = get_json(
+        &srv,
+        "/_localiam/decisions?principal=arn:aws:iam::000000000000:user/nobody&decision=deny",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let d = &v["decisions"][0];
+    assert_eq!(d["action"], "iam:ListRoles");
+    assert_eq!(d["resource"], "arn:aws:iam::000000000000:role/");
+    assert_eq!(d["decision"], "ImplicitDeny");
+    assert_eq!(
+        d["reason"],
+        "because no identity-based policy allows the iam:ListRoles action"
+    );
+
+    // The proposal, applied to a fresh user, allows exactly those calls.
+    let (status, v) = get_json(
+        &srv,
+        "/_localiam/decisions/policy?principal=arn:aws:iam::000000000000:user/builder",
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let policy = v["policy"].to_string();
+    let fresh = user(&srv, "fresh", "/", Some(&policy)).await;
+    let f = fresh.iam(&srv);
+    f.create_user().user_name("u1").send().await.unwrap();
+    f.get_user().user_name("u1").send().await.unwrap();
+    f.list_users().send().await.unwrap();
+    f.list_roles().send().await.unwrap();
+    f.delete_user().user_name("u1").send().await.unwrap();
+    // Nothing more.
+    assert_code(
+        f.create_user().user_name("u2").send().await,
+        "AccessDenied",
+        403,
+    );
+    assert_code(
+        f.create_role()
+            .role_name("r")
+            .assume_role_policy_document("{}")
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+    );
+    srv.stop().await;
+}

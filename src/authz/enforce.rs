@@ -25,6 +25,7 @@ use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
+use super::decisions::{Matched, Record};
 use super::{role_policies, user_policies, AppliedPolicies};
 
 /// One action of the Service Authorization Reference.
@@ -407,7 +408,8 @@ fn caller_policies(
     }))
 }
 
-/// The decision for the caller on `action` (`iam:CreateUser`) and `resource`, with AWS's denial.
+/// The decision for the caller on `action` (`iam:CreateUser`) and `resource`, with AWS's denial;
+/// recorded in the decision log.
 pub fn decide(
     app: &App,
     model: &Model,
@@ -433,7 +435,30 @@ pub fn decide(
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
     let eval = evaluate(&input);
-    if eval.decision == Decision::Allow {
+    let allowed = eval.decision == Decision::Allow;
+    app.decisions.record(Record {
+        time: ctx.now.unix_timestamp(),
+        request_id: ctx.request_id.clone(),
+        principal: ctx.principal.arn.clone(),
+        action: action.to_string(),
+        resource: resource.to_string(),
+        decision: eval.decision.as_str(),
+        reason: (!allowed).then(|| eval.reason.message_tail(action)),
+        enforced: app.config.auth == AuthMode::Enforce,
+        matched: eval
+            .matched
+            .iter()
+            .map(|m| Matched {
+                policy: m.source_id.to_string(),
+                source: m.source.simulator_name(),
+                statement: m.index,
+                sid: m.sid.map(str::to_string),
+                effect: m.effect.as_str(),
+            })
+            .collect(),
+        context_keys: context.keys().map(str::to_string).collect(),
+    });
+    if allowed {
         return Ok(());
     }
     Err(ApiError::access_denied(access_denied_message(

@@ -5,6 +5,7 @@
 
 pub mod applied;
 pub mod cache;
+pub mod decisions;
 pub mod endpoint;
 pub mod enforce;
 

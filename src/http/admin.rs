@@ -17,6 +17,7 @@ pub async fn reset(State(app): State<App>) -> impl IntoResponse {
     match app.store.reset().await {
         Ok(()) => {
             app.last_used.clear();
+            app.decisions.clear();
             (StatusCode::OK, Json(json!({"status": "ok"})))
         }
         Err(e) => {
@@ -43,5 +44,46 @@ pub async fn authorize(State(app): State<App>, body: axum::body::Bytes) -> impl 
     match crate::authz::endpoint::authorize(&app, &req) {
         Ok(answer) => (StatusCode::OK, Json(answer)),
         Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.0}))),
+    }
+}
+
+/// `GET /_localiam/decisions`: the recent decisions of `audit`/`enforce`, newest first (filters
+/// `principal`, `action`, `decision` (`Allow`, `ExplicitDeny`, `ImplicitDeny` or `deny`), `since`
+/// (Unix seconds), `limit`).
+pub async fn decisions(
+    State(app): State<App>,
+    axum::extract::Query(filter): axum::extract::Query<crate::authz::decisions::Filter>,
+) -> impl IntoResponse {
+    let records = app.decisions.query(&filter);
+    Json(json!({"decisions": records}))
+}
+
+/// `GET /_localiam/decisions/policy?principal=ARN[&include_denied=true]`: a least-privilege
+/// policy that allows exactly what the principal did (and, with `include_denied`, what it was
+/// refused).
+pub async fn decisions_policy(
+    State(app): State<App>,
+    axum::extract::Query(filter): axum::extract::Query<crate::authz::decisions::Filter>,
+) -> impl IntoResponse {
+    if filter.principal.is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "give the principal's ARN: ?principal=arn:aws:iam::…"})),
+        );
+    }
+    let records = app.decisions.query(&crate::authz::decisions::Filter {
+        principal: filter.principal.clone(),
+        since: filter.since,
+        ..Default::default()
+    });
+    match crate::authz::decisions::least_privilege(&records, filter.include_denied) {
+        Some(policy) => (
+            StatusCode::OK,
+            Json(json!({"principal": filter.principal, "calls": records.len(), "policy": policy})),
+        ),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no recorded calls of this principal to allow"})),
+        ),
     }
 }

@@ -30,6 +30,8 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/health", get(admin::health))
         .route("/_localiam/reset", post(admin::reset))
         .route("/_localiam/authorize", post(admin::authorize))
+        .route("/_localiam/decisions", get(admin::decisions))
+        .route("/_localiam/decisions/policy", get(admin::decisions_policy))
         .route("/moto-api/reset", post(admin::reset))
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -280,6 +280,11 @@ impl Context {
         self
     }
 
+    /// The keys present, lower-cased, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.lower.as_str())
+    }
+
     /// Adds one more value to `key`.
     pub fn push(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
         let lower = key.to_lowercase();

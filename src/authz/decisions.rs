@@ -1,0 +1,219 @@
+//! The decision log: the most recent authorization decisions of `audit`/`enforce` (a bounded
+//! ring), served by `GET /_localiam/decisions`, and the least-privilege policy proposed from what a
+//! principal did (`GET /_localiam/decisions/policy`).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::policy::validate::{validate, PolicyKind};
+
+/// How many decisions are kept.
+pub const CAPACITY: usize = 10_000;
+
+/// One statement that applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matched {
+    pub policy: String,
+    pub source: &'static str,
+    pub statement: usize,
+    pub sid: Option<String>,
+    pub effect: &'static str,
+}
+
+/// One decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// Unix seconds.
+    pub time: i64,
+    pub request_id: String,
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
+    pub decision: &'static str,
+    /// AWS's message tail for a denial (`because no identity-based policy allows …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether `audit` let a denied call through.
+    pub enforced: bool,
+    pub matched: Vec<Matched>,
+    /// The context keys of the request.
+    pub context_keys: Vec<String>,
+}
+
+/// The ring of recent decisions.
+#[derive(Default)]
+pub struct DecisionLog {
+    ring: Mutex<VecDeque<Record>>,
+}
+
+/// Filters of `GET /_localiam/decisions`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Filter {
+    pub principal: Option<String>,
+    pub action: Option<String>,
+    pub decision: Option<String>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub include_denied: bool,
+}
+
+impl DecisionLog {
+    pub fn record(&self, r: Record) {
+        if let Ok(mut ring) = self.ring.lock() {
+            if ring.len() == CAPACITY {
+                ring.pop_front();
+            }
+            ring.push_back(r);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut ring) = self.ring.lock() {
+            ring.clear();
+        }
+    }
+
+    /// The recorded decisions the filter keeps, newest first.
+    pub fn query(&self, f: &Filter) -> Vec<Record> {
+        let Ok(ring) = self.ring.lock() else {
+            return Vec::new();
+        };
+        ring.iter()
+            .rev()
+            .filter(|r| f.principal.as_deref().is_none_or(|p| r.principal == p))
+            .filter(|r| {
+                f.action
+                    .as_deref()
+                    .is_none_or(|a| r.action.eq_ignore_ascii_case(a))
+            })
+            .filter(|r| {
+                f.decision.as_deref().is_none_or(|d| {
+                    r.decision.eq_ignore_ascii_case(d)
+                        || (d.eq_ignore_ascii_case("deny") && r.decision != "Allow")
+                })
+            })
+            .filter(|r| f.since.is_none_or(|s| r.time >= s))
+            .take(f.limit.unwrap_or(CAPACITY))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A least-privilege policy allowing exactly what `records` did: one statement per set of
+/// resources sharing the same actions, resources as observed (no wildcards beyond what the
+/// requests used). `None` when there is nothing to allow.
+pub fn least_privilege(records: &[Record], include_denied: bool) -> Option<Value> {
+    // resource → actions
+    let mut by_resource: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in records {
+        if r.decision != "Allow" && !include_denied {
+            continue;
+        }
+        by_resource
+            .entry(r.resource.as_str())
+            .or_default()
+            .insert(r.action.as_str());
+    }
+    // actions → resources
+    let mut by_actions: BTreeMap<Vec<&str>, Vec<&str>> = BTreeMap::new();
+    for (resource, actions) in by_resource {
+        by_actions
+            .entry(actions.into_iter().collect())
+            .or_default()
+            .push(resource);
+    }
+    if by_actions.is_empty() {
+        return None;
+    }
+    let statements: Vec<Value> = by_actions
+        .into_iter()
+        .map(|(actions, resources)| {
+            let one_or_many = |v: Vec<&str>| -> Value {
+                if v.len() == 1 {
+                    json!(v[0])
+                } else {
+                    json!(v)
+                }
+            };
+            json!({"Effect": "Allow", "Action": one_or_many(actions), "Resource": one_or_many(resources)})
+        })
+        .collect();
+    let policy = json!({"Version": "2012-10-17", "Statement": statements});
+    // It must pass our own validator, as CreatePolicy would.
+    match validate(&policy.to_string(), PolicyKind::Identity) {
+        Ok(()) => Some(policy),
+        Err(e) => {
+            tracing::warn!(error = %e, "proposed policy does not validate");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(action: &str, resource: &str, decision: &'static str) -> Record {
+        Record {
+            time: 0,
+            request_id: String::new(),
+            principal: "p".into(),
+            action: action.into(),
+            resource: resource.into(),
+            decision,
+            reason: None,
+            enforced: true,
+            matched: Vec::new(),
+            context_keys: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn proposes_one_statement_per_action_set() {
+        let records = [
+            rec("iam:GetUser", "arn:aws:iam::1:user/a", "Allow"),
+            rec("iam:ListUsers", "arn:aws:iam::1:user/", "Allow"),
+            rec("iam:GetUser", "arn:aws:iam::1:user/b", "Allow"),
+            rec("iam:DeleteUser", "arn:aws:iam::1:user/b", "ImplicitDeny"),
+        ];
+        let p = least_privilege(&records, false).unwrap();
+        let s = p["Statement"].as_array().unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0]["Action"], "iam:GetUser");
+        assert_eq!(
+            s[0]["Resource"],
+            json!(["arn:aws:iam::1:user/a", "arn:aws:iam::1:user/b"])
+        );
+        let with_denied = least_privilege(&records, true).unwrap();
+        assert!(with_denied.to_string().contains("iam:DeleteUser"));
+        assert!(least_privilege(&records[3..], false).is_none());
+    }
+
+    #[test]
+    fn the_ring_is_bounded_and_filters() {
+        let log = DecisionLog::default();
+        for i in 0..CAPACITY + 5 {
+            let mut r = rec(
+                "iam:GetUser",
+                "x",
+                if i % 2 == 0 { "Allow" } else { "ImplicitDeny" },
+            );
+            r.time = i64::try_from(i).unwrap();
+            log.record(r);
+        }
+        let all = log.query(&Filter::default());
+        assert_eq!(all.len(), CAPACITY);
+        assert_eq!(all[0].time, i64::try_from(CAPACITY + 4).unwrap());
+        let denied = log.query(&Filter {
+            decision: Some("deny".into()),
+            ..Filter::default()
+        });
+        assert!(denied.iter().all(|r| r.decision != "Allow"));
+    }
+}
