@@ -343,7 +343,9 @@ async fn audit_lets_every_call_through() {
 }
 
 async fn get_json(srv: &TestServer, path: &str) -> (u16, serde_json::Value) {
-    let r = srv.raw().get(path).await;
+    // Outside open, the decision log answers only the default account's root.
+    assert_eq!(srv.raw().get(path).await.status, 403);
+    let r = srv.admin("GET", path, b"").await;
     (r.status, serde_json::from_str(&r.body).unwrap_or_default())
 }
 

@@ -87,3 +87,56 @@ pub async fn decisions_policy(
         ),
     }
 }
+
+/// Outside `open`, only requests signed (SigV4, service `iam`) with the default account's root
+/// credentials reach the endpoints that reveal or change state; others get 403.
+pub async fn require_root(
+    State(app): State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !app.config.auth.is_strict() {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::MAX_BODY).await else {
+        return forbidden("the request body could not be read");
+    };
+    let request = crate::auth::sigv4::RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    let verdict = match crate::auth::sigv4::parse_auth(&request) {
+        Ok(crate::auth::sigv4::Auth::Signed(auth))
+            if auth.access_key_id == app.config.root_access_key && auth.service == "iam" =>
+        {
+            crate::auth::sigv4::verify(
+                &request,
+                &auth,
+                &app.config.root_secret_key,
+                &app.signing_keys,
+            )
+            .and_then(|()| crate::auth::sigv4::check_clock(&auth, time::OffsetDateTime::now_utc()))
+            .map_err(|e| e.message)
+        }
+        Ok(_) => Err(
+            "sign the request (SigV4, service iam) with the default account's root credentials"
+                .to_string(),
+        ),
+        Err(e) => Err(e.message),
+    };
+    match verdict {
+        Ok(()) => {
+            let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            next.run(req).await
+        }
+        Err(m) => forbidden(&m),
+    }
+}
+
+fn forbidden(message: &str) -> axum::response::Response {
+    (StatusCode::FORBIDDEN, Json(json!({"error": message}))).into_response()
+}

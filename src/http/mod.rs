@@ -26,13 +26,21 @@ use crate::state::App;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/_localiam/health", get(admin::health))
+    // What reveals or changes state answers, outside `open`, only the default account's root
+    // (design notes §2).
+    let guarded = Router::new()
         .route("/_localiam/reset", post(admin::reset))
+        .route("/moto-api/reset", post(admin::reset))
         .route("/_localiam/authorize", post(admin::authorize))
         .route("/_localiam/decisions", get(admin::decisions))
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
-        .route("/moto-api/reset", post(admin::reset))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            admin::require_root,
+        ));
+    Router::new()
+        .route("/_localiam/health", get(admin::health))
+        .merge(guarded)
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
