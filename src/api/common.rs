@@ -236,6 +236,42 @@ pub async fn untag_entity<E: Tagged>(
         .await
 }
 
+/// Registers TagX, UntagX and ListXTags of one tagged family: they differ only in the field that
+/// names the entity (`UserName`, `RoleName`, …) and the lookup that finds it.
+macro_rules! register_tag_ops {
+    ($r:expr, $field:ident, $find:path, $tag:ident, $untag:ident, $list:ident($list_out:ident)) => {{
+        $r.iam::<iam::$tag, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$tag as $crate::protocol::Operation>::Input| async move {
+                let name = input.$field;
+                tag_entity(&app, ctx.account(), &input.tags, move |a| $find(a, &name)).await
+            },
+        );
+        $r.iam::<iam::$untag, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$untag as $crate::protocol::Operation>::Input| async move {
+                let name = input.$field;
+                untag_entity(&app, ctx.account(), input.tag_keys, move |a| $find(a, &name)).await
+            },
+        );
+        $r.iam::<iam::$list, _, _>(
+            |app: App, ctx: Ctx, input: <iam::$list as $crate::protocol::Operation>::Input| async move {
+                let model = app.store.read();
+                let e = $find(model.account(ctx.account()), &input.$field)?;
+                let (tags, marker) = tags_page(
+                    $crate::store::model::Tagged::tags(&*e),
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
+                Ok(iam::$list_out {
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                    tags,
+                })
+            },
+        );
+    }};
+}
+pub(crate) use register_tag_ops;
+
 /// ListXTags: one page of an entity's tags, in the order they were added.
 pub fn tags_page(
     tags: &[Tag],

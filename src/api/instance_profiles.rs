@@ -25,9 +25,14 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::AddRoleToInstanceProfile, _, _>(add_role_to_instance_profile);
     r.iam::<iam::RemoveRoleFromInstanceProfile, _, _>(remove_role_from_instance_profile);
     r.iam::<iam::ListInstanceProfilesForRole, _, _>(list_instance_profiles_for_role);
-    r.iam::<iam::TagInstanceProfile, _, _>(tag_instance_profile);
-    r.iam::<iam::UntagInstanceProfile, _, _>(untag_instance_profile);
-    r.iam::<iam::ListInstanceProfileTags, _, _>(list_instance_profile_tags);
+    register_tag_ops!(
+        r,
+        instance_profile_name,
+        require_instance_profile,
+        TagInstanceProfile,
+        UntagInstanceProfile,
+        ListInstanceProfileTags(ListInstanceProfileTagsResponse)
+    );
 }
 
 /// Which tags an answer carries: GetInstanceProfile always has `Tags` (empty too), CreateInstanceProfile
@@ -247,44 +252,5 @@ async fn list_instance_profiles_for_role(
             .collect(),
         is_truncated: Some(page.is_truncated()),
         marker: encode_marker(page.marker),
-    })
-}
-
-async fn tag_instance_profile(
-    app: App,
-    ctx: Ctx,
-    input: iam::TagInstanceProfileRequest,
-) -> Result<(), ApiError> {
-    let name = input.instance_profile_name;
-    tag_entity(&app, ctx.account(), &input.tags, move |a| {
-        require_instance_profile(a, &name)
-    })
-    .await
-}
-
-async fn untag_instance_profile(
-    app: App,
-    ctx: Ctx,
-    input: iam::UntagInstanceProfileRequest,
-) -> Result<(), ApiError> {
-    let name = input.instance_profile_name;
-    untag_entity(&app, ctx.account(), input.tag_keys, move |a| {
-        require_instance_profile(a, &name)
-    })
-    .await
-}
-
-async fn list_instance_profile_tags(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListInstanceProfileTagsRequest,
-) -> Result<iam::ListInstanceProfileTagsResponse, ApiError> {
-    let model = app.store.read();
-    let p = require_instance_profile(model.account(ctx.account()), &input.instance_profile_name)?;
-    let (tags, marker) = tags_page(&p.tags, input.marker.as_deref(), input.max_items)?;
-    Ok(iam::ListInstanceProfileTagsResponse {
-        is_truncated: Some(marker.is_some()),
-        marker,
-        tags,
     })
 }

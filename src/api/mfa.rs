@@ -39,9 +39,14 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::DeactivateMFADevice, _, _>(deactivate_mfa_device);
     r.iam::<iam::ListMFADevices, _, _>(list_mfa_devices);
     r.iam::<iam::GetMFADevice, _, _>(get_mfa_device);
-    r.iam::<iam::TagMFADevice, _, _>(tag_mfa_device);
-    r.iam::<iam::UntagMFADevice, _, _>(untag_mfa_device);
-    r.iam::<iam::ListMFADeviceTags, _, _>(list_mfa_device_tags);
+    register_tag_ops!(
+        r,
+        serial_number,
+        require_device,
+        TagMFADevice,
+        UntagMFADevice,
+        ListMFADeviceTags(ListMFADeviceTagsResponse)
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -450,45 +455,6 @@ async fn get_mfa_device(
         serial_number: d.serial_number.clone(),
         enable_date: d.enable_date.map(ts),
         certifications: None,
-    })
-}
-
-async fn tag_mfa_device(
-    app: App,
-    ctx: Ctx,
-    input: iam::TagMFADeviceRequest,
-) -> Result<(), ApiError> {
-    let serial = input.serial_number;
-    tag_entity(&app, ctx.account(), &input.tags, move |a| {
-        require_device(a, &serial)
-    })
-    .await
-}
-
-async fn untag_mfa_device(
-    app: App,
-    ctx: Ctx,
-    input: iam::UntagMFADeviceRequest,
-) -> Result<(), ApiError> {
-    let serial = input.serial_number;
-    untag_entity(&app, ctx.account(), input.tag_keys, move |a| {
-        require_device(a, &serial)
-    })
-    .await
-}
-
-async fn list_mfa_device_tags(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListMFADeviceTagsRequest,
-) -> Result<iam::ListMFADeviceTagsResponse, ApiError> {
-    let model = app.store.read();
-    let d = require_device(model.account(ctx.account()), &input.serial_number)?;
-    let (tags, marker) = tags_page(&d.tags, input.marker.as_deref(), input.max_items)?;
-    Ok(iam::ListMFADeviceTagsResponse {
-        is_truncated: Some(marker.is_some()),
-        marker,
-        tags,
     })
 }
 

@@ -31,14 +31,19 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::UpdateRoleDescription, _, _>(update_role_description);
     r.iam::<iam::UpdateAssumeRolePolicy, _, _>(update_assume_role_policy);
     r.iam::<iam::DeleteRole, _, _>(delete_role);
-    r.iam::<iam::TagRole, _, _>(tag_role);
-    r.iam::<iam::UntagRole, _, _>(untag_role);
-    r.iam::<iam::ListRoleTags, _, _>(list_role_tags);
     r.iam::<iam::PutRolePermissionsBoundary, _, _>(put_role_permissions_boundary);
     r.iam::<iam::DeleteRolePermissionsBoundary, _, _>(delete_role_permissions_boundary);
     r.iam::<iam::CreateServiceLinkedRole, _, _>(create_service_linked_role);
     r.iam::<iam::DeleteServiceLinkedRole, _, _>(delete_service_linked_role);
     r.iam::<iam::GetServiceLinkedRoleDeletionStatus, _, _>(get_service_linked_role_deletion_status);
+    register_tag_ops!(
+        r,
+        role_name,
+        require_role,
+        TagRole,
+        UntagRole,
+        ListRoleTags(ListRoleTagsResponse)
+    );
 }
 
 /// Which of a role's elements an answer carries: AWS's answers differ (as recorded).
@@ -385,37 +390,6 @@ async fn delete_role(app: App, ctx: Ctx, input: iam::DeleteRoleRequest) -> Resul
             Ok(())
         })
         .await
-}
-
-async fn tag_role(app: App, ctx: Ctx, input: iam::TagRoleRequest) -> Result<(), ApiError> {
-    let name = input.role_name;
-    tag_entity(&app, ctx.account(), &input.tags, move |a| {
-        require_role(a, &name)
-    })
-    .await
-}
-
-async fn untag_role(app: App, ctx: Ctx, input: iam::UntagRoleRequest) -> Result<(), ApiError> {
-    let name = input.role_name;
-    untag_entity(&app, ctx.account(), input.tag_keys, move |a| {
-        require_role(a, &name)
-    })
-    .await
-}
-
-async fn list_role_tags(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListRoleTagsRequest,
-) -> Result<iam::ListRoleTagsResponse, ApiError> {
-    let model = app.store.read();
-    let role = require_role(model.account(ctx.account()), &input.role_name)?;
-    let (tags, marker) = tags_page(&role.tags, input.marker.as_deref(), input.max_items)?;
-    Ok(iam::ListRoleTagsResponse {
-        is_truncated: Some(marker.is_some()),
-        marker,
-        tags,
-    })
 }
 
 async fn put_role_permissions_boundary(

@@ -18,9 +18,14 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::ListUsers, _, _>(list_users);
     r.iam::<iam::UpdateUser, _, _>(update_user);
     r.iam::<iam::DeleteUser, _, _>(delete_user);
-    r.iam::<iam::TagUser, _, _>(tag_user);
-    r.iam::<iam::UntagUser, _, _>(untag_user);
-    r.iam::<iam::ListUserTags, _, _>(list_user_tags);
+    register_tag_ops!(
+        r,
+        user_name,
+        require_user,
+        TagUser,
+        UntagUser,
+        ListUserTags(ListUserTagsResponse)
+    );
 }
 
 /// A user as listings show it (ListUsers, GetGroup): AWS leaves out `PermissionsBoundary` and
@@ -208,35 +213,4 @@ async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Resul
             Ok(())
         })
         .await
-}
-
-async fn tag_user(app: App, ctx: Ctx, input: iam::TagUserRequest) -> Result<(), ApiError> {
-    let name = input.user_name;
-    tag_entity(&app, ctx.account(), &input.tags, move |a| {
-        require_user(a, &name)
-    })
-    .await
-}
-
-async fn untag_user(app: App, ctx: Ctx, input: iam::UntagUserRequest) -> Result<(), ApiError> {
-    let name = input.user_name;
-    untag_entity(&app, ctx.account(), input.tag_keys, move |a| {
-        require_user(a, &name)
-    })
-    .await
-}
-
-async fn list_user_tags(
-    app: App,
-    ctx: Ctx,
-    input: iam::ListUserTagsRequest,
-) -> Result<iam::ListUserTagsResponse, ApiError> {
-    let model = app.store.read();
-    let user = require_user(model.account(ctx.account()), &input.user_name)?;
-    let (tags, marker) = tags_page(&user.tags, input.marker.as_deref(), input.max_items)?;
-    Ok(iam::ListUserTagsResponse {
-        is_truncated: Some(marker.is_some()),
-        marker,
-        tags,
-    })
 }
