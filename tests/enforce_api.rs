@@ -459,3 +459,76 @@ async fn decisions_explain_denials_and_propose_a_least_privilege_policy() {
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn not_action_source_ip_and_external_id() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+    // Everything but iam:Delete*, from the loopback network only.
+    let carol = user(
+        &srv,
+        "carol",
+        "/",
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:Delete*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#,
+        ),
+    )
+    .await;
+    let c = carol.iam(&srv);
+    c.create_group().group_name("team").send().await.unwrap();
+    assert_err(
+        c.delete_group().group_name("team").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/carol is not authorized to perform: iam:DeleteGroup on resource: arn:aws:iam::000000000000:group/team because no identity-based policy allows the iam:DeleteGroup action",
+    );
+    // From elsewhere nothing is allowed.
+    root.put_user_policy()
+        .user_name("carol")
+        .policy_name("p")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_code(c.list_groups().send().await, "AccessDenied", 403);
+
+    // A trust policy that requires an ExternalId.
+    root.create_role()
+        .role_name("partner")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/carol"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"s3cret"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let sts = carol.sts(&srv);
+    assert_code(
+        sts.assume_role()
+            .role_arn("arn:aws:iam::000000000000:role/partner")
+            .role_session_name("x1")
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+    );
+    assert_code(
+        sts.assume_role()
+            .role_arn("arn:aws:iam::000000000000:role/partner")
+            .role_session_name("x1")
+            .external_id("wrong")
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+    );
+    sts.assume_role()
+        .role_arn("arn:aws:iam::000000000000:role/partner")
+        .role_session_name("x1")
+        .external_id("s3cret")
+        .send()
+        .await
+        .unwrap();
+    srv.stop().await;
+}
