@@ -7,6 +7,7 @@ pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod oidc_providers;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -15,6 +16,7 @@ pub mod simulator;
 pub mod sts;
 pub mod sts_identity;
 pub mod users;
+pub mod web_identity;
 
 use std::net::IpAddr;
 
@@ -56,5 +58,7 @@ pub fn registry() -> Registry {
     roles::register(&mut r);
     instance_profiles::register(&mut r);
     sts::register(&mut r);
+    oidc_providers::register(&mut r);
+    web_identity::register(&mut r);
     r
 }

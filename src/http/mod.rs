@@ -30,6 +30,15 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/health", get(admin::health))
         .route("/_localiam/reset", post(admin::reset))
         .route("/moto-api/reset", post(admin::reset))
+        .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
+        .route(
+            "/_localiam/oidc/{account}/.well-known/jwks.json",
+            get(admin::own_jwks),
+        )
+        .route(
+            "/_localiam/oidc/{account}/.well-known/openid-configuration",
+            get(admin::own_openid_configuration),
+        )
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
@@ -64,7 +73,7 @@ async fn query(
     let mut principal_arn = String::new();
     let mut service = Service::of_action(&action).unwrap_or(Service::Iam);
     let result = async {
-        let auth = authenticate(&app, &parts, now).await?;
+        let auth = authenticate(&app, &parts, &action, now).await?;
         principal_arn.clone_from(&auth.principal.arn);
         service = match auth.scope_service.as_deref() {
             Some("sts") => Service::Sts,
