@@ -299,18 +299,62 @@ fn authorize_assume_role(
         }
         Ok(())
     })();
+    settle(app, ctx, role, "AssumeRole", decision)
+}
+
+/// A trust decision as the mode settles it: in `audit` a denial is logged and let through, in
+/// `enforce` it stands.
+pub(crate) fn settle(
+    app: &App,
+    ctx: &Ctx,
+    role: &Role,
+    operation: &str,
+    decision: Result<(), ApiError>,
+) -> Result<(), ApiError> {
     match (decision, app.config.auth) {
         (Err(e), AuthMode::Audit) => {
             tracing::warn!(
                 request_id = %ctx.request_id,
                 caller = %ctx.principal.arn,
                 role = %role.arn(),
-                "audit: AssumeRole would be denied"
+                operation,
+                error = %e,
+                "audit: the role's trust policy would deny this"
             );
-            drop(e);
             Ok(())
         }
         (d, _) => d,
+    }
+}
+
+/// A new session of `role` named `name`, created now and expiring after `duration` seconds, with
+/// nothing else (tags, policies, source identity) set.
+pub(crate) fn role_session(role: &Role, name: &str, duration: i32) -> Session {
+    let (key, secret, token) = new_credentials();
+    let now = ids::now();
+    Session {
+        access_key_id: key,
+        account_id: role.account_id.clone(),
+        secret_access_key: secret,
+        session_token: token,
+        kind: SessionKind::AssumedRole,
+        arn: format!(
+            "arn:aws:sts::{}:assumed-role/{}/{name}",
+            role.account_id, role.name
+        ),
+        principal_id: format!("{}:{name}", role.role_id),
+        entity_id: Some(role.role_id.clone()),
+        role_arn: Some(role.arn()),
+        session_name: Some(name.to_string()),
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        session_policy: None,
+        policy_arns: Vec::new(),
+        mfa_authenticated_at: None,
+        chained: false,
+        created: now,
+        expiration: now + i64::from(duration),
     }
 }
 
@@ -385,23 +429,7 @@ async fn assume_role(
     let policy_arns = policy_arn_list(input.policy_arns.clone());
     let packed = packed_policy_size(input.policy.as_deref(), &policy_arns, &session_tags)?;
 
-    let (key, secret, token) = new_credentials();
-    let now = ids::now();
-    let session_arn = format!(
-        "arn:aws:sts::{}:assumed-role/{}/{}",
-        role.account_id, role.name, input.role_session_name
-    );
     let session = Session {
-        access_key_id: key,
-        account_id: role.account_id.clone(),
-        secret_access_key: secret,
-        session_token: token,
-        kind: SessionKind::AssumedRole,
-        arn: session_arn.clone(),
-        principal_id: format!("{}:{}", role.role_id, input.role_session_name),
-        entity_id: Some(role.role_id.clone()),
-        role_arn: Some(role.arn()),
-        session_name: Some(input.role_session_name.clone()),
         source_identity: source_identity.clone(),
         tags: session_tags,
         transitive_tag_keys: transitive_keys,
@@ -409,9 +437,9 @@ async fn assume_role(
         policy_arns,
         mfa_authenticated_at: caller.as_deref().and_then(|s| s.mfa_authenticated_at),
         chained,
-        created: now,
-        expiration: now + i64::from(duration),
+        ..role_session(&role, &input.role_session_name, duration)
     };
+    let session_arn = session.arn.clone();
     let session = insert_session(&app, session).await?;
     let with_packed = input.policy.is_some()
         || input.policy_arns.is_some()

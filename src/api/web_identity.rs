@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::api::oidc_providers::{outbound, provider_name};
 use crate::api::sts::{
-    check_arn_syntax, credentials_shape, insert_session, new_credentials, packed_policy_size,
-    parse_role_arn, policy_arn_list,
+    check_arn_syntax, credentials_shape, insert_session, packed_policy_size, parse_role_arn,
+    policy_arn_list, role_session, settle,
 };
 use crate::api::{Ctx, Registry};
 use crate::config::AuthMode;
@@ -26,8 +26,7 @@ use crate::jwt::{self, VerifyError};
 use crate::policy::{trust_check, Context, Principal as PolicyPrincipal, Request, TrustDecision};
 use crate::protocol::sts;
 use crate::state::App;
-use crate::store::ids;
-use crate::store::model::{Model, OidcProvider, Role, Session, SessionKind, SHARED_ACCOUNT};
+use crate::store::model::{Model, OidcProvider, Role, Session, SHARED_ACCOUNT};
 
 /// GetWebIdentityToken's default token lifetime.
 const TOKEN_DEFAULT_SECONDS: i32 = 300;
@@ -173,18 +172,7 @@ fn authorize(
             TrustDecision::Denied | TrustDecision::NotAllowed => Err(not_authorized()),
         }
     })();
-    match (decision, app.config.auth) {
-        (Err(_), AuthMode::Audit) => {
-            tracing::warn!(
-                request_id = %ctx.request_id,
-                provider = %provider.arn(),
-                role = %role.arn(),
-                "audit: AssumeRoleWithWebIdentity would be denied"
-            );
-            Ok(())
-        }
-        (d, _) => d,
-    }
+    settle(app, ctx, role, "AssumeRoleWithWebIdentity", decision)
 }
 
 async fn assume_role_with_web_identity(
@@ -258,33 +246,12 @@ async fn assume_role_with_web_identity(
     }
     let policy_arns = policy_arn_list(input.policy_arns.clone());
     let packed = packed_policy_size(input.policy.as_deref(), &policy_arns, &[])?;
-    let (key, secret, session_token) = new_credentials();
-    let now = ids::now();
-    let session_arn = format!(
-        "arn:aws:sts::{}:assumed-role/{}/{}",
-        role.account_id, role.name, input.role_session_name
-    );
     let session = Session {
-        access_key_id: key,
-        account_id: role.account_id.clone(),
-        secret_access_key: secret,
-        session_token,
-        kind: SessionKind::AssumedRole,
-        arn: session_arn.clone(),
-        principal_id: format!("{}:{}", role.role_id, input.role_session_name),
-        entity_id: Some(role.role_id.clone()),
-        role_arn: Some(role.arn()),
-        session_name: Some(input.role_session_name.clone()),
-        source_identity: None,
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
         session_policy: input.policy.clone(),
         policy_arns,
-        mfa_authenticated_at: None,
-        chained: false,
-        created: now,
-        expiration: now + i64::from(duration),
+        ..role_session(&role, &input.role_session_name, duration)
     };
+    let session_arn = session.arn.clone();
     let session = insert_session(&app, session).await?;
     tracing::info!(
         request_id = %ctx.request_id,
