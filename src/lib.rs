@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod jwt;
+pub mod log_writer;
 pub mod protocol;
 pub mod server;
 pub mod state;

@@ -252,7 +252,7 @@ async fn assume_role_with_web_identity(
         ..role_session(&role, &input.role_session_name, duration)
     };
     let session_arn = session.arn.clone();
-    let session = insert_session(&app, session).await?;
+    let session = insert_session(&app, session, None).await?;
     tracing::info!(
         request_id = %ctx.request_id,
         provider = %provider.arn(),
