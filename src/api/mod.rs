@@ -11,6 +11,7 @@ pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod mfa;
+pub mod oidc_providers;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -19,6 +20,7 @@ pub mod simulator;
 pub mod sts;
 pub mod sts_identity;
 pub mod users;
+pub mod web_identity;
 
 use std::net::IpAddr;
 
@@ -64,5 +66,7 @@ pub fn registry() -> Registry {
     account::register(&mut r);
     authorization_details::register(&mut r);
     credential_report::register(&mut r);
+    oidc_providers::register(&mut r);
+    web_identity::register(&mut r);
     r
 }

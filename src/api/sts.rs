@@ -100,7 +100,7 @@ async fn get_delegated_access_token(
 }
 
 /// A new session's credentials: `ASIA…` key, 40-character secret, an opaque token.
-fn new_credentials() -> (String, String, String) {
+pub(crate) fn new_credentials() -> (String, String, String) {
     let mut raw = [0u8; 96];
     rand::Rng::fill(&mut rand::thread_rng(), &mut raw[..]);
     let token = format!(
@@ -114,7 +114,7 @@ fn new_credentials() -> (String, String, String) {
     )
 }
 
-fn credentials_shape(s: &Session) -> sts::Credentials {
+pub(crate) fn credentials_shape(s: &Session) -> sts::Credentials {
     sts::Credentials {
         access_key_id: s.access_key_id.clone(),
         secret_access_key: s.secret_access_key.clone(),
@@ -124,7 +124,7 @@ fn credentials_shape(s: &Session) -> sts::Credentials {
 }
 
 /// The session the request was signed with, if it was signed with temporary credentials.
-fn calling_session(app: &App, ctx: &Ctx) -> Option<std::sync::Arc<Session>> {
+pub(crate) fn calling_session(app: &App, ctx: &Ctx) -> Option<std::sync::Arc<Session>> {
     let key = ctx.principal.access_key_id.as_deref()?;
     let model = app.store.read();
     let loc = model.key(key)?;
@@ -139,7 +139,7 @@ fn calling_session(app: &App, ctx: &Ctx) -> Option<std::sync::Arc<Session>> {
 }
 
 /// `ValidationError` "X is invalid" for a RoleArn that is not an ARN (as recorded).
-fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
+pub(crate) fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
@@ -154,7 +154,7 @@ fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, path, name).
-fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_name = resource.strip_prefix("role")?;
@@ -206,7 +206,7 @@ fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), Ap
 
 /// Validates the session policies and returns AWS's `PackedPolicySize` (a percentage of the
 /// packed limit); `PackedPolicyTooLarge` beyond 100%.
-fn packed_policy_size(
+pub(crate) fn packed_policy_size(
     policy: Option<&str>,
     policy_arns: &[String],
     tags: &[Tag],
@@ -247,7 +247,7 @@ fn packed_policy_size(
     Ok(i32::try_from(percent).unwrap_or(100))
 }
 
-fn policy_arn_list(arns: Option<Vec<sts::PolicyDescriptorType>>) -> Vec<String> {
+pub(crate) fn policy_arn_list(arns: Option<Vec<sts::PolicyDescriptorType>>) -> Vec<String> {
     arns.unwrap_or_default()
         .into_iter()
         .filter_map(|d| d.arn)
@@ -383,18 +383,62 @@ fn authorize_assume_role(
         }
         Ok(())
     })();
+    settle(app, ctx, role, "AssumeRole", decision)
+}
+
+/// A trust decision as the mode settles it: in `audit` a denial is logged and let through, in
+/// `enforce` it stands.
+pub(crate) fn settle(
+    app: &App,
+    ctx: &Ctx,
+    role: &Role,
+    operation: &str,
+    decision: Result<(), ApiError>,
+) -> Result<(), ApiError> {
     match (decision, app.config.auth) {
         (Err(e), AuthMode::Audit) => {
             tracing::warn!(
                 request_id = %ctx.request_id,
                 caller = %ctx.principal.arn,
                 role = %role.arn(),
-                "audit: AssumeRole would be denied"
+                operation,
+                error = %e,
+                "audit: the role's trust policy would deny this"
             );
-            drop(e);
             Ok(())
         }
         (d, _) => d,
+    }
+}
+
+/// A new session of `role` named `name`, created now and expiring after `duration` seconds, with
+/// nothing else (tags, policies, source identity) set.
+pub(crate) fn role_session(role: &Role, name: &str, duration: i32) -> Session {
+    let (key, secret, token) = new_credentials();
+    let now = ids::now();
+    Session {
+        access_key_id: key,
+        account_id: role.account_id.clone(),
+        secret_access_key: secret,
+        session_token: token,
+        kind: SessionKind::AssumedRole,
+        arn: format!(
+            "arn:aws:sts::{}:assumed-role/{}/{name}",
+            role.account_id, role.name
+        ),
+        principal_id: format!("{}:{name}", role.role_id),
+        entity_id: Some(role.role_id.clone()),
+        role_arn: Some(role.arn()),
+        session_name: Some(name.to_string()),
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        session_policy: None,
+        policy_arns: Vec::new(),
+        mfa_authenticated_at: None,
+        chained: false,
+        created: now,
+        expiration: now + i64::from(duration),
     }
 }
 
@@ -469,23 +513,7 @@ async fn assume_role(
     let policy_arns = policy_arn_list(input.policy_arns.clone());
     let packed = packed_policy_size(input.policy.as_deref(), &policy_arns, &session_tags)?;
 
-    let (key, secret, token) = new_credentials();
-    let now = ids::now();
-    let session_arn = format!(
-        "arn:aws:sts::{}:assumed-role/{}/{}",
-        role.account_id, role.name, input.role_session_name
-    );
     let session = Session {
-        access_key_id: key,
-        account_id: role.account_id.clone(),
-        secret_access_key: secret,
-        session_token: token,
-        kind: SessionKind::AssumedRole,
-        arn: session_arn.clone(),
-        principal_id: format!("{}:{}", role.role_id, input.role_session_name),
-        entity_id: Some(role.role_id.clone()),
-        role_arn: Some(role.arn()),
-        session_name: Some(input.role_session_name.clone()),
         source_identity: source_identity.clone(),
         tags: session_tags,
         transitive_tag_keys: transitive_keys,
@@ -493,9 +521,9 @@ async fn assume_role(
         policy_arns,
         mfa_authenticated_at: caller.as_deref().and_then(|s| s.mfa_authenticated_at),
         chained,
-        created: now,
-        expiration: now + i64::from(duration),
+        ..role_session(&role, &input.role_session_name, duration)
     };
+    let session_arn = session.arn.clone();
     let mfa = MfaCode::of(&ctx, input.serial_number.clone(), input.token_code.clone())?;
     let session = insert_session(&app, session, mfa).await?;
     let with_packed = input.policy.is_some()
@@ -513,7 +541,7 @@ async fn assume_role(
 }
 
 /// An MFA code given with a request: checked against the calling user's device.
-struct MfaCode {
+pub(crate) struct MfaCode {
     account: String,
     user_id: Option<String>,
     serial: String,
@@ -546,7 +574,7 @@ impl MfaCode {
 
 /// Stores a new session; with an MFA code, checks and consumes it in the same write, and marks
 /// the session as MFA-authenticated.
-async fn insert_session(
+pub(crate) async fn insert_session(
     app: &App,
     mut session: Session,
     mfa: Option<MfaCode>,

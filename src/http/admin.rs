@@ -1,12 +1,13 @@
 //! Admin endpoints (JSON), never shadowing an AWS path.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
 use crate::state::App;
+use crate::store::model::{IssuerKeys, SHARED_ACCOUNT};
 
 pub async fn health() -> impl IntoResponse {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
@@ -30,6 +31,126 @@ pub async fn reset(State(app): State<App>) -> impl IntoResponse {
     }
 }
 
+/// `POST /_localiam/oidc-keys` `{"url": ISSUER, "jwks": {"keys": [...]}}`: the public keys of an
+/// OpenID Connect issuer, which localiam cannot fetch itself. AssumeRoleWithWebIdentity verifies
+/// that issuer's tokens with them (replacing keys given before for the same issuer).
+pub async fn put_oidc_keys(
+    State(app): State<App>,
+    Json(body): Json<serde_json::Value>,
+) -> impl IntoResponse {
+    let bad = |m: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "error", "message": m})),
+        )
+    };
+    let Some(url) = body.get("url").and_then(|u| u.as_str()) else {
+        return bad("\"url\" (the issuer, https://…) is required");
+    };
+    let Some(issuer) = crate::api::oidc_providers::provider_name(url) else {
+        return bad("\"url\" must be an https:// URL, as OpenID Connect providers are");
+    };
+    let Some(jwks) = body.get("jwks") else {
+        return bad("\"jwks\" (a JWKS document: {\"keys\": [...]}) is required");
+    };
+    let text = jwks.to_string();
+    let keys = match crate::jwt::parse_jwks(&text) {
+        Ok(set) if !set.keys.is_empty() => set.keys.len(),
+        Ok(_) => return bad("\"jwks\" has no keys"),
+        Err(e) => return bad(&format!("\"jwks\" is not a JWKS document: {e}")),
+    };
+    let entity = IssuerKeys {
+        account_id: SHARED_ACCOUNT.to_string(),
+        issuer: issuer.clone(),
+        jwks: text,
+    };
+    let result = app
+        .store
+        .write(move |tx| {
+            let id = entity.issuer.clone();
+            tx.upsert(
+                SHARED_ACCOUNT,
+                &id,
+                || entity.clone(),
+                |e: &mut IssuerKeys| e.jwks = entity.jwks.clone(),
+            )
+            .map(|_| ())
+        })
+        .await;
+    match result {
+        Ok(()) => {
+            tracing::info!(issuer = %issuer, keys, "issuer keys given");
+            (
+                StatusCode::OK,
+                Json(json!({"status": "ok", "issuer": issuer, "keys": keys})),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store issuer keys");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"status": "error", "message": e.to_string()})),
+            )
+        }
+    }
+}
+
+/// The account's own issuer, if outbound web identity federation was ever enabled.
+fn own_issuer(app: &App, account: &str) -> Option<crate::store::model::OutboundFederation> {
+    crate::api::oidc_providers::outbound(app.store.read().account(account))
+}
+
+fn no_issuer() -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::NOT_FOUND,
+        Json(
+            json!({"status": "error", "message": "outbound web identity federation was never enabled for this account"}),
+        ),
+    )
+}
+
+/// `GET /_localiam/oidc/{account}/.well-known/jwks.json`: the public keys of the account's issuer.
+pub async fn own_jwks(State(app): State<App>, Path(account): Path<String>) -> impl IntoResponse {
+    let Some(o) = own_issuer(&app, &account) else {
+        return no_issuer();
+    };
+    match crate::jwt::public_jwks(&o.keys) {
+        Ok(set) => (StatusCode::OK, Json(json!(set))),
+        Err(e) => {
+            tracing::error!(error = %e, "an account's issuer keys are unusable");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"status": "error", "message": "the issuer keys are unusable"})),
+            )
+        }
+    }
+}
+
+/// `GET /_localiam/oidc/{account}/.well-known/openid-configuration`: the discovery document of the
+/// account's issuer, pointing at the JWKS above.
+pub async fn own_openid_configuration(
+    State(app): State<App>,
+    Path(account): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let Some(o) = own_issuer(&app, &account) else {
+        return no_issuer();
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| app.config.listen.to_string(), str::to_string);
+    (
+        StatusCode::OK,
+        Json(json!({
+            "issuer": o.issuer,
+            "jwks_uri": format!("http://{host}/_localiam/oidc/{account}/.well-known/jwks.json"),
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES384"],
+        })),
+    )
+}
 /// `POST /_localiam/authorize`: the policy evaluator for any action (see `authz::endpoint`).
 pub async fn authorize(State(app): State<App>, body: axum::body::Bytes) -> impl IntoResponse {
     let req: crate::authz::endpoint::AuthorizeRequest = match serde_json::from_slice(&body) {

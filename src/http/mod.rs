@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/authorize", post(admin::authorize))
         .route("/_localiam/decisions", get(admin::decisions))
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
+        .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             admin::require_root,
@@ -41,6 +42,14 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/_localiam/health", get(admin::health))
         .merge(guarded)
+        .route(
+            "/_localiam/oidc/{account}/.well-known/jwks.json",
+            get(admin::own_jwks),
+        )
+        .route(
+            "/_localiam/oidc/{account}/.well-known/openid-configuration",
+            get(admin::own_openid_configuration),
+        )
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
@@ -75,7 +84,7 @@ async fn query(
     let mut principal_arn = String::new();
     let mut service = Service::of_action(&action).unwrap_or(Service::Iam);
     let result = async {
-        let auth = authenticate(&app, &parts, now).await?;
+        let auth = authenticate(&app, &parts, &action, now).await?;
         principal_arn.clone_from(&auth.principal.arn);
         service = match auth.scope_service.as_deref() {
             Some("sts") => Service::Sts,

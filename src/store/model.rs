@@ -423,6 +423,77 @@ impl InstanceProfile {
     }
 }
 
+/// An OpenID Connect identity provider: the issuer whose ID tokens AssumeRoleWithWebIdentity
+/// accepts. Named (and identified) by its URL without `https://`, as in its ARN
+/// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account_id: String,
+    /// `HOST/PATH`, without the scheme or a trailing slash.
+    pub url: String,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    pub create_date: i64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl OidcProvider {
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:oidc-provider/{}",
+            self.account_id, self.url
+        )
+    }
+}
+
+/// The public keys (a JWKS document) of an OpenID Connect issuer, given to localiam because it
+/// cannot fetch them from the issuer. Shared by every account: kept in [`SHARED_ACCOUNT`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeys {
+    pub account_id: String,
+    /// The issuer as its providers are named: `HOST/PATH`.
+    pub issuer: String,
+    /// The JWKS document (`{"keys": [...]}`), as JSON text.
+    pub jwks: String,
+}
+
+/// Where what every account shares is kept in the model (issuer keys).
+pub const SHARED_ACCOUNT: &str = "aws";
+
+/// A signing key of an account's own OpenID Connect issuer (GetWebIdentityToken).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerSigningKey {
+    /// `RS256` or `ES384`.
+    pub alg: String,
+    pub kid: String,
+    /// The private key, DER (PKCS#1 for RSA, PKCS#8 for EC), base64.
+    pub private_der: String,
+}
+
+// The private key never reaches logs.
+impl std::fmt::Debug for IssuerSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerSigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Outbound web identity federation of an account (IAM's Enable/Disable…Federation): its issuer
+/// and the keys GetWebIdentityToken signs with. Kept when disabled, so the issuer stays the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFederation {
+    pub enabled: bool,
+    /// `https://UUID.tokens.sts.global.api.aws`, as AWS's issuers look.
+    pub issuer: String,
+    pub keys: Vec<IssuerSigningKey>,
+}
+
 /// Who an STS session acts as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionKind {
@@ -682,6 +753,8 @@ pub struct AccountSettings {
     pub root_access_keys: Vec<AccessKey>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    #[serde(default)]
+    pub outbound_federation: Option<OutboundFederation>,
     /// The account alias (AWS allows one; unique across all accounts).
     #[serde(default)]
     pub alias: Option<String>,
@@ -745,7 +818,7 @@ macro_rules! tagged {
     )*};
 }
 
-tagged!(User, Role, InstanceProfile, MfaDevice);
+tagged!(User, Role, InstanceProfile, MfaDevice, OidcProvider);
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
 pub struct Indexes<'a> {
@@ -1072,6 +1145,39 @@ impl Entity for Session {
     }
 }
 
+/// The accessors of a family without a path, identified and named by one field.
+macro_rules! keyed_entity {
+    ($kind:literal, $id:ident, $table:ident) => {
+        const KIND: &'static str = $kind;
+        fn id(&self) -> &str {
+            &self.$id
+        }
+        fn name(&self) -> &str {
+            &self.$id
+        }
+        fn path(&self) -> &str {
+            "/"
+        }
+        fn account_id(&self) -> &str {
+            &self.account_id
+        }
+        fn table(a: &Account) -> &Table<Self> {
+            &a.$table
+        }
+        fn table_mut(a: &mut Account) -> &mut Table<Self> {
+            &mut a.$table
+        }
+    };
+}
+
+impl Entity for OidcProvider {
+    keyed_entity!("oidc-provider", url, oidc_providers);
+}
+
+impl Entity for IssuerKeys {
+    keyed_entity!("issuer-keys", issuer, issuer_keys);
+}
+
 impl Entity for MfaDevice {
     const KIND: &'static str = "mfa-device";
     fn id(&self) -> &str {
@@ -1241,6 +1347,9 @@ pub struct Account {
     pub policies: Table<ManagedPolicy>,
     /// Temporary credentials issued by STS, by access key ID.
     pub sessions: Table<Session>,
+    pub oidc_providers: Table<OidcProvider>,
+    /// Issuer keys given to localiam (only in [`SHARED_ACCOUNT`]).
+    pub issuer_keys: Table<IssuerKeys>,
     /// Virtual MFA devices, by serial number.
     pub mfa_devices: Table<MfaDevice>,
     pub settings: Table<AccountSettings>,
@@ -1710,6 +1819,8 @@ pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
         InstanceProfile::KIND => one::<InstanceProfile>(body),
         Session::KIND => one::<Session>(body),
         MfaDevice::KIND => one::<MfaDevice>(body),
+        OidcProvider::KIND => one::<OidcProvider>(body),
+        IssuerKeys::KIND => one::<IssuerKeys>(body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(body),
         AccountSettings::KIND => one::<AccountSettings>(body),
         other => Err(format!("unknown record kind {other}")),
@@ -1739,6 +1850,8 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 Role::KIND => remove::<Role>(&mut tx, account, id),
                 InstanceProfile::KIND => remove::<InstanceProfile>(&mut tx, account, id),
                 Session::KIND => remove::<Session>(&mut tx, account, id),
+                OidcProvider::KIND => remove::<OidcProvider>(&mut tx, account, id),
+                IssuerKeys::KIND => remove::<IssuerKeys>(&mut tx, account, id),
                 MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),

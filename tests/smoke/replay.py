@@ -700,6 +700,215 @@ def _(s):
           Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
 
 
+# --- OpenID Connect providers ------------------------------------------------------------------
+
+OIDC = "test_iam_oidc.snapshot.json"
+A40 = "a" * 40
+
+
+def oidc_provider(url, **kw):
+    """Creates a provider; its deletion is queued as the recorder's cleanups did (OIDC_CLEANUPS)."""
+    kw.setdefault("ThumbprintList", [A40])
+    arn = iam.create_open_id_connect_provider(Url=url, **kw)["OpenIDConnectProviderArn"]
+    OIDC_CLEANUPS.append(arn)
+    return arn
+
+
+OIDC_CLEANUPS = []
+
+
+def oidc_scenario(test):
+    """An OIDC scenario, whose providers are deleted afterwards (the listing compares them all)."""
+    def wrap(fn):
+        def run(s):
+            try:
+                fn(s)
+            finally:
+                while OIDC_CLEANUPS:
+                    try:
+                        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=OIDC_CLEANUPS.pop())
+                    except ClientError:
+                        pass
+        SCENARIOS.append((OIDC, test, run))
+        return fn
+    return wrap
+
+
+def created(s, label, url, **kw):
+    kw.setdefault("ThumbprintList", [A40])
+    out = s.ok(label, iam.create_open_id_connect_provider, Url=url, **kw)
+    OIDC_CLEANUPS.append(out["OpenIDConnectProviderArn"])
+    return out["OpenIDConnectProviderArn"]
+
+
+@oidc_scenario("TestOIDCProviderCreate::test_create_open_id_connect_provider")
+def _(s):
+    uid = uuid.uuid4().hex[:8]
+    created(s, "create-https", f"https://oidc-basic-{uid}.example.com")
+    created(s, "create-with-client", f"https://oidc-client-{uid}.example.com", ThumbprintList=["b" * 40],
+            ClientIDList=["my-client-id"])
+    created(s, "create-with-path", f"https://oidc-path-{uid}.example.com/oidc")
+
+
+@oidc_scenario("TestOIDCProviderCreateErrors::test_create_open_id_connect_provider_invalid_url")
+def _(s):
+    s.err("invalid-url", iam.create_open_id_connect_provider, Url="example.org", ThumbprintList=[A40])
+
+
+@oidc_scenario("TestOIDCProviderCreateErrors::test_create_open_id_connect_provider_duplicate_error")
+def _(s):
+    url = s.bind("<dup-url>", f"https://oidc-dup-{uuid.uuid4().hex[:8]}.example.com")
+    oidc_provider(url)
+    s.rec["duplicate-error"]["Error"]["Message"] = "Provider with url <dup-url> already exists."
+    s.err("duplicate-error", iam.create_open_id_connect_provider, Url=url, ThumbprintList=[A40])
+
+
+@oidc_scenario("TestOIDCProviderCreateErrors::test_create_open_id_connect_provider_too_many_thumbprints")
+def _(s):
+    s.err("too-many-thumbprints", iam.create_open_id_connect_provider,
+          Url=f"https://oidc-thumbs-{uuid.uuid4().hex[:8]}.example.com",
+          ThumbprintList=[c * 40 for c in "abcdef"])
+
+
+@oidc_scenario("TestOIDCProviderCreateErrors::test_create_open_id_connect_provider_quota_error")
+def _(s):
+    s.err("quota-error", iam.create_open_id_connect_provider,
+          Url=f"https://oidc-clients-{uuid.uuid4().hex[:8]}.example.com", ThumbprintList=[A40],
+          ClientIDList=[str(i) for i in range(101)])
+
+
+@oidc_scenario("TestOIDCProviderCreateErrors::test_create_open_id_connect_provider_validation_errors")
+def _(s):
+    # AWS lists the violations in no documented order (the recorder skipped the message): the same
+    # code, status, count and violations, in any order.
+    try:
+        iam.create_open_id_connect_provider(Url="b" * 256, ThumbprintList=["b" * 41], ClientIDList=["b" * 256])
+    except ClientError as e:
+        want = s.rec["multiple-validation-errors"]
+
+        def clauses(m):
+            head, _, rest = m.partition(": ")
+            return head, sorted(rest.split("; "))
+
+        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"],
+               clauses(e.response["Error"]["Message"]))
+        rec = (want["Error"]["Code"], want["ResponseMetadata"]["HTTPStatusCode"], clauses(want["Error"]["Message"]))
+        if got != rec:
+            raise Mismatch(f"multiple-validation-errors: recorded {rec}, got {got}")
+        return
+    raise Mismatch("multiple-validation-errors: expected ValidationError, got success")
+
+
+@oidc_scenario("TestOIDCProviderOperations::test_get_open_id_connect_provider")
+def _(s):
+    arn = oidc_provider(f"https://oidc-get-{uuid.uuid4().hex[:8]}.example.com", ThumbprintList=["b" * 40],
+                        ClientIDList=["client-id-1"])
+    s.ok("get-response", iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+
+
+@oidc_scenario("TestOIDCProviderOperations::test_get_open_id_connect_provider_not_found")
+def _(s):
+    s.err("not-found-error", iam.get_open_id_connect_provider,
+          OpenIDConnectProviderArn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/non-existent.example.com")
+
+
+@oidc_scenario("TestOIDCProviderOperations::test_update_open_id_connect_provider_thumbprint")
+def _(s):
+    arn = oidc_provider(f"https://oidc-update-{uuid.uuid4().hex[:8]}.example.com", ThumbprintList=["b" * 40])
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn,
+                                                   ThumbprintList=["c" * 40, "d" * 40])
+    s.ok("after-update", iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+
+
+@oidc_scenario("TestOIDCProviderOperations::test_delete_open_id_connect_provider")
+def _(s):
+    domain = s.bind("<domain>", f"oidc-delete-{uuid.uuid4().hex[:8]}.example.com")
+    arn = iam.create_open_id_connect_provider(Url=f"https://{domain}", ThumbprintList=[A40])[
+        "OpenIDConnectProviderArn"]
+    s.ok("delete-response", iam.delete_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+    s.err("get-not-found-error", iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+    s.err("deletion-not-found-error", iam.delete_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+
+
+@oidc_scenario("TestOIDCProviderOperations::test_delete_open_id_connect_provider_idempotent")
+def _(s):
+    arn = iam.create_open_id_connect_provider(Url=f"https://oidc-idem-{uuid.uuid4().hex[:8]}.example.com",
+                                              ThumbprintList=[A40])["OpenIDConnectProviderArn"]
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+
+
+@oidc_scenario("TestOIDCProviderList::test_list_open_id_connect_providers")
+def _(s):
+    uid = uuid.uuid4().hex[:8]
+    for i in range(3):
+        domain = s.bind(f"<domain-{i}>", f"oidc-list-{i}-{uid}.example.com")
+        oidc_provider(f"https://{domain}")
+    s.ok("list-response", lambda: [p["Arn"] for p in
+                                   iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]])
+
+
+def tagged_provider(**kw):
+    return oidc_provider(f"https://oidc-tag-{uuid.uuid4().hex[:8]}.example.com", **kw)
+
+
+@oidc_scenario("TestOIDCProviderTags::test_tag_open_id_connect_provider")
+def _(s):
+    arn = tagged_provider()
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                     Tags=[{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}])
+    s.ok("after-tagging", lambda: {"Tags": iam.get_open_id_connect_provider(
+        OpenIDConnectProviderArn=arn).get("Tags", [])})
+
+
+@oidc_scenario("TestOIDCProviderTags::test_untag_open_id_connect_provider")
+def _(s):
+    arn = tagged_provider()
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                     Tags=[{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}])
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["k2"])
+    s.ok("after-untagging", lambda: {"Tags": iam.get_open_id_connect_provider(
+        OpenIDConnectProviderArn=arn).get("Tags", [])})
+
+
+@oidc_scenario("TestOIDCProviderTags::test_list_open_id_connect_provider_tags")
+def _(s):
+    arn = tagged_provider(Tags=[{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}])
+    s.ok("list-tags-response", iam.list_open_id_connect_provider_tags, OpenIDConnectProviderArn=arn)
+
+
+@oidc_scenario("TestOIDCProviderTags::test_list_open_id_connect_provider_tags_paginated")
+def _(s):
+    arn = tagged_provider(Tags=[{"Key": f"k{i:02d}", "Value": f"v{i}"} for i in range(5)])
+    pages = iam.get_paginator("list_open_id_connect_provider_tags").paginate(
+        OpenIDConnectProviderArn=arn, PaginationConfig={"PageSize": 2})
+    keys = [t["Key"] for page in pages for t in page["Tags"]]
+    if keys != [f"k{i:02d}" for i in range(5)]:
+        raise Mismatch(f"paginated tags: {keys}")
+
+
+@oidc_scenario("TestOIDCProviderTags::test_list_open_id_connect_provider_tags_max_items")
+def _(s):
+    arn = tagged_provider(Tags=[{"Key": f"k{i:02d}", "Value": f"v{i}"} for i in range(10)])
+    first = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn, MaxItems=4)
+    second = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn, Marker=first["Marker"],
+                                                    MaxItems=4)
+    if (len(first["Tags"]), len(second["Tags"])) != (4, 4):
+        raise Mismatch(f"pages of {len(first['Tags'])} and {len(second['Tags'])} tags, expected 4 and 4")
+
+    def final():
+        r = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn, Marker=second["Marker"])
+        return {"tag_count": len(r["Tags"]), "has_marker": "Marker" in r}
+
+    s.ok("final-page", final)
+
+
+@oidc_scenario("TestOIDCProviderTags::test_open_id_connect_provider_tags_limit")
+def _(s):
+    arn = tagged_provider(Tags=[{"Key": f"k{i:02d}", "Value": f"v{i}"} for i in range(50)])
+    s.err("tags-limit-error", iam.tag_open_id_connect_provider, OpenIDConnectProviderArn=arn,
+          Tags=[{"Key": "string", "Value": "string"}])
+
+
 # --- MFA ---------------------------------------------------------------------------------------
 
 MFA = "test_iam_mfa.snapshot.json"
