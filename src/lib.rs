@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod protocol;
+pub mod saml;
 pub mod server;
 pub mod state;
 pub mod store;
