@@ -11,9 +11,11 @@ pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
 pub mod roles;
+pub mod saml_providers;
 pub mod simulator;
 pub mod sts;
 pub mod sts_identity;
+pub mod sts_saml;
 pub mod users;
 
 use std::net::IpAddr;
@@ -33,6 +35,10 @@ pub struct Ctx {
     pub source_ip: IpAddr,
     pub now: OffsetDateTime,
 }
+
+/// Operations AWS answers without a signature (`authtype: none`): their input authenticates
+/// them, so they are accepted unsigned in every auth mode.
+pub const UNSIGNED_ACTIONS: &[&str] = &["AssumeRoleWithSAML"];
 
 impl Ctx {
     /// The account the request acts in.
@@ -56,5 +62,7 @@ pub fn registry() -> Registry {
     roles::register(&mut r);
     instance_profiles::register(&mut r);
     sts::register(&mut r);
+    saml_providers::register(&mut r);
+    sts_saml::register(&mut r);
     r
 }

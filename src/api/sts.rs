@@ -46,7 +46,7 @@ pub fn register(r: &mut Registry) {
 }
 
 /// A new session's credentials: `ASIA…` key, 40-character secret, an opaque token.
-fn new_credentials() -> (String, String, String) {
+pub(crate) fn new_credentials() -> (String, String, String) {
     let mut raw = [0u8; 96];
     rand::Rng::fill(&mut rand::thread_rng(), &mut raw[..]);
     let token = format!(
@@ -60,7 +60,7 @@ fn new_credentials() -> (String, String, String) {
     )
 }
 
-fn credentials_shape(s: &Session) -> sts::Credentials {
+pub(crate) fn credentials_shape(s: &Session) -> sts::Credentials {
     sts::Credentials {
         access_key_id: s.access_key_id.clone(),
         secret_access_key: s.secret_access_key.clone(),
@@ -85,7 +85,7 @@ fn calling_session(app: &App, ctx: &Ctx) -> Option<std::sync::Arc<Session>> {
 }
 
 /// `ValidationError` "X is invalid" for a RoleArn that is not an ARN (as recorded).
-fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
+pub(crate) fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
@@ -100,7 +100,7 @@ fn check_arn_syntax(arn: &str) -> Result<(), ApiError> {
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, path, name).
-fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_name = resource.strip_prefix("role")?;
@@ -121,7 +121,7 @@ fn not_authorized(ctx: &Ctx, action: &str, resource: &str) -> ApiError {
 
 /// Session tags: AWS's duplicate-key rule (`InvalidParameterValue`), the 50-tag limit, and the
 /// transitive keys, which must name requested tags.
-fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), ApiError> {
+pub(crate) fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), ApiError> {
     let invalid = |m: &str| {
         ApiError::new(
             "InvalidParameterValue",
@@ -152,7 +152,7 @@ fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), Ap
 
 /// Validates the session policies and returns AWS's `PackedPolicySize` (a percentage of the
 /// packed limit); `PackedPolicyTooLarge` beyond 100%.
-fn packed_policy_size(
+pub(crate) fn packed_policy_size(
     policy: Option<&str>,
     policy_arns: &[String],
     tags: &[Tag],
@@ -193,7 +193,7 @@ fn packed_policy_size(
     Ok(i32::try_from(percent).unwrap_or(100))
 }
 
-fn policy_arn_list(arns: Option<Vec<sts::PolicyDescriptorType>>) -> Vec<String> {
+pub(crate) fn policy_arn_list(arns: Option<Vec<sts::PolicyDescriptorType>>) -> Vec<String> {
     arns.unwrap_or_default()
         .into_iter()
         .filter_map(|d| d.arn)
@@ -427,7 +427,10 @@ async fn assume_role(
     })
 }
 
-async fn insert_session(app: &App, session: Session) -> Result<std::sync::Arc<Session>, ApiError> {
+pub(crate) async fn insert_session(
+    app: &App,
+    session: Session,
+) -> Result<std::sync::Arc<Session>, ApiError> {
     app.store
         .write(move |tx| {
             tx.insert(session).map_err(|e| match e {

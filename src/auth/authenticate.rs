@@ -43,10 +43,13 @@ pub async fn authenticate(
     app: &App,
     parts: &RequestParts<'_>,
     now: OffsetDateTime,
+    unsigned_allowed: bool,
 ) -> Result<Authenticated, ApiError> {
     let strict = app.config.auth.is_strict();
     let signed = match sigv4::parse_auth(parts)? {
-        Auth::Anonymous if strict => return Err(SigV4Error::missing_authentication_token().into()),
+        Auth::Anonymous if strict && !unsigned_allowed => {
+            return Err(SigV4Error::missing_authentication_token().into())
+        }
         Auth::Anonymous => {
             return Ok(Authenticated {
                 principal: Principal::root(&app.config.account_id, None),
