@@ -127,7 +127,7 @@ async fn flush_last_used(app: App) {
     loop {
         tick.tick().await;
         api::access_keys::flush_last_used(&app).await;
-        if n % SESSION_PRUNE_TICKS == 0 {
+        if n.is_multiple_of(SESSION_PRUNE_TICKS) {
             api::sts::prune_expired(&app, time::OffsetDateTime::now_utc()).await;
         }
         n = n.wrapping_add(1);

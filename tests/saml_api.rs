@@ -256,19 +256,6 @@ fn saml_trust(provider_arn: &str, audience: &str) -> String {
     .to_string()
 }
 
-async fn role(iam: &aws_sdk_iam::Client, name: &str, trust: &str) -> String {
-    iam.create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap()
-        .role()
-        .unwrap()
-        .arn()
-        .to_string()
-}
-
 async fn assume(
     srv: &TestServer,
     role_arn: &str,
@@ -451,7 +438,7 @@ async fn a_signed_response_gives_credentials_of_the_role() {
     let srv = TestServer::start_auth(AuthMode::Strict).await;
     let iam = srv.iam();
     let p = provider(&iam, "corp", IDP_CERT).await;
-    let r = role(&iam, "federated", &saml_trust(&p, AWS_AUDIENCE)).await;
+    let r = create_role(&iam, "federated", &saml_trust(&p, AWS_AUDIENCE)).await;
 
     for signed in [Signed::Response, Signed::Assertion] {
         let mut saml = Saml::new(&r, &p);
@@ -498,7 +485,7 @@ async fn forged_expired_and_mismatched_responses_are_refused() {
     let srv = TestServer::start().await;
     let iam = srv.iam();
     let p = provider(&iam, "corp", IDP_CERT).await;
-    let r = role(&iam, "federated", &saml_trust(&p, AWS_AUDIENCE)).await;
+    let r = create_role(&iam, "federated", &saml_trust(&p, AWS_AUDIENCE)).await;
     let good = Saml::new(&r, &p);
     assume(&srv, &r, &p, &good).await.unwrap();
     let invalid = |m: &str| ("InvalidIdentityToken".to_string(), 400, m.to_string());
@@ -577,7 +564,7 @@ async fn forged_expired_and_mismatched_responses_are_refused() {
     );
 
     // The response does not offer this role: whatever the trust policy says.
-    let other = role(&iam, "other", &saml_trust(&p, AWS_AUDIENCE)).await;
+    let other = create_role(&iam, "other", &saml_trust(&p, AWS_AUDIENCE)).await;
     assert_err(
         assume(&srv, &other, &p, &good).await,
         "AccessDenied",
@@ -607,8 +594,8 @@ async fn trust_policy_saml_conditions_decide_in_enforce_only() {
         let srv = TestServer::start_auth(mode).await;
         let iam = srv.iam();
         let p = provider(&iam, "corp", IDP_CERT).await;
-        let ok = role(&iam, "aws-audience", &saml_trust(&p, AWS_AUDIENCE)).await;
-        let elsewhere = role(
+        let ok = create_role(&iam, "aws-audience", &saml_trust(&p, AWS_AUDIENCE)).await;
+        let elsewhere = create_role(
             &iam,
             "other-audience",
             &saml_trust(&p, "https://elsewhere.example.com/saml"),

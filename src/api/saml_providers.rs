@@ -59,6 +59,12 @@ pub fn require_saml_provider(
         .ok_or_else(|| not_found(arn))
 }
 
+/// The provider an ARN names, from the current snapshot.
+fn read_saml_provider(app: &App, ctx: &Ctx, arn: &str) -> Result<Arc<SamlProvider>, ApiError> {
+    let model = app.store.read();
+    require_saml_provider(model.account(ctx.account()), ctx.account(), arn)
+}
+
 /// The metadata document parsed, or AWS's `InvalidInput`.
 fn metadata(doc: &str) -> Result<Metadata, ApiError> {
     parse_metadata(doc).map_err(|e| {
@@ -160,12 +166,7 @@ async fn get_saml_provider(
     ctx: Ctx,
     input: iam::GetSAMLProviderRequest,
 ) -> Result<iam::GetSAMLProviderResponse, ApiError> {
-    let model = app.store.read();
-    let p = require_saml_provider(
-        model.account(ctx.account()),
-        ctx.account(),
-        &input.saml_provider_arn,
-    )?;
+    let p = read_saml_provider(&app, &ctx, &input.saml_provider_arn)?;
     Ok(iam::GetSAMLProviderResponse {
         saml_provider_uuid: Some(p.uuid.clone()),
         saml_metadata_document: Some(p.metadata_document.clone()),
@@ -312,12 +313,7 @@ async fn list_saml_provider_tags(
     ctx: Ctx,
     input: iam::ListSAMLProviderTagsRequest,
 ) -> Result<iam::ListSAMLProviderTagsResponse, ApiError> {
-    let model = app.store.read();
-    let p = require_saml_provider(
-        model.account(ctx.account()),
-        ctx.account(),
-        &input.saml_provider_arn,
-    )?;
+    let p = read_saml_provider(&app, &ctx, &input.saml_provider_arn)?;
     let (tags, marker) = tags_page(&p.tags, input.marker.as_deref(), input.max_items)?;
     Ok(iam::ListSAMLProviderTagsResponse {
         is_truncated: Some(marker.is_some()),

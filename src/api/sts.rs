@@ -262,52 +262,100 @@ fn authorize_assume_role(
         if let Some(s) = &input.source_identity {
             c.insert("sts:SourceIdentity", s.clone());
         }
-        let tags = input.tags.as_deref().unwrap_or_default();
-        for t in tags {
-            c.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
-        }
-        if !tags.is_empty() {
-            c.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
-        }
         c.insert(
             "aws:MultiFactorAuthPresent",
             session
                 .is_some_and(|s| s.mfa_authenticated_at.is_some())
                 .to_string(),
         );
-        let arn = role.arn();
-        let mut actions = vec!["sts:AssumeRole"];
-        if !tags.is_empty() {
-            actions.push("sts:TagSession");
+        let tags: Vec<Tag> = input
+            .tags
+            .iter()
+            .flatten()
+            .map(|t| Tag::new(&t.key, &t.value))
+            .collect();
+        let req = TrustRequest {
+            principal: &principal,
+            role_arn: &role.arn(),
+            action: "sts:AssumeRole",
+            tags: &tags,
+            source_identity: input.source_identity.is_some(),
+        };
+        match trust_denial(&trust, &req, c) {
+            Some(action) => Err(not_authorized(ctx, action, &role.arn())),
+            None => Ok(()),
         }
-        if input.source_identity.is_some() {
-            actions.push("sts:SetSourceIdentity");
-        }
-        for action in actions {
-            let req = Request {
-                principal: &principal,
-                action,
-                resource: &arn,
-                context: &c,
-            };
-            match trust_check(&trust, &req) {
-                TrustDecision::Allowed | TrustDecision::AllowedForAccount => {}
-                TrustDecision::Denied | TrustDecision::NotAllowed => {
-                    return Err(not_authorized(ctx, action, &arn));
-                }
-            }
-        }
-        Ok(())
     })();
-    match (decision, app.config.auth) {
-        (Err(e), AuthMode::Audit) => {
+    audited(ctx, "AssumeRole", &role.arn(), decision, app.config.auth)
+}
+
+/// What a role's trust policy is asked on `AssumeRole*`.
+pub(crate) struct TrustRequest<'a> {
+    pub principal: &'a PolicyPrincipal,
+    pub role_arn: &'a str,
+    /// `sts:AssumeRole`, `sts:AssumeRoleWithSAML`, …
+    pub action: &'static str,
+    /// The session tags requested (`sts:TagSession` is then needed too).
+    pub tags: &'a [Tag],
+    /// Whether a source identity is set (`sts:SetSourceIdentity` is then needed too).
+    pub source_identity: bool,
+}
+
+/// The first action the trust policy does not allow (with the request tags added to `context`),
+/// or `None` when it allows them all.
+pub(crate) fn trust_denial(
+    trust: &crate::policy::Policy,
+    req: &TrustRequest<'_>,
+    mut context: Context,
+) -> Option<&'static str> {
+    for t in req.tags {
+        context.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
+    }
+    if !req.tags.is_empty() {
+        context.insert_many(
+            "aws:TagKeys",
+            req.tags.iter().map(|t| t.key.clone()).collect(),
+        );
+    }
+    let mut actions = vec![req.action];
+    if !req.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if req.source_identity {
+        actions.push("sts:SetSourceIdentity");
+    }
+    actions.into_iter().find(|&action| {
+        let r = Request {
+            principal: req.principal,
+            action,
+            resource: req.role_arn,
+            context: &context,
+        };
+        matches!(
+            trust_check(trust, &r),
+            TrustDecision::Denied | TrustDecision::NotAllowed
+        )
+    })
+}
+
+/// A trust decision as the auth mode applies it: in `audit` a denial is logged and the call goes
+/// on.
+pub(crate) fn audited(
+    ctx: &Ctx,
+    operation: &str,
+    role_arn: &str,
+    decision: Result<(), ApiError>,
+    mode: AuthMode,
+) -> Result<(), ApiError> {
+    match (decision, mode) {
+        (Err(_), AuthMode::Audit) => {
             tracing::warn!(
                 request_id = %ctx.request_id,
                 caller = %ctx.principal.arn,
-                role = %role.arn(),
-                "audit: AssumeRole would be denied"
+                role = %role_arn,
+                operation,
+                "audit: the trust policy would deny this"
             );
-            drop(e);
             Ok(())
         }
         (d, _) => d,
@@ -385,23 +433,7 @@ async fn assume_role(
     let policy_arns = policy_arn_list(input.policy_arns.clone());
     let packed = packed_policy_size(input.policy.as_deref(), &policy_arns, &session_tags)?;
 
-    let (key, secret, token) = new_credentials();
-    let now = ids::now();
-    let session_arn = format!(
-        "arn:aws:sts::{}:assumed-role/{}/{}",
-        role.account_id, role.name, input.role_session_name
-    );
     let session = Session {
-        access_key_id: key,
-        account_id: role.account_id.clone(),
-        secret_access_key: secret,
-        session_token: token,
-        kind: SessionKind::AssumedRole,
-        arn: session_arn.clone(),
-        principal_id: format!("{}:{}", role.role_id, input.role_session_name),
-        entity_id: Some(role.role_id.clone()),
-        role_arn: Some(role.arn()),
-        session_name: Some(input.role_session_name.clone()),
         source_identity: source_identity.clone(),
         tags: session_tags,
         transitive_tag_keys: transitive_keys,
@@ -409,8 +441,7 @@ async fn assume_role(
         policy_arns,
         mfa_authenticated_at: caller.as_deref().and_then(|s| s.mfa_authenticated_at),
         chained,
-        created: now,
-        expiration: now + i64::from(duration),
+        ..role_session(&role, &input.role_session_name, i64::from(duration))
     };
     let session = insert_session(&app, session).await?;
     let with_packed = input.policy.is_some()
@@ -420,11 +451,42 @@ async fn assume_role(
         credentials: Some(credentials_shape(&session)),
         assumed_role_user: Some(sts::AssumedRoleUser {
             assumed_role_id: session.principal_id.clone(),
-            arn: session_arn,
+            arn: session.arn.clone(),
         }),
         packed_policy_size: with_packed.then_some(packed),
         source_identity,
     })
+}
+
+/// A new session of `role` named `name`, lasting `seconds`, with fresh credentials and nothing
+/// else: the caller adds tags, policies and source identity.
+pub(crate) fn role_session(role: &Role, name: &str, seconds: i64) -> Session {
+    let (key, secret, token) = new_credentials();
+    let now = ids::now();
+    Session {
+        access_key_id: key,
+        account_id: role.account_id.clone(),
+        secret_access_key: secret,
+        session_token: token,
+        kind: SessionKind::AssumedRole,
+        arn: format!(
+            "arn:aws:sts::{}:assumed-role/{}/{name}",
+            role.account_id, role.name
+        ),
+        principal_id: format!("{}:{name}", role.role_id),
+        entity_id: Some(role.role_id.clone()),
+        role_arn: Some(role.arn()),
+        session_name: Some(name.to_string()),
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        session_policy: None,
+        policy_arns: Vec::new(),
+        mfa_authenticated_at: None,
+        chained: false,
+        created: now,
+        expiration: now + seconds,
+    }
 }
 
 pub(crate) async fn insert_session(

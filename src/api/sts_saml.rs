@@ -15,19 +15,18 @@ use time::OffsetDateTime;
 
 use crate::api::saml_providers::parse_provider_arn;
 use crate::api::sts::{
-    check_arn_syntax, credentials_shape, insert_session, new_credentials, packed_policy_size,
-    parse_role_arn, policy_arn_list,
+    audited, check_arn_syntax, check_session_tags, credentials_shape, insert_session,
+    packed_policy_size, parse_role_arn, policy_arn_list, role_session, trust_denial, TrustRequest,
 };
 use crate::api::{Ctx, Registry};
 use crate::config::AuthMode;
 use crate::error::ApiError;
-use crate::policy::{trust_check, Context, Principal as PolicyPrincipal, Request, TrustDecision};
+use crate::policy::{Context, Principal as PolicyPrincipal};
 use crate::protocol::sts;
 use crate::saml::dsig::DsigError;
 use crate::saml::{certificate_key, read_response, Assertion, ResponseError};
 use crate::state::App;
-use crate::store::ids;
-use crate::store::model::{Role, SamlProvider, Session, SessionKind, Tag};
+use crate::store::model::{Role, SamlProvider, Session, Tag};
 
 const ROLE_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
 const SESSION_NAME_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
@@ -255,58 +254,38 @@ fn authorize(
     ctx: &Ctx,
     role: &Role,
     provider_arn: &str,
-    mut context: Context,
+    context: Context,
     tags: &[Tag],
     source_identity: bool,
 ) -> Result<(), ApiError> {
     if !matches!(app.config.auth, AuthMode::Audit | AuthMode::Enforce) {
         return Ok(());
     }
-    let decision = (|| {
-        let trust = app
-            .policies
-            .get_or_parse(&role.assume_role_policy)
-            .map_err(|_| not_authorized())?;
-        let principal = PolicyPrincipal::federated(provider_arn);
-        for t in tags {
-            context.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
-        }
-        if !tags.is_empty() {
-            context.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
-        }
-        let arn = role.arn();
-        let mut actions = vec!["sts:AssumeRoleWithSAML"];
-        if !tags.is_empty() {
-            actions.push("sts:TagSession");
-        }
-        if source_identity {
-            actions.push("sts:SetSourceIdentity");
-        }
-        for action in actions {
-            let req = Request {
-                principal: &principal,
-                action,
-                resource: &arn,
-                context: &context,
+    let role_arn = role.arn();
+    let decision = app
+        .policies
+        .get_or_parse(&role.assume_role_policy)
+        .map_err(|_| not_authorized())
+        .and_then(|trust| {
+            let req = TrustRequest {
+                principal: &PolicyPrincipal::federated(provider_arn),
+                role_arn: &role_arn,
+                action: "sts:AssumeRoleWithSAML",
+                tags,
+                source_identity,
             };
-            match trust_check(&trust, &req) {
-                TrustDecision::Allowed | TrustDecision::AllowedForAccount => {}
-                TrustDecision::Denied | TrustDecision::NotAllowed => return Err(not_authorized()),
+            match trust_denial(&trust, &req, context) {
+                Some(_) => Err(not_authorized()),
+                None => Ok(()),
             }
-        }
-        Ok(())
-    })();
-    match (decision, app.config.auth) {
-        (Err(_), AuthMode::Audit) => {
-            tracing::warn!(
-                request_id = %ctx.request_id,
-                role = %role.arn(),
-                "audit: AssumeRoleWithSAML would be denied"
-            );
-            Ok(())
-        }
-        (d, _) => d,
-    }
+        });
+    audited(
+        ctx,
+        "AssumeRoleWithSAML",
+        &role_arn,
+        decision,
+        app.config.auth,
+    )
 }
 
 async fn assume_role_with_saml(
@@ -380,7 +359,7 @@ async fn assume_role_with_saml(
             value: t.value.clone(),
         })
         .collect();
-    crate::api::sts::check_session_tags(&api_tags, &transitive)?;
+    check_session_tags(&api_tags, &transitive)?;
 
     let audience = assertion
         .recipient
@@ -412,44 +391,25 @@ async fn assume_role_with_saml(
     }
     let policy_arns = policy_arn_list(input.policy_arns.clone());
     let packed = packed_policy_size(input.policy.as_deref(), &policy_arns, &tags)?;
-    let (key, secret, token) = new_credentials();
-    let now = ids::now();
-    let mut expiration = now + i64::from(duration);
-    if let Some(limit) = assertion.session_not_on_or_after {
-        expiration = expiration.min(limit.unix_timestamp());
-    }
-    let session_arn = format!(
-        "arn:aws:sts::{}:assumed-role/{}/{}",
-        role.account_id, role.name, session_name
-    );
     let with_packed = input.policy.is_some() || input.policy_arns.is_some() || !tags.is_empty();
-    let session = Session {
-        access_key_id: key,
-        account_id: role.account_id.clone(),
-        secret_access_key: secret,
-        session_token: token,
-        kind: SessionKind::AssumedRole,
-        arn: session_arn.clone(),
-        principal_id: format!("{}:{}", role.role_id, session_name),
-        entity_id: Some(role.role_id.clone()),
-        role_arn: Some(role.arn()),
-        session_name: Some(session_name),
+    let mut session = Session {
         source_identity: source_identity.clone(),
         tags,
         transitive_tag_keys: transitive,
         session_policy: input.policy.clone(),
         policy_arns,
-        mfa_authenticated_at: None,
-        chained: false,
-        created: now,
-        expiration,
+        ..role_session(&role, &session_name, i64::from(duration))
     };
+    // The session ends with the IdP's session, when that comes first.
+    if let Some(limit) = assertion.session_not_on_or_after {
+        session.expiration = session.expiration.min(limit.unix_timestamp());
+    }
     let session = insert_session(&app, session).await?;
     Ok(sts::AssumeRoleWithSAMLResponse {
         credentials: Some(credentials_shape(&session)),
         assumed_role_user: Some(sts::AssumedRoleUser {
             assumed_role_id: session.principal_id.clone(),
-            arn: session_arn,
+            arn: session.arn.clone(),
         }),
         packed_policy_size: with_packed.then_some(packed),
         subject: assertion.subject.clone(),

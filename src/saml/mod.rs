@@ -161,10 +161,10 @@ fn check_unique_ids(doc: &Document) -> Result<(), ResponseError> {
     let mut seen = HashSet::new();
     for e in &doc.elems {
         for a in &e.attrs {
-            if a.prefix.is_none() && matches!(a.local.as_str(), "ID" | "Id" | "AssertionID") {
-                if !seen.insert(a.value.as_str()) {
-                    return Err(ResponseError::Invalid("duplicate ID"));
-                }
+            let is_id =
+                a.prefix.is_none() && matches!(a.local.as_str(), "ID" | "Id" | "AssertionID");
+            if is_id && !seen.insert(a.value.as_str()) {
+                return Err(ResponseError::Invalid("duplicate ID"));
             }
         }
     }
