@@ -618,3 +618,46 @@ async fn trust_policy_saml_conditions_decide_in_enforce_only() {
         srv.stop().await;
     }
 }
+
+/// A response signed by xmlsec1 (see `tests/data/saml/README.md`): verified by another
+/// implementation's signature, then refused once changed.
+#[tokio::test]
+async fn a_response_signed_by_xmlsec_is_accepted() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let iam = srv.iam();
+    let p = provider(&iam, "xmlsec", IDP_CERT).await;
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": p},
+            "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {"saml:edupersonprincipalname": "bob@example.com"},
+                "StringLike": {"saml:aud": "https://signin.aws.amazon.com/saml"}
+            }
+        }]
+    })
+    .to_string();
+    let r = create_role(&iam, "xmlsec-role", &trust).await;
+    let signed = include_str!("data/saml/xmlsec-signed-response.xml");
+    let send = |xml: String| {
+        srv.sts()
+            .assume_role_with_saml()
+            .role_arn(&r)
+            .principal_arn(&p)
+            .saml_assertion(base64::engine::general_purpose::STANDARD.encode(xml))
+            .send()
+    };
+    let out = send(signed.to_string()).await.unwrap();
+    assert_eq!(
+        out.assumed_role_user().unwrap().arn(),
+        "arn:aws:sts::000000000000:assumed-role/xmlsec-role/bob"
+    );
+    assert_eq!(out.subject_type(), Some("emailAddress"));
+    assert_eq!(out.audience(), Some(AWS_AUDIENCE));
+
+    let changed = signed.replace("R&amp;D", "Sales");
+    assert_eq!(expect_err(send(changed).await).code, "InvalidIdentityToken");
+    srv.stop().await;
+}
