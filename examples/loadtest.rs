@@ -5,6 +5,7 @@
 //! cargo run --release --example loadtest                     # full run, about 1 minute once built
 //! cargo run --release --example loadtest -- --smoke          # CI: a few seconds, exit 1 on any error
 //! cargo run --release --example loadtest -- --db /tmp/localiam-bench.db   # file database (deleted after)
+//! cargo run --release --example loadtest -- --db /tmp/b.db --db-from /tmp/scale.db  # on a copy of scale_db's 100,000 users
 //! cargo run --release --example loadtest -- --compare http://127.0.0.1:5000  # beside `moto_server -p 5000`
 //! cargo run --release --example loadtest -- --url http://127.0.0.1:4593      # a localiam already running
 //! cargo run --release --example loadtest -- --help           # every option
@@ -34,7 +35,8 @@
 //!    what a server with this HTTP stack and this signature check and nothing else does on this
 //!    machine with this load generator. (It shares the load generator's process, localiam does
 //!    not, so a cheap localiam workload can come out a little above 1.)
-//! 3. Prepares state through the API with the Rust SDK as root `test`/`test`, pre-signs every
+//! 3. Prepares state through the API with the Rust SDK as the root of a fresh account of this run
+//!    (as root `test`/`test` on a target that does not map 12-digit key IDs to accounts), pre-signs every
 //!    request (SigV4 `Authorization` header, one signing time), opens `--connections` keep-alive
 //!    HTTP/1.1 connections (hyper) and sends for `--seconds` per workload (at most
 //!    `--max-requests`), after a `--warmup` of `getuser` per target. Printed per workload:
@@ -142,6 +144,11 @@ struct Args {
     /// Start localiam with this database file instead of `:memory:` (must not exist; deleted at the end).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
+    /// With --db: start from a copy of this database (e.g. the 100,000 users of
+    /// `examples/scale_db.rs`), so that start-up, memory and every workload are measured with that
+    /// state loaded. The copy is the --db file (deleted at the end); FILE is not changed.
+    #[arg(long, value_name = "FILE", requires = "db")]
+    db_from: Option<PathBuf>,
     /// Also measure another IAM endpoint on loopback, e.g. `moto_server -p 5000`.
     #[arg(long, value_name = "URL")]
     compare: Option<String>,
@@ -200,6 +207,7 @@ enum TargetSpec {
         bin: PathBuf,
         build: bool,
         db: Option<PathBuf>,
+        db_from: Option<PathBuf>,
     },
     Url(String),
 }
@@ -227,11 +235,13 @@ impl Settings {
                     bin,
                     build: false,
                     db: args.db,
+                    db_from: args.db_from,
                 },
                 None => TargetSpec::Spawn {
                     bin: default_bin()?,
                     build: !args.no_build,
                     db: args.db,
+                    db_from: args.db_from,
                 },
             },
         };
@@ -358,11 +368,16 @@ async fn bench(s: &Settings, bare_addr: SocketAddr) -> Result<ExitCode> {
     let mut server = None;
     let endpoint = match &s.target {
         TargetSpec::Url(url) => Endpoint::parse(url)?,
-        TargetSpec::Spawn { bin, build, db } => {
+        TargetSpec::Spawn {
+            bin,
+            build,
+            db,
+            db_from,
+        } => {
             if *build {
                 build_localiam(bin)?;
             }
-            let spawned = Spawned::start(bin, db.as_deref()).await?;
+            let spawned = Spawned::start(bin, db.as_deref(), db_from.as_deref()).await?;
             println!(
                 "localiam: {} (db {}), ready line after {:.1} ms, health 200 after {:.1} ms, idle RSS {}",
                 bin.display(),
@@ -802,6 +817,13 @@ impl Nonce {
     fn create_account(&self, i: usize) -> u64 {
         self.account_base + 1 + (i / USERS_PER_ACCOUNT) as u64
     }
+
+    /// The account of the `getuser` user and its policies (the last one reserved for this run,
+    /// far from the `createuser` ones), so that a database started from (`--db-from`) can hold
+    /// any number of users in the default account.
+    fn user_account(&self) -> u64 {
+        self.account_base + 99_999
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -858,8 +880,18 @@ struct Prepared {
 
 impl Prepared {
     async fn new(endpoint: &Endpoint, s: &Settings, nonce: &Nonce) -> Result<Self> {
-        let root_key = Key::new(ROOT_KEY.0, ROOT_KEY.1);
-        let root = iam_client(endpoint, &root_key);
+        // Does a 12-digit key ID sign as that account's root? (localiam's `open` mode: yes.)
+        let probe = format!("{:012}", nonce.list_account());
+        let sts = sts_client(endpoint, &Key::new(&probe, "bench-secret"));
+        let multi_account = match sts.get_caller_identity().send().await {
+            Ok(out) => out.account() == Some(probe.as_str()),
+            Err(_) => false,
+        };
+        let root = if multi_account {
+            iam_client(endpoint, &Key::account_root(nonce.user_account()))
+        } else {
+            iam_client(endpoint, &Key::new(ROOT_KEY.0, ROOT_KEY.1))
+        };
         let user = format!("bench-{}", nonce.tag);
         let created = root
             .create_user()
@@ -906,14 +938,6 @@ impl Prepared {
                 .await
                 .map_err(sdk_error("PutUserPolicy"))?;
         }
-
-        // Does a 12-digit key ID sign as that account's root? (localiam's `open` mode: yes.)
-        let probe = format!("{:012}", nonce.list_account());
-        let sts = sts_client(endpoint, &Key::new(&probe, "bench-secret"));
-        let multi_account = match sts.get_caller_identity().send().await {
-            Ok(out) => out.account() == Some(probe.as_str()),
-            Err(_) => false,
-        };
 
         if s.workloads.contains(&Workload::Listusers) {
             let client = if multi_account {
@@ -1624,7 +1648,7 @@ struct Spawned {
 }
 
 impl Spawned {
-    async fn start(bin: &Path, db: Option<&Path>) -> Result<Self> {
+    async fn start(bin: &Path, db: Option<&Path>, db_from: Option<&Path>) -> Result<Self> {
         if let Some(db) = db {
             if db.exists() {
                 return Err(format!(
@@ -1632,6 +1656,10 @@ impl Spawned {
                     db.display()
                 )
                 .into());
+            }
+            if let Some(from) = db_from {
+                std::fs::copy(from, db)
+                    .map_err(|e| format!("--db-from {}: {e}", from.display()))?;
             }
         }
         if !bin.exists() {

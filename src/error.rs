@@ -46,6 +46,9 @@ impl ApiError {
     pub fn malformed_policy(message: impl Into<String>) -> Self {
         Self::new("MalformedPolicyDocument", StatusCode::BAD_REQUEST, message)
     }
+    pub fn not_attachable(message: impl Into<String>) -> Self {
+        Self::new("PolicyNotAttachable", StatusCode::BAD_REQUEST, message)
+    }
     pub fn access_denied(message: impl Into<String>) -> Self {
         Self::new("AccessDenied", StatusCode::FORBIDDEN, message)
     }

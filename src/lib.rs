@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod log_writer;
 pub mod protocol;
 pub mod saml;
 pub mod server;

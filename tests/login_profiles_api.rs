@@ -456,8 +456,8 @@ async fn passwords_are_stored_only_as_argon2_hashes() {
         .any(|w| w == PASSWORD.as_bytes()));
 }
 
-/// Sets the account password policy straight in the store (no API for it yet), between two runs
-/// of the server on the same file.
+/// Sets the account password policy straight in the store, between two runs of the server on the
+/// same file (UpdateAccountPasswordPolicy itself is tested in `account_api.rs`).
 async fn set_policy(db: &str, min_len: i64, reuse: i64) {
     use localiam::store::model::{AccountSettings, PasswordPolicy};
     let store = localiam::store::Store::open(db).await.unwrap();
@@ -478,6 +478,7 @@ async fn set_policy(db: &str, min_len: i64, reuse: i64) {
                         require_uppercase_characters: true,
                         require_lowercase_characters: true,
                         password_reuse_prevention: Some(reuse),
+                        allow_users_to_change_password: true,
                         ..Default::default()
                     })
                 },

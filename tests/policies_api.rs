@@ -386,7 +386,7 @@ async fn list_policies_filters_and_pagination() {
     assert_eq!(pages, 3);
     assert_eq!(seen, names.to_vec());
 
-    // No AWS managed policies are loaded, so Scope=AWS lists none of these.
+    // Scope=AWS lists AWS managed policies only (tests/aws_managed_policies_api.rs has the rest).
     let aws = iam
         .list_policies()
         .scope(PolicyScopeType::Aws)

@@ -168,18 +168,7 @@ async fn role_policies_boundary_and_delete_conflicts() {
     let srv = TestServer::start().await;
     let iam = srv.iam();
     new_role(&iam, "worker").await;
-    let arn = iam
-        .create_policy()
-        .policy_name("read")
-        .policy_document(POLICY)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = create_policy(&iam, "read", POLICY).await;
 
     iam.attach_role_policy()
         .role_name("worker")
@@ -425,6 +414,36 @@ async fn service_linked_roles() {
         400,
         "Cannot perform the operation on the protected role 'AWSServiceRoleForAutoScaling_web' - this role is only modifiable by AWS",
     );
+    // AWS attaches the service's own policy; nobody else may change the role's policies.
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("AWSServiceRoleForAutoScaling_web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.attached_policies()[0].policy_arn(),
+        Some("arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy")
+    );
+    assert_code(
+        iam.attach_role_policy()
+            .role_name("AWSServiceRoleForAutoScaling_web")
+            .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .send()
+            .await,
+        "UnmodifiableEntity",
+        400,
+    );
+    assert_code(
+        iam.put_role_policy()
+            .role_name("AWSServiceRoleForAutoScaling_web")
+            .policy_name("p")
+            .policy_document(POLICY)
+            .send()
+            .await,
+        "UnmodifiableEntity",
+        400,
+    );
     assert_err(
         iam.create_service_linked_role()
             .aws_service_name("rolesanywhere.amazonaws.com")
@@ -527,4 +546,114 @@ async fn roles_and_instance_profiles_survive_a_restart() {
         ip.instance_profile().unwrap().roles()[0].role_name(),
         "kept"
     );
+}
+
+/// What Terraform does for an application role, in order, and back again.
+#[tokio::test]
+async fn terraform_style_role_sequence() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    let ro = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    iam.create_role()
+        .role_name("app")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("app")
+        .policy_arn(ro)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("app")
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+
+    // Read everything back, as a refresh does.
+    let role = iam.get_role().role_name("app").send().await.unwrap();
+    assert_eq!(
+        decode(role.role().unwrap().assume_role_policy_document().unwrap()),
+        TRUST
+    );
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.attached_policies()[0].policy_arn(), Some(ro));
+    assert_eq!(
+        attached.attached_policies()[0].policy_name(),
+        Some("ReadOnlyAccess")
+    );
+    let p = iam.get_policy().policy_arn(ro).send().await.unwrap();
+    assert_eq!(p.policy().unwrap().attachment_count(), Some(1));
+    let inline = iam
+        .get_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decode(inline.policy_document()), POLICY);
+    let ip = iam
+        .get_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ip.instance_profile().unwrap().roles()[0].role_name(), "app");
+    let for_role = iam
+        .list_instance_profiles_for_role()
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(for_role.instance_profiles().len(), 1);
+
+    // And destroy, in reverse.
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name("app")
+        .role_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_instance_profile()
+        .instance_profile_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role_policy()
+        .role_name("app")
+        .policy_name("extra")
+        .send()
+        .await
+        .unwrap();
+    iam.detach_role_policy()
+        .role_name("app")
+        .policy_arn(ro)
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role().role_name("app").send().await.unwrap();
+    let p = iam.get_policy().policy_arn(ro).send().await.unwrap();
+    assert_eq!(p.policy().unwrap().attachment_count(), Some(0));
+    assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
+    srv.stop().await;
 }

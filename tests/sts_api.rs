@@ -428,3 +428,55 @@ fn sts_client(url: &str, key: &str, secret: &str, token: Option<&str>) -> aws_sd
         .build();
     aws_sdk_sts::Client::from_conf(conf)
 }
+
+#[tokio::test]
+async fn decode_authorization_message_assume_root_and_delegated_tokens() {
+    let srv = TestServer::start().await;
+    let sts = srv.sts();
+    // A message localiam encoded decodes to its JSON; anything else is refused.
+    let doc = r#"{"allowed":false,"explicitDeny":false,"matchedStatements":{"items":[]}}"#;
+    let encoded = localiam::authz::encode_authorization_message(doc);
+    let out = sts
+        .decode_authorization_message()
+        .encoded_message(encoded)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.decoded_message(), Some(doc));
+    assert_code(
+        sts.decode_authorization_message()
+            .encoded_message("garbage")
+            .send()
+            .await,
+        "InvalidAuthorizationMessageException",
+        400,
+    );
+    // A standalone account has no organization: no root sessions, no trade-in tokens.
+    let e = assert_code(
+        sts.assume_root()
+            .target_principal("111122223333")
+            .task_policy_arn(
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn("arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+                    .build(),
+            )
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+    );
+    assert!(
+        e.message
+            .contains("sts:AssumeRoot on resource: arn:aws:iam::111122223333:root"),
+        "{e:?}"
+    );
+    assert_code(
+        sts.get_delegated_access_token()
+            .trade_in_token("x".repeat(64))
+            .send()
+            .await,
+        "ExpiredTradeInTokenException",
+        400,
+    );
+    srv.stop().await;
+}

@@ -33,6 +33,13 @@ RUST_KEYWORDS = set(
 # Required strings AWS writes even when empty (a tag's value may be "", as recorded).
 KEEP_EMPTY = {("Tag", "Value")}
 
+# Inputs whose members AWS validates in another order than the model lists them: the order of the
+# messages of a multi-error ValidationError (as recorded). Members not named keep the model's order
+# after the named ones.
+VALIDATION_ORDER = {
+    "UpdateAccountPasswordPolicyRequest": ["MinimumPasswordLength", "PasswordReusePrevention", "MaxPasswordAge"],
+}
+
 
 def snake(name):
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
@@ -254,7 +261,9 @@ class Gen:
             lines.append("        Self {}")
         else:
             lines.append("        Self {")
-            for m, ms in members.items():
+            first = VALIDATION_ORDER.get(shape, [])
+            ordered = [(m, members[m]) for m in first] + [(m, ms) for m, ms in members.items() if m not in first]
+            for m, ms in ordered:
                 key = "&key(prefix, %s)" % json.dumps(m)
                 path = "&vpath(path, %s)" % json.dumps(lower_camel(m))
                 expr = self.read_expr(ms["shape"], key, path)

@@ -13,7 +13,7 @@ use crate::store::model::{
 use crate::store::{StoreResult, Tx};
 
 /// AWS's quota of access keys per user.
-const KEYS_PER_USER: usize = 2;
+pub const KEYS_PER_USER: usize = 2;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateAccessKey, _, _>(create_access_key);
@@ -75,17 +75,12 @@ fn change_keys<R>(
         Owner::User { user_id, .. } => tx
             .update(account, user_id, |u: &mut User| f(&mut u.access_keys))
             .map(|(_, r)| r),
-        Owner::Root => tx
-            .upsert(
+        Owner::Root => {
+            tx.update_settings(
                 account,
-                "account",
-                || AccountSettings {
-                    account_id: account.to_string(),
-                    ..Default::default()
-                },
                 |s: &mut AccountSettings| f(&mut s.root_access_keys),
             )
-            .map(|(_, r)| r),
+        }
     }
 }
 
@@ -260,18 +255,11 @@ async fn get_access_key_last_used(
         .iter()
         .find(|k| k.access_key_id == input.access_key_id)
         .ok_or_else(denied)?;
-    let last = match app.last_used.pending(&key.access_key_id) {
-        Some(p) => Some((p.date, p.service, p.region)),
-        None => key
-            .last_used
-            .as_ref()
-            .map(|l| (ts(l.date), l.service.clone(), l.region.clone())),
-    };
-    let access_key_last_used = match last {
-        Some((date, service, region)) => iam::AccessKeyLastUsed {
-            last_used_date: Some(date),
-            service_name: service,
-            region,
+    let access_key_last_used = match key_last_used(&app, key) {
+        Some(last) => iam::AccessKeyLastUsed {
+            last_used_date: Some(ts(last.date)),
+            service_name: last.service,
+            region: last.region,
         },
         None => iam::AccessKeyLastUsed {
             last_used_date: None,
@@ -283,6 +271,19 @@ async fn get_access_key_last_used(
         user_name,
         access_key_last_used: Some(access_key_last_used),
     })
+}
+
+/// When, where and for what a key was last used: the use not yet written to the store, else the
+/// stored one.
+pub fn key_last_used(app: &App, key: &AccessKey) -> Option<KeyLastUsed> {
+    match app.last_used.pending(&key.access_key_id) {
+        Some(p) => Some(KeyLastUsed {
+            date: p.date.unix_timestamp(),
+            service: p.service,
+            region: p.region,
+        }),
+        None => key.last_used.clone(),
+    }
 }
 
 /// What the signature check needs of a key localiam issued; `None` when it does not know the key.

@@ -114,21 +114,42 @@ pub fn require_owner(
     kind: PrincipalKind,
     name: &str,
 ) -> Result<PolicyOwner, ApiError> {
-    let (id, name) = match kind {
-        PrincipalKind::User => {
-            let user = require_user(account, name)?;
-            (user.user_id.clone(), user.name.clone())
-        }
-        PrincipalKind::Group => {
-            let group = require_group(account, name)?;
-            (group.group_id.clone(), group.name.clone())
-        }
-        PrincipalKind::Role => {
-            let role = require_role(account, name)?;
-            (role.role_id.clone(), role.name.clone())
-        }
-    };
-    Ok(PolicyOwner { kind, id, name })
+    let held = account
+        .held_by_name(kind, name)
+        .ok_or_else(|| no_such_owner(kind, name))?;
+    Ok(PolicyOwner {
+        kind,
+        id: held.id.to_string(),
+        name: held.name.to_string(),
+    })
+}
+
+/// Like [`require_owner`], for calls that change the owner's policies: a service-linked role is
+/// only modifiable by AWS (`UnmodifiableEntity`).
+pub fn require_modifiable_owner(
+    account: &Account,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<PolicyOwner, ApiError> {
+    let owner = require_owner(account, kind, name)?;
+    if kind == PrincipalKind::Role
+        && account
+            .roles
+            .get_by_id(&owner.id)
+            .is_some_and(|r| r.is_service_linked())
+    {
+        return Err(crate::api::roles::protected_role(&owner.name));
+    }
+    Ok(owner)
+}
+
+/// AWS's `NoSuchEntity` for a user, group or role that does not exist.
+pub fn no_such_owner(kind: PrincipalKind, name: &str) -> ApiError {
+    match kind {
+        PrincipalKind::User => no_such_user(name),
+        PrincipalKind::Group => no_such_group(name),
+        PrincipalKind::Role => no_such_role(name),
+    }
 }
 
 /// The most tags an entity may carry.

@@ -11,9 +11,9 @@ use crate::store::model::{Group, User};
 use crate::store::StoreError;
 
 /// AWS's quota of groups per account.
-const GROUPS_PER_ACCOUNT: usize = 300;
+pub const GROUPS_PER_ACCOUNT: usize = 300;
 /// AWS's quota of groups a user may belong to.
-const GROUPS_PER_USER: usize = 10;
+pub const GROUPS_PER_USER: usize = 10;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateGroup, _, _>(create_group);

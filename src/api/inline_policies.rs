@@ -113,6 +113,15 @@ pub fn register(r: &mut Registry) {
     );
 }
 
+/// AWS's quota on the total size of a user's, group's or role's inline policies.
+pub fn inline_size_quota(kind: PrincipalKind) -> usize {
+    match kind {
+        PrincipalKind::User => 2_048,
+        PrincipalKind::Group => 5_120,
+        PrincipalKind::Role => 10_240,
+    }
+}
+
 impl PolicyOwner {
     /// The word AWS uses for the owner in its messages.
     fn noun(&self) -> &'static str {
@@ -125,11 +134,7 @@ impl PolicyOwner {
 
     /// The quota on the total size of the owner's inline policies (as `policy_size` counts them).
     pub fn size_quota(&self) -> usize {
-        match self.kind {
-            PrincipalKind::User => 2_048,
-            PrincipalKind::Group => 5_120,
-            PrincipalKind::Role => 10_240,
-        }
+        inline_size_quota(self.kind)
     }
 
     fn inline_not_found(&self, policy_name: &str) -> ApiError {
@@ -248,7 +253,7 @@ async fn put_for(
     );
     app.store
         .write(move |tx| {
-            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            let owner = require_modifiable_owner(tx.account(&account), kind, &owner_name)?;
             put_inline(tx, &account, &owner, &policy_name, &document)
         })
         .await
@@ -297,7 +302,7 @@ async fn delete_for(
     );
     app.store
         .write(move |tx| {
-            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            let owner = require_modifiable_owner(tx.account(&account), kind, &owner_name)?;
             delete_inline(tx, &account, &owner, &policy_name)
         })
         .await

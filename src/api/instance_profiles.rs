@@ -13,7 +13,7 @@ use crate::store::model::{Account, InstanceProfile};
 use crate::store::StoreError;
 
 /// AWS's default quota of instance profiles per account.
-const INSTANCE_PROFILES_PER_ACCOUNT: usize = 1000;
+pub const INSTANCE_PROFILES_PER_ACCOUNT: usize = 1000;
 /// AWS allows one role per instance profile.
 const ROLES_PER_INSTANCE_PROFILE: usize = 1;
 
@@ -33,14 +33,14 @@ pub fn register(r: &mut Registry) {
 /// Which tags an answer carries: GetInstanceProfile always has `Tags` (empty too), CreateInstanceProfile
 /// only when there are some, listings never (as recorded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TagsIn {
+pub enum TagsIn {
     Always,
     NonEmpty,
     Never,
 }
 
 /// The API shape of an instance profile, with its roles as AWS shows them there.
-fn profile_shape(account: &Account, p: &InstanceProfile, tags: TagsIn) -> iam::InstanceProfile {
+pub fn profile_shape(account: &Account, p: &InstanceProfile, tags: TagsIn) -> iam::InstanceProfile {
     iam::InstanceProfile {
         path: p.path.clone(),
         instance_profile_name: p.name.clone(),
@@ -51,7 +51,7 @@ fn profile_shape(account: &Account, p: &InstanceProfile, tags: TagsIn) -> iam::I
             .roles
             .iter()
             .filter_map(|id| account.roles.get_by_id(id))
-            .map(|r| role_shape(r, RoleView::Created))
+            .map(|r| role_shape(r, RoleView::InProfile))
             .collect(),
         tags: match tags {
             TagsIn::Always => Some(to_api_tags(&p.tags)),

@@ -3,8 +3,10 @@
 //!
 //! Passwords are kept only as argon2 PHC hashes, computed on the blocking pool so the runtime is
 //! never stalled. Neither passwords nor their hashes are ever logged or returned. When the account
-//! has a password policy, new passwords must satisfy it (`PasswordPolicyViolation`); without one,
-//! any password the model's constraints allow (1 to 128 characters) is accepted.
+//! has a password policy (set with UpdateAccountPasswordPolicy, `account.rs`), new passwords must
+//! satisfy it and not repeat the last `PasswordReusePrevention` ones (`PasswordPolicyViolation`),
+//! and ChangePassword follows `AllowUsersToChangePassword`, `MaxPasswordAge` and `HardExpiry`;
+//! without one, any password the model's constraints allow (1 to 128 characters) is accepted.
 //!
 //! The slow work (hashing, verifying) happens on a snapshot before the write, so the writer only
 //! checks that nothing changed meanwhile and stores the result.
@@ -129,7 +131,7 @@ fn accepts(rules: &PasswordPolicy, password: &str) -> bool {
 }
 
 /// The account's password policy, if one is set.
-fn password_rules(account: &Account) -> Option<PasswordPolicy> {
+pub fn password_rules(account: &Account) -> Option<PasswordPolicy> {
     account.settings()?.password_policy.clone()
 }
 
@@ -149,6 +151,36 @@ fn reuse_hashes(rules: Option<&PasswordPolicy>, user: &User) -> Vec<String> {
     let mut hashes = vec![profile.password_hash.clone()];
     hashes.extend(user.password_history.iter().rev().take(n - 1).cloned());
     hashes
+}
+
+/// Whether the account's password policy lets a user change their own password now: not when
+/// it disallows it (unless the password expired: an expired password must be changed), and not
+/// when the password expired under `HardExpiry` (only an administrator may reset it then).
+fn may_change_own_password(
+    rules: Option<&PasswordPolicy>,
+    user: &User,
+    profile: &LoginProfile,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(rules) = rules else {
+        return Ok(());
+    };
+    let expired = rules
+        .expiry(profile.password_changed.unwrap_or(profile.create_date))
+        .is_some_and(|at| at <= now);
+    if expired && rules.hard_expiry == Some(true) {
+        return Err(ApiError::access_denied(
+            "The password has expired and can only be reset by an administrator.",
+        ));
+    }
+    if !expired && !rules.allow_users_to_change_password {
+        let arn = user.arn();
+        return Err(ApiError::access_denied(format!(
+            "User: {arn} is not authorized to perform: iam:ChangePassword on resource: {arn} \
+             because no identity-based policy allows the iam:ChangePassword action"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks `password` against the policy (if any), then hashes it.
@@ -351,6 +383,7 @@ async fn change_password(
             .clone()
             .ok_or_else(|| no_such_profile(&user.name))?;
         let rules = password_rules(acct);
+        may_change_own_password(rules.as_ref(), &user, &profile, ctx.now.unix_timestamp())?;
         let reused = reuse_hashes(rules.as_ref(), &user);
         drop(model);
         if !matches_any(input.old_password, vec![profile.password_hash.clone()]).await? {
@@ -385,4 +418,66 @@ async fn change_password(
             update_profile(tx, &current, Some(new_hash), Some(false))
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn profile(changed: i64) -> LoginProfile {
+        LoginProfile {
+            password_hash: String::new(),
+            password_reset_required: false,
+            create_date: changed,
+            password_changed: Some(changed),
+        }
+    }
+
+    fn code(r: Result<(), ApiError>) -> Option<String> {
+        r.err().map(|e| e.code.to_string())
+    }
+
+    #[test]
+    fn the_password_policy_decides_who_may_change_their_password() {
+        let user = User::new("123456789012", "alice", "/");
+        let now = 1_000 * DAY;
+        let fresh = profile(now - DAY);
+        let old = profile(now - 100 * DAY);
+        // No policy: anyone may.
+        assert_eq!(
+            code(may_change_own_password(None, &user, &fresh, now)),
+            None
+        );
+        let mut rules = PasswordPolicy {
+            minimum_password_length: 6,
+            max_password_age: Some(90),
+            ..Default::default()
+        };
+        // Not allowed, unless the password expired (it must be changed then).
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)).as_deref(),
+            Some("AccessDenied")
+        );
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &old, now)),
+            None
+        );
+        // Allowed, unless it expired under HardExpiry (an administrator must reset it).
+        rules.allow_users_to_change_password = true;
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)),
+            None
+        );
+        rules.hard_expiry = Some(true);
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &fresh, now)),
+            None
+        );
+        assert_eq!(
+            code(may_change_own_password(Some(&rules), &user, &old, now)).as_deref(),
+            Some("AccessDenied")
+        );
+    }
 }

@@ -2,11 +2,15 @@
 //! anything else in the models answers `NotImplemented`.
 
 pub mod access_keys;
+pub mod account;
+pub mod authorization_details;
 pub mod common;
+pub mod credential_report;
 pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod mfa;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -62,6 +66,10 @@ pub fn registry() -> Registry {
     roles::register(&mut r);
     instance_profiles::register(&mut r);
     sts::register(&mut r);
+    mfa::register(&mut r);
+    account::register(&mut r);
+    authorization_details::register(&mut r);
+    credential_report::register(&mut r);
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
     r

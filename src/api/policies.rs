@@ -1,12 +1,17 @@
 //! Managed policies: CreatePolicy, GetPolicy, ListPolicies, DeletePolicy; their versions (CreatePolicyVersion,
 //! GetPolicyVersion, ListPolicyVersions, DeletePolicyVersion, SetDefaultPolicyVersion); their tags (TagPolicy,
 //! UntagPolicy, ListPolicyTags); their attachments to users and groups (Attach/Detach/ListAttached…Policies) and
-//! ListEntitiesForPolicy.
+//! ListEntitiesForPolicy. Every account also sees AWS's managed policies (`arn:aws:iam::aws:policy/…`, the
+//! catalogue of [`aws_managed`]): [`find_policy`] and [`Account::policy_by_id`] resolve both kinds, and the write
+//! operations refuse AWS's with AWS's `AccessDenied` (`require_writable_policy`).
 //!
-//! Attachments go through [`attach_policy`], [`detach_policy`] and [`list_attached_policies`], which take the
-//! principal already resolved as a [`PolicyOwner`] (see [`require_owner`]): roles slot in through the owner
-//! lookup.
+//! Attachments go through [`attach_policy`], [`detach_policy`], [`list_attached_policies`] and
+//! `change_attachment` / `list_attached_for`, which take the owner's [`PrincipalKind`] and resolve it with
+//! [`require_owner`] (→ [`Account::held_by_name`]); ListEntitiesForPolicy reads [`Account::held`]. Roles plug in
+//! by implementing `store::model::Holder` and adding their arm to `Account::find_held` and `Tx::update_held`;
+//! AttachRolePolicy is then `change_attachment(&app, ctx.account(), PrincipalKind::Role, role, arn, true)`.
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::api::common::*;
@@ -15,11 +20,12 @@ use crate::error::ApiError;
 use crate::policy::validate::{policy_size, validate, PolicyKind};
 use crate::protocol::{iam, Operation};
 use crate::state::App;
+use crate::store::aws_managed;
 use crate::store::model::{
-    merge_tags, new_tag_keys, remove_tags, Account, ManagedPolicy, PolicyVersion, PrincipalKind,
-    TagKeys,
+    merge_tags, new_tag_keys, parse_policy_arn, remove_tags, Account, ManagedPolicy, PolicyVersion,
+    PrincipalKind, TagKeys, AWS_ACCOUNT,
 };
-use crate::store::{ids, lower, StoreError, Tx};
+use crate::store::{ids, lower, Page, StoreError, Tx};
 
 /// The size quota of a managed policy document (as [`policy_size`] counts it).
 pub const MAX_POLICY_SIZE: usize = 6_144;
@@ -203,8 +209,8 @@ fn version_not_found(arn: &str, version_id: &str) -> ApiError {
     ))
 }
 
-/// The managed policy of that ARN visible from the account (its own policies; AWS managed ones
-/// once they exist). `None` when there is none.
+/// The managed policy of that ARN visible from the account: its own, or an AWS managed policy
+/// (`arn:aws:iam::aws:policy/…`). `None` when there is none.
 pub fn find_policy(account: &Account, arn: &str) -> Option<Arc<ManagedPolicy>> {
     account.policy_by_arn(arn).cloned()
 }
@@ -228,15 +234,27 @@ fn update_policy<R>(
     Ok(tx.update(&p.account_id, &p.policy_id, f)?.1)
 }
 
-/// AWS managed policies are read-only: AWS's `AccessDenied` with the operation's message.
-fn require_own(p: &ManagedPolicy, message: &'static str) -> Result<(), ApiError> {
-    if p.account_id == crate::store::model::AWS_ACCOUNT {
-        Err(ApiError::access_denied(message))
-    } else {
-        Ok(())
+/// The policy a write operation changes: AWS managed policies (`arn:aws:iam::aws:policy/…`, whether
+/// or not one of that name exists) are read-only, AWS's `AccessDenied` with the operation's message
+/// (`denied`); a policy that does not exist is the error `missing` makes.
+fn require_writable_policy(
+    account: &Account,
+    arn: &str,
+    denied: &'static str,
+    missing: impl FnOnce() -> ApiError,
+) -> Result<Arc<ManagedPolicy>, ApiError> {
+    check_arn(arn)?;
+    if parse_policy_arn(arn).is_some_and(|(owner, _, _)| owner == AWS_ACCOUNT) {
+        return Err(ApiError::access_denied(denied));
     }
+    find_policy(account, arn).ok_or_else(missing)
 }
 
+const DELETE_OUTSIDE_ACCOUNT: &str = "Cannot delete policies outside your own account.";
+const VERSION_OUTSIDE_ACCOUNT: &str =
+    "Cannot create versions for policies outside your own account.";
+const DELETE_VERSION_OUTSIDE_ACCOUNT: &str =
+    "Cannot delete policy versions for policies outside your own account.";
 const UPDATE_OUTSIDE_ACCOUNT: &str = "Cannot update policies outside your own account.";
 
 /// Validation of a managed policy document: AWS's grammar, then its size quota.
@@ -319,31 +337,51 @@ async fn get_policy(
     })
 }
 
+/// ListPolicies lists the account's policies and AWS's (`Scope=Local|AWS|All`, `All` by default) as
+/// one list in name order (at the same name, AWS's first), so one marker continues either.
 async fn list_policies(
     app: App,
     ctx: Ctx,
     input: iam::ListPoliciesRequest,
 ) -> Result<iam::ListPoliciesResponse, ApiError> {
-    let marker = decode_marker(input.marker.as_deref())?;
+    let marker = decode_marker(input.marker.as_deref())?
+        .map(|m| ListingKey::parse(&m).ok_or_else(|| ApiError::validation("Invalid Marker.")))
+        .transpose()?;
     let model = app.store.read();
     let acct = model.account(ctx.account());
-    // AWS managed policies are not in the catalogue yet: `Scope=AWS` lists none.
-    let local = input.scope.as_deref() != Some("AWS");
+    let scope = input.scope.as_deref().unwrap_or("All");
     let only_attached = input.only_attached.unwrap_or(false);
     let boundary = input.policy_usage_filter.as_deref() == Some("PermissionsBoundary");
     let path_prefix = input.path_prefix.as_deref();
-    let page = acct
-        .policies
-        .page(marker.as_deref(), max_items(input.max_items), |p| {
-            local
-                && path_prefix.is_none_or(|pre| p.path.starts_with(pre))
+    let local = (scope != "AWS").then(|| {
+        acct.policies.range(match &marker {
+            None => Bound::Unbounded,
+            // At an equal name the account's policy follows AWS's.
+            Some(k) if k.aws => Bound::Included(k.name.as_str()),
+            Some(k) => Bound::Excluded(k.name.as_str()),
+        })
+    });
+    let aws = (scope != "Local").then(|| {
+        aws_managed::catalogue().range(
+            marker
+                .as_ref()
+                .map_or(Bound::Unbounded, |k| Bound::Excluded(k.name.as_str())),
+        )
+    });
+    let merged = merge_by_name(local.into_iter().flatten(), aws.into_iter().flatten());
+    let page = Page::take(
+        merged.filter(|p| {
+            path_prefix.is_none_or(|pre| p.path.starts_with(pre))
                 && (!only_attached
                     || if boundary {
                         acct.boundary_usage_count(&p.arn()) > 0
                     } else {
                         acct.attachment_count(&p.policy_id) > 0
                     })
-        });
+        }),
+        max_items(input.max_items),
+        |p| ListingKey::of(p).to_string(),
+    );
     Ok(iam::ListPoliciesResponse {
         policies: Some(
             page.items
@@ -356,6 +394,66 @@ async fn list_policies(
     })
 }
 
+/// The position of a policy in ListPolicies' merged list: its lowercased name, then AWS's before the
+/// account's. Its text (`name/aws` or `name/local`; names have no `/`) is the marker.
+struct ListingKey {
+    name: String,
+    aws: bool,
+}
+
+impl ListingKey {
+    fn of(p: &ManagedPolicy) -> ListingKey {
+        ListingKey {
+            name: lower(&p.name),
+            aws: p.account_id == AWS_ACCOUNT,
+        }
+    }
+
+    fn parse(marker: &str) -> Option<ListingKey> {
+        let (name, origin) = marker.rsplit_once('/')?;
+        let aws = match origin {
+            "aws" => true,
+            "local" => false,
+            _ => return None,
+        };
+        Some(ListingKey {
+            name: name.to_string(),
+            aws,
+        })
+    }
+
+    /// Sorts AWS's before the account's at an equal name.
+    fn sort_key(&self) -> (&str, bool) {
+        (&self.name, !self.aws)
+    }
+}
+
+impl std::fmt::Display for ListingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let origin = if self.aws { "aws" } else { "local" };
+        write!(f, "{}/{origin}", self.name)
+    }
+}
+
+/// Two lists of policies, each in name order, as one list in [`ListingKey`] order.
+fn merge_by_name<'a>(
+    a: impl Iterator<Item = &'a Arc<ManagedPolicy>>,
+    b: impl Iterator<Item = &'a Arc<ManagedPolicy>>,
+) -> impl Iterator<Item = &'a Arc<ManagedPolicy>> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) => {
+            if ListingKey::of(x).sort_key() <= ListingKey::of(y).sort_key() {
+                a.next()
+            } else {
+                b.next()
+            }
+        }
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
 async fn delete_policy(
     app: App,
     ctx: Ctx,
@@ -365,8 +463,10 @@ async fn delete_policy(
     app.store
         .write(move |tx| {
             let acct = tx.account(&account);
-            let p = require_policy(acct, &input.policy_arn, policy_not_found)?;
-            require_own(&p, "Cannot delete policies outside your own account.")?;
+            let arn = &input.policy_arn;
+            let p = require_writable_policy(acct, arn, DELETE_OUTSIDE_ACCOUNT, || {
+                policy_not_found(arn)
+            })?;
             if acct.attachment_count(&p.policy_id) > 0 || acct.boundary_usage_count(&p.arn()) > 0
             {
                 return Err(ApiError::delete_conflict(
@@ -401,8 +501,10 @@ async fn create_policy_version(
     let shape = app
         .store
         .write(move |tx| {
-            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
-            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            let arn = &input.policy_arn;
+            let p = require_writable_policy(tx.account(&account), arn, VERSION_OUTSIDE_ACCOUNT, || {
+                policy_not_found(arn)
+            })?;
             if p.versions.len() >= MAX_POLICY_VERSIONS {
                 return Err(ApiError::limit_exceeded(
                     "A managed policy can have up to 5 versions. Before you create a new version, you must delete an \
@@ -478,11 +580,11 @@ async fn delete_policy_version(
     app.store
         .write(move |tx| {
             let (arn, vid) = (&input.policy_arn, &input.version_id);
-            let p = find_policy(tx.account(&account), arn)
-                .ok_or_else(|| version_not_found(arn, vid))?;
-            require_own(
-                &p,
-                "Cannot delete policy versions for policies outside your own account.",
+            let p = require_writable_policy(
+                tx.account(&account),
+                arn,
+                DELETE_VERSION_OUTSIDE_ACCOUNT,
+                || version_not_found(arn, vid),
             )?;
             if p.default_version_id == *vid {
                 return Err(ApiError::delete_conflict(
@@ -507,9 +609,10 @@ async fn set_default_policy_version(
     app.store
         .write(move |tx| {
             let (arn, vid) = (&input.policy_arn, &input.version_id);
-            let p = find_policy(tx.account(&account), arn)
-                .ok_or_else(|| version_not_found(arn, vid))?;
-            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            let p =
+                require_writable_policy(tx.account(&account), arn, UPDATE_OUTSIDE_ACCOUNT, || {
+                    version_not_found(arn, vid)
+                })?;
             if p.version(vid).is_none() {
                 return Err(version_not_found(arn, vid));
             }
@@ -532,8 +635,11 @@ async fn tag_policy(app: App, ctx: Ctx, input: iam::TagPolicyRequest) -> Result<
     let tags = to_store_tags(&input.tags);
     app.store
         .write(move |tx| {
-            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
-            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            let arn = &input.policy_arn;
+            let p =
+                require_writable_policy(tx.account(&account), arn, UPDATE_OUTSIDE_ACCOUNT, || {
+                    policy_not_found(arn)
+                })?;
             // Policy tag keys are case-sensitive.
             if p.tags.len() + new_tag_keys(&p.tags, &tags, TagKeys::CaseSensitive) > MAX_TAGS {
                 return Err(tags_limit_exceeded());
@@ -549,8 +655,11 @@ async fn untag_policy(app: App, ctx: Ctx, input: iam::UntagPolicyRequest) -> Res
     let account = ctx.account().to_string();
     app.store
         .write(move |tx| {
-            let p = require_policy(tx.account(&account), &input.policy_arn, policy_not_found)?;
-            require_own(&p, UPDATE_OUTSIDE_ACCOUNT)?;
+            let arn = &input.policy_arn;
+            let p =
+                require_writable_policy(tx.account(&account), arn, UPDATE_OUTSIDE_ACCOUNT, || {
+                    policy_not_found(arn)
+                })?;
             update_policy(tx, &p, |p| {
                 remove_tags(&mut p.tags, &input.tag_keys, TagKeys::CaseSensitive)
             })
@@ -607,6 +716,15 @@ pub fn attach_policy(
         Some(p) if p.is_attachable => p,
         _ => return Err(policy_not_attachable(arn)),
     };
+    // Only a service-linked role holds a service-role policy (CreateServiceLinkedRole attaches it).
+    let service_linked = owner.kind == PrincipalKind::Role
+        && acct
+            .roles
+            .get_by_id(&owner.id)
+            .is_some_and(|r| r.is_service_linked());
+    if !service_linked {
+        check_not_service_role_policy(&p, owner.kind)?;
+    }
     let attached = acct
         .held(owner.kind, &owner.id)
         .map(|h| h.attached)
@@ -624,6 +742,26 @@ pub fn attach_policy(
         attached.push(p.policy_id.clone())
     })?;
     Ok(())
+}
+
+/// AWS's service-role policies (`arn:aws:iam::aws:policy/aws-service-role/…`) belong to service-linked
+/// roles: `PolicyNotAttachable`. (The message for roles is AWS's; for users and groups it names the
+/// entity the same way, unrecorded.)
+pub fn check_not_service_role_policy(
+    p: &ManagedPolicy,
+    kind: PrincipalKind,
+) -> Result<(), ApiError> {
+    if p.account_id != AWS_ACCOUNT || p.path != "/aws-service-role/" {
+        return Ok(());
+    }
+    let entity = match kind {
+        PrincipalKind::User => "User",
+        PrincipalKind::Group => "Group",
+        PrincipalKind::Role => "Role",
+    };
+    Err(ApiError::not_attachable(format!(
+        "Cannot attach a Service Role Policy to a Customer {entity}."
+    )))
 }
 
 /// Detaches a managed policy; `Policy X was not found.` when it is not attached (or does not exist).
@@ -660,7 +798,7 @@ pub fn list_attached_policies(
         .map(|h| h.attached)
         .unwrap_or_default()
         .iter()
-        .filter_map(|id| account.policies.get_by_id(id))
+        .filter_map(|id| account.policy_by_id(id))
         .filter(|p| path_prefix.is_none_or(|pre| p.path.starts_with(pre)))
         .collect();
     all.sort_by_cached_key(|p| (lower(&p.name), p.policy_id.clone()));
@@ -688,7 +826,7 @@ async fn change_attachment(
     let (account, owner_name, arn) = (account.to_string(), owner_name.to_string(), arn.to_string());
     app.store
         .write(move |tx| {
-            let owner = require_owner(tx.account(&account), kind, &owner_name)?;
+            let owner = require_modifiable_owner(tx.account(&account), kind, &owner_name)?;
             if attach {
                 attach_policy(tx, &account, &owner, &arn)
             } else {
@@ -718,69 +856,46 @@ fn list_attached_for(
 // ListEntitiesForPolicy
 // ------------------------------------------------------------------------------------------------------------
 
-/// A user, group or role a policy is attached to.
+/// A user, group or role a policy is attached to (or is the boundary of).
 struct EntityRef {
+    kind: PrincipalKind,
     id: String,
     name: String,
     path: String,
 }
 
-/// One entity of ListEntitiesForPolicy, in AWS's order: groups, users, roles.
-enum Entity {
-    Group(EntityRef),
-    User(EntityRef),
-    Role(EntityRef),
+impl EntityRef {
+    /// AWS's order in ListEntitiesForPolicy: groups, users, roles, each by name.
+    fn order(&self) -> (u8, String) {
+        let kind = match self.kind {
+            PrincipalKind::Group => 0,
+            PrincipalKind::User => 1,
+            PrincipalKind::Role => 2,
+        };
+        (kind, lower(&self.name))
+    }
 }
 
-/// What ListEntitiesForPolicy lists, each kind ordered by name.
-#[derive(Default)]
-struct PolicyEntities {
-    users: Vec<EntityRef>,
-    groups: Vec<EntityRef>,
-    roles: Vec<EntityRef>,
-}
-
-fn sorted(mut v: Vec<EntityRef>) -> Vec<EntityRef> {
-    v.sort_by_cached_key(|e| lower(&e.name));
-    v
-}
-
-/// The name and path of a user, group or role.
-fn entity_ref(account: &Account, kind: PrincipalKind, id: &str) -> Option<EntityRef> {
-    let (name, path) = match kind {
-        PrincipalKind::User => account.users.get_by_id(id).map(|u| (&u.name, &u.path))?,
-        PrincipalKind::Group => account.groups.get_by_id(id).map(|g| (&g.name, &g.path))?,
-        PrincipalKind::Role => account.roles.get_by_id(id).map(|r| (&r.name, &r.path))?,
-    };
-    Some(EntityRef {
-        id: id.to_string(),
-        name: name.clone(),
-        path: path.clone(),
-    })
-}
-
-/// The users, groups and roles a policy is attached to, or that use it as boundary.
-fn entities_for_policy(account: &Account, p: &ManagedPolicy, boundary: bool) -> PolicyEntities {
+/// The users, groups and roles a policy is attached to, or that use it as permissions boundary, in
+/// AWS's order.
+fn entities_for_policy(account: &Account, p: &ManagedPolicy, boundary: bool) -> Vec<EntityRef> {
     let arn = p.arn();
     let holders: Vec<(PrincipalKind, &str)> = if boundary {
         account.boundary_holders(&arn).collect()
     } else {
         account.attachments_of(&p.policy_id).collect()
     };
-    let mut out = PolicyEntities::default();
-    for (kind, id) in holders {
-        let Some(e) = entity_ref(account, kind, id) else {
-            continue;
-        };
-        match kind {
-            PrincipalKind::User => out.users.push(e),
-            PrincipalKind::Group => out.groups.push(e),
-            PrincipalKind::Role => out.roles.push(e),
-        }
-    }
-    out.users = sorted(out.users);
-    out.groups = sorted(out.groups);
-    out.roles = sorted(out.roles);
+    let mut out: Vec<EntityRef> = holders
+        .into_iter()
+        .filter_map(|(kind, id)| account.held(kind, id))
+        .map(|h| EntityRef {
+            kind: h.kind,
+            id: h.id.to_string(),
+            name: h.name.to_string(),
+            path: h.path.to_string(),
+        })
+        .collect();
+    out.sort_by_cached_key(EntityRef::order);
     out
 }
 
@@ -793,35 +908,26 @@ async fn list_entities_for_policy(
     let acct = model.account(ctx.account());
     let p = require_policy(acct, &input.policy_arn, policy_not_attachable)?;
     let boundary = input.policy_usage_filter.as_deref() == Some("PermissionsBoundary");
-    let mut ents = entities_for_policy(acct, &p, boundary);
+    let mut all = entities_for_policy(acct, &p, boundary);
     drop(model);
-    let (want_users, want_groups, want_roles) = match input.entity_filter.as_deref() {
-        Some("User") => (true, false, false),
-        Some("Group") => (false, true, false),
-        Some("Role") => (false, false, true),
+    let wanted = match input.entity_filter.as_deref() {
+        Some("User") => Some(PrincipalKind::User),
+        Some("Group") => Some(PrincipalKind::Group),
+        Some("Role") => Some(PrincipalKind::Role),
         // LocalManagedPolicy / AWSManagedPolicy filter for policies, which are never attached to a policy.
-        Some(_) => (false, false, false),
-        None => (true, true, true),
+        Some(_) => {
+            all.clear();
+            None
+        }
+        None => None,
     };
-    let keep = |e: &EntityRef| {
-        input
-            .path_prefix
-            .as_deref()
-            .is_none_or(|pre| e.path.starts_with(pre))
-    };
-    ents.users.retain(keep);
-    ents.groups.retain(keep);
-    ents.roles.retain(keep);
-    let mut all = Vec::new();
-    if want_groups {
-        all.extend(ents.groups.into_iter().map(Entity::Group));
-    }
-    if want_users {
-        all.extend(ents.users.into_iter().map(Entity::User));
-    }
-    if want_roles {
-        all.extend(ents.roles.into_iter().map(Entity::Role));
-    }
+    all.retain(|e| {
+        wanted.is_none_or(|k| e.kind == k)
+            && input
+                .path_prefix
+                .as_deref()
+                .is_none_or(|pre| e.path.starts_with(pre))
+    });
     let (items, marker) = paginate(all, input.marker.as_deref(), max_items(input.max_items))?;
     let mut out = iam::ListEntitiesForPolicyResponse {
         policy_groups: Some(Vec::new()),
@@ -831,29 +937,29 @@ async fn list_entities_for_policy(
         marker,
     };
     for e in items {
-        match e {
-            Entity::Group(g) => {
+        match e.kind {
+            PrincipalKind::Group => {
                 out.policy_groups
                     .get_or_insert_with(Vec::new)
                     .push(iam::PolicyGroup {
-                        group_name: Some(g.name),
-                        group_id: Some(g.id),
+                        group_name: Some(e.name),
+                        group_id: Some(e.id),
                     })
             }
-            Entity::User(u) => {
+            PrincipalKind::User => {
                 out.policy_users
                     .get_or_insert_with(Vec::new)
                     .push(iam::PolicyUser {
-                        user_name: Some(u.name),
-                        user_id: Some(u.id),
+                        user_name: Some(e.name),
+                        user_id: Some(e.id),
                     })
             }
-            Entity::Role(r) => {
+            PrincipalKind::Role => {
                 out.policy_roles
                     .get_or_insert_with(Vec::new)
                     .push(iam::PolicyRole {
-                        role_name: Some(r.name),
-                        role_id: Some(r.id),
+                        role_name: Some(e.name),
+                        role_id: Some(e.id),
                     })
             }
         }

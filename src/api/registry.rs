@@ -64,6 +64,18 @@ impl Service {
     }
 }
 
+/// Operations that answer a pattern violation with their own message rather than the model's
+/// wording (as recorded on real AWS): (member path, message).
+fn pattern_messages(operation: &str) -> &'static [(&'static str, &'static str)] {
+    match operation {
+        "CreateVirtualMFADevice" => &[(
+            "path",
+            "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
+        )],
+        _ => &[],
+    }
+}
+
 /// A handler's future, type-erased: resolves to the XML body of the response.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send>>;
 type Erased = Box<dyn Fn(App, Ctx, &Params) -> Result<BoxFuture, ApiError> + Send + Sync>;
@@ -83,7 +95,8 @@ impl Registry {
         Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
     {
         let erased: Erased = Box::new(move |app: App, ctx: Ctx, params: &Params| {
-            let mut v = Validator::new(service.echo_values());
+            let mut v = Validator::new(service.echo_values())
+                .with_pattern_messages(pattern_messages(O::NAME));
             let input = O::Input::from_params(params, "", "", &mut v);
             v.finish()?;
             let request_id = ctx.request_id.clone();

@@ -19,9 +19,9 @@ use crate::store::StoreError;
 use crate::store::Tx;
 
 /// AWS's default quota of roles per account.
-const ROLES_PER_ACCOUNT: usize = 1000;
+pub const ROLES_PER_ACCOUNT: usize = 1000;
 /// AWS's default quota on the size of a trust policy (`ACLSizePerRole`).
-const TRUST_POLICY_QUOTA: usize = 2048;
+pub const TRUST_POLICY_QUOTA: usize = 2048;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateRole, _, _>(create_role);
@@ -44,9 +44,11 @@ pub fn register(r: &mut Registry) {
 /// Which of a role's elements an answer carries: AWS's answers differ (as recorded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleView {
-    /// CreateRole, roles inside instance profiles: no `Description`, `MaxSessionDuration` or
-    /// `RoleLastUsed`.
+    /// CreateRole: no `Description`, `MaxSessionDuration` or `RoleLastUsed`.
     Created,
+    /// Roles inside instance profiles: like `Created`, without `Tags` (as recorded in
+    /// GetAccountAuthorizationDetails).
+    InProfile,
     /// UpdateRoleDescription: like `Created`, with the `Description`.
     Described,
     /// GetRole: everything.
@@ -65,9 +67,12 @@ pub fn role_shape(r: &Role, view: RoleView) -> iam::Role {
         arn: r.arn(),
         create_date: ts(r.create_date),
         assume_role_policy_document: Some(encode_policy(&r.assume_role_policy)),
-        description: (view != RoleView::Created)
-            .then(|| r.description.clone())
-            .flatten(),
+        description: matches!(
+            view,
+            RoleView::Described | RoleView::Full | RoleView::Listed
+        )
+        .then(|| r.description.clone())
+        .flatten(),
         max_session_duration: matches!(view, RoleView::Full | RoleView::Listed)
             .then_some(r.max_session_duration),
         permissions_boundary: if listed {
@@ -77,11 +82,20 @@ pub fn role_shape(r: &Role, view: RoleView) -> iam::Role {
                 .as_deref()
                 .map(permissions_boundary::attached_shape)
         },
-        tags: if listed { None } else { nonempty_tags(&r.tags) },
-        role_last_used: (view == RoleView::Full).then(|| iam::RoleLastUsed {
-            last_used_date: r.last_used.as_ref().map(|u| ts(u.date)),
-            region: r.last_used.as_ref().map(|u| u.region.clone()),
-        }),
+        tags: if listed || view == RoleView::InProfile {
+            None
+        } else {
+            nonempty_tags(&r.tags)
+        },
+        role_last_used: (view == RoleView::Full).then(|| last_used_shape(r)),
+    }
+}
+
+/// A role's `RoleLastUsed`: empty when its credentials were never used.
+pub fn last_used_shape(r: &Role) -> iam::RoleLastUsed {
+    iam::RoleLastUsed {
+        last_used_date: r.last_used.as_ref().map(|u| ts(u.date)),
+        region: r.last_used.as_ref().map(|u| u.region.clone()),
     }
 }
 

@@ -43,6 +43,60 @@ pub fn register(r: &mut Registry) {
     r.sts::<sts::AssumeRole, _, _>(assume_role);
     r.sts::<sts::GetSessionToken, _, _>(get_session_token);
     r.sts::<sts::GetFederationToken, _, _>(get_federation_token);
+    r.sts::<sts::DecodeAuthorizationMessage, _, _>(decode_authorization_message);
+    r.sts::<sts::AssumeRoot, _, _>(assume_root);
+    r.sts::<sts::GetDelegatedAccessToken, _, _>(get_delegated_access_token);
+}
+
+async fn decode_authorization_message(
+    _app: App,
+    _ctx: Ctx,
+    input: sts::DecodeAuthorizationMessageRequest,
+) -> Result<sts::DecodeAuthorizationMessageResponse, ApiError> {
+    let decoded =
+        crate::authz::decode_authorization_message(&input.encoded_message).ok_or_else(|| {
+            ApiError::new(
+                "InvalidAuthorizationMessageException",
+                http::StatusCode::BAD_REQUEST,
+                "The encoded authorization message is invalid.",
+            )
+        })?;
+    Ok(sts::DecodeAuthorizationMessageResponse {
+        decoded_message: Some(decoded),
+    })
+}
+
+/// AssumeRoot needs an AWS Organizations management account with centralized root access: a
+/// standalone account (what localiam's accounts are) is refused, as AWS refuses it.
+async fn assume_root(
+    _app: App,
+    ctx: Ctx,
+    input: sts::AssumeRootRequest,
+) -> Result<sts::AssumeRootResponse, ApiError> {
+    let target = input.target_principal;
+    let resource = if target.starts_with("arn:") {
+        target
+    } else {
+        format!("arn:aws:iam::{target}:root")
+    };
+    Err(ApiError::access_denied(format!(
+        "User: {} is not authorized to perform: sts:AssumeRoot on resource: {resource} because the account is not a member of an organization with centralized root access",
+        ctx.principal.arn
+    )))
+}
+
+/// Trade-in tokens come from delegation requests, which a standalone account has none of: every
+/// token is refused as AWS refuses an unknown one.
+async fn get_delegated_access_token(
+    _app: App,
+    _ctx: Ctx,
+    _input: sts::GetDelegatedAccessTokenRequest,
+) -> Result<sts::GetDelegatedAccessTokenResponse, ApiError> {
+    Err(ApiError::new(
+        "ExpiredTradeInTokenException",
+        http::StatusCode::BAD_REQUEST,
+        "The trade-in token is invalid or has expired.",
+    ))
 }
 
 /// A new session's credentials: `ASIA…` key, 40-character secret, an opaque token.
@@ -230,6 +284,21 @@ fn caller_principal(ctx: &Ctx, session: Option<&Session>) -> PolicyPrincipal {
     out
 }
 
+/// The `sts:` context keys of an AssumeRole request.
+fn sts_keys(input: &sts::AssumeRoleRequest) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "sts:RoleSessionName".to_string(),
+        input.role_session_name.clone(),
+    )];
+    if let Some(e) = &input.external_id {
+        out.push(("sts:ExternalId".to_string(), e.clone()));
+    }
+    if let Some(s) = &input.source_identity {
+        out.push(("sts:SourceIdentity".to_string(), s.clone()));
+    }
+    out
+}
+
 /// In `audit`/`enforce`: STS's caller rules and the role's trust policy (design notes §3). The
 /// caller's own identity-based permission comes with enforcement of every call.
 fn authorize_assume_role(
@@ -255,36 +324,64 @@ fn authorize_assume_role(
         let principal = caller_principal(ctx, session);
         let mut c = Context::new();
         c.add_principal_keys(&principal);
-        c.insert("sts:RoleSessionName", input.role_session_name.clone());
-        if let Some(e) = &input.external_id {
-            c.insert("sts:ExternalId", e.clone());
+        for (k, v) in sts_keys(input) {
+            c.insert(&k, v);
         }
-        if let Some(s) = &input.source_identity {
-            c.insert("sts:SourceIdentity", s.clone());
+        let tags = input.tags.as_deref().unwrap_or_default();
+        for t in tags {
+            c.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
         }
-        c.insert(
-            "aws:MultiFactorAuthPresent",
-            session
-                .is_some_and(|s| s.mfa_authenticated_at.is_some())
-                .to_string(),
-        );
-        let tags: Vec<Tag> = input
-            .tags
-            .iter()
-            .flatten()
-            .map(|t| Tag::new(&t.key, &t.value))
-            .collect();
-        let req = TrustRequest {
-            principal: &principal,
-            role_arn: &role.arn(),
-            action: "sts:AssumeRole",
-            tags: &tags,
-            source_identity: input.source_identity.is_some(),
+        if !tags.is_empty() {
+            c.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
+        }
+        // A code given with this call is checked when the session is stored: a wrong one fails
+        // the call, so here it counts as present.
+        let mfa_at = if input.serial_number.is_some() && input.token_code.is_some() {
+            Some(ids::now())
+        } else {
+            session.and_then(|s| s.mfa_authenticated_at)
         };
-        match trust_denial(&trust, &req, c) {
-            Some(action) => Err(not_authorized(ctx, action, &role.arn())),
-            None => Ok(()),
+        c.insert("aws:MultiFactorAuthPresent", mfa_at.is_some().to_string());
+        if let Some(at) = mfa_at {
+            c.insert(
+                "aws:MultiFactorAuthAge",
+                (ids::now() - at).max(0).to_string(),
+            );
         }
+        let arn = role.arn();
+        let mut actions = vec!["sts:AssumeRole"];
+        if !tags.is_empty() {
+            actions.push("sts:TagSession");
+        }
+        if input.source_identity.is_some() {
+            actions.push("sts:SetSourceIdentity");
+        }
+        for action in actions {
+            let req = Request {
+                principal: &principal,
+                action,
+                resource: &arn,
+                context: &c,
+            };
+            let cross_account = role.account_id != ctx.principal.account_id;
+            match trust_check(&trust, &req) {
+                // Named directly, in the same account: the trust policy is enough.
+                TrustDecision::Allowed if !cross_account => {}
+                // Through the account, or from another account: the caller's own policies must
+                // allow it too.
+                TrustDecision::Allowed | TrustDecision::AllowedForAccount => {
+                    crate::authz::enforce::identity_allows(app, ctx, action, &arn, |ctx_keys| {
+                        for (k, v) in sts_keys(input) {
+                            ctx_keys.insert(&k, v);
+                        }
+                    })?;
+                }
+                TrustDecision::Denied | TrustDecision::NotAllowed => {
+                    return Err(not_authorized(ctx, action, &arn));
+                }
+            }
+        }
+        Ok(())
     })();
     audited(ctx, "AssumeRole", &role.arn(), decision, app.config.auth)
 }
@@ -443,7 +540,8 @@ async fn assume_role(
         chained,
         ..role_session(&role, &input.role_session_name, i64::from(duration))
     };
-    let session = insert_session(&app, session).await?;
+    let mfa = MfaCode::of(&ctx, input.serial_number.clone(), input.token_code.clone())?;
+    let session = insert_session(&app, session, mfa).await?;
     let with_packed = input.policy.is_some()
         || input.policy_arns.is_some()
         || input.tags.as_ref().is_some_and(|t| !t.is_empty());
@@ -489,12 +587,56 @@ pub(crate) fn role_session(role: &Role, name: &str, seconds: i64) -> Session {
     }
 }
 
+/// An MFA code given with a request: checked against the calling user's device.
+pub(crate) struct MfaCode {
+    account: String,
+    user_id: Option<String>,
+    serial: String,
+    code: String,
+}
+
+impl MfaCode {
+    /// `SerialNumber` + `TokenCode` of a request, for the caller.
+    fn of(
+        ctx: &Ctx,
+        serial: Option<String>,
+        code: Option<String>,
+    ) -> Result<Option<MfaCode>, ApiError> {
+        match (serial, code) {
+            (None, None) => Ok(None),
+            (Some(serial), Some(code)) => Ok(Some(MfaCode {
+                account: ctx.account().to_string(),
+                user_id: (ctx.principal.kind == CallerKind::User)
+                    .then(|| ctx.principal.entity_id.clone())
+                    .flatten(),
+                serial,
+                code,
+            })),
+            _ => Err(ApiError::access_denied(
+                "MultiFactorAuthentication failed, unable to validate MFA code.",
+            )),
+        }
+    }
+}
+
+/// Stores a new session; with an MFA code, checks and consumes it in the same write, and marks
+/// the session as MFA-authenticated.
 pub(crate) async fn insert_session(
     app: &App,
-    session: Session,
+    mut session: Session,
+    mfa: Option<MfaCode>,
 ) -> Result<std::sync::Arc<Session>, ApiError> {
     app.store
         .write(move |tx| {
+            if let Some(m) = mfa {
+                let user_id = m.user_id.ok_or_else(|| {
+                    ApiError::access_denied(
+                        "MultiFactorAuthentication failed, unable to validate MFA code.",
+                    )
+                })?;
+                crate::api::mfa::verify_code(tx, &m.account, &user_id, &m.serial, &m.code)?;
+                session.mfa_authenticated_at = Some(ids::now());
+            }
             tx.insert(session).map_err(|e| match e {
                 StoreError::UniqueViolation(_) => {
                     ApiError::internal("temporary access key ID collision")
@@ -569,7 +711,8 @@ async fn get_session_token(
         created: now,
         expiration: now + i64::from(duration),
     };
-    let session = insert_session(&app, session).await?;
+    let mfa = MfaCode::of(&ctx, input.serial_number, input.token_code)?;
+    let session = insert_session(&app, session, mfa).await?;
     Ok(sts::GetSessionTokenResponse {
         credentials: Some(credentials_shape(&session)),
     })
@@ -613,7 +756,7 @@ async fn get_federation_token(
         created: now,
         expiration: now + i64::from(duration),
     };
-    let session = insert_session(&app, session).await?;
+    let session = insert_session(&app, session, None).await?;
     Ok(sts::GetFederationTokenResponse {
         credentials: Some(credentials_shape(&session)),
         federated_user: Some(sts::FederatedUser {

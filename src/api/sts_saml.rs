@@ -404,7 +404,7 @@ async fn assume_role_with_saml(
     if let Some(limit) = assertion.session_not_on_or_after {
         session.expiration = session.expiration.min(limit.unix_timestamp());
     }
-    let session = insert_session(&app, session).await?;
+    let session = insert_session(&app, session, None).await?;
     Ok(sts::AssumeRoleWithSAMLResponse {
         credentials: Some(credentials_shape(&session)),
         assumed_role_user: Some(sts::AssumedRoleUser {

@@ -10,7 +10,7 @@ use crate::store::model::User;
 use crate::store::StoreError;
 
 /// AWS's default quota of IAM users per account.
-const USERS_PER_ACCOUNT: usize = 5000;
+pub const USERS_PER_ACCOUNT: usize = 5000;
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::CreateUser, _, _>(create_user);
@@ -194,7 +194,13 @@ async fn delete_user(app: App, ctx: Ctx, input: iam::DeleteUserRequest) -> Resul
     let account = ctx.account().to_string();
     app.store
         .write(move |tx| {
-            let user = require_user(tx.account(&account), &input.user_name)?;
+            let acct = tx.account(&account);
+            let user = require_user(acct, &input.user_name)?;
+            if acct.mfa_serials_of(&user.user_id).next().is_some() {
+                return Err(ApiError::delete_conflict(
+                    "Cannot delete entity, must delete MFA device first.",
+                ));
+            }
             if let Some(message) = user_delete_conflict(&user) {
                 return Err(ApiError::delete_conflict(message));
             }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use crate::authz::{policy_evaluation_error, PolicyCache};
 use crate::error::ApiError;
 use crate::policy::{Policy, PolicyRef, SourceType};
-use crate::store::model::{Account, Group, InlinePolicies, PrincipalKind, Role, User};
+use crate::store::model::{
+    Account, Group, InlinePolicies, ManagedPolicy, PrincipalKind, Role, User, AWS_ACCOUNT,
+};
 
 /// One policy that applies, with where it comes from.
 #[derive(Debug, Clone)]
@@ -130,6 +132,43 @@ pub fn role_policies(
     Ok(out)
 }
 
+/// A session's own policies (the inline `Policy` and the managed `PolicyArns` it was created with),
+/// which narrow what its principal may do.
+pub fn session_policies(
+    account: &Account,
+    cache: &PolicyCache,
+    session: &crate::store::model::Session,
+) -> Result<AppliedPolicies, ApiError> {
+    let mut out = AppliedPolicies::default();
+    if let Some(doc) = &session.session_policy {
+        let policy = compile(cache, "SessionPolicy", doc)?;
+        out.identity.push(AppliedPolicy {
+            id: "SessionPolicy".to_string(),
+            source: SourceType::SessionPolicy,
+            simulator_type: "session",
+            arn: None,
+            policy,
+        });
+    }
+    for arn in &session.policy_arns {
+        let Some(p) = account.policy_by_arn(arn) else {
+            continue;
+        };
+        let Some(version) = p.default_version() else {
+            continue;
+        };
+        let policy = compile(cache, &p.name, &version.document)?;
+        out.identity.push(AppliedPolicy {
+            id: p.name.clone(),
+            source: SourceType::SessionPolicy,
+            simulator_type: "session",
+            arn: Some(arn.clone()),
+            policy,
+        });
+    }
+    Ok(out)
+}
+
 /// A group's policies: inline and attached (groups have no boundary).
 pub fn group_policies(
     account: &Account,
@@ -182,7 +221,7 @@ fn attached(
 ) -> Result<(), ApiError> {
     let mut policies: Vec<_> = policy_ids
         .iter()
-        .filter_map(|id| account.policies.get_by_id(id))
+        .filter_map(|id| account.policy_by_id(id))
         .collect();
     policies.sort_by_cached_key(|p| (p.name.to_lowercase(), p.policy_id.clone()));
     for p in policies {
@@ -190,11 +229,16 @@ fn attached(
             continue;
         };
         let policy = compile(cache, &p.name, &version.document)?;
+        let (source, simulator_type) = if is_aws_managed(p) {
+            (SourceType::AwsManaged, "aws-managed")
+        } else {
+            (SourceType::CustomerManaged, "user-managed")
+        };
         out.identity.push(AppliedPolicy {
             arn: Some(p.arn()),
             id: p.name.clone(),
-            source: SourceType::CustomerManaged,
-            simulator_type: "user-managed",
+            source,
+            simulator_type,
             policy,
         });
     }
@@ -218,7 +262,15 @@ fn boundary(
         arn: Some(p.arn()),
         id: p.name.clone(),
         source: SourceType::PermissionsBoundary,
-        simulator_type: "user-managed",
+        simulator_type: if is_aws_managed(p) {
+            "aws-managed"
+        } else {
+            "user-managed"
+        },
         policy,
     }])
+}
+
+fn is_aws_managed(p: &ManagedPolicy) -> bool {
+    p.account_id == AWS_ACCOUNT
 }

@@ -28,3 +28,20 @@ pub async fn reset(State(app): State<App>) -> impl IntoResponse {
         }
     }
 }
+
+/// `POST /_localiam/authorize`: the policy evaluator for any action (see `authz::endpoint`).
+pub async fn authorize(State(app): State<App>, body: axum::body::Bytes) -> impl IntoResponse {
+    let req: crate::authz::endpoint::AuthorizeRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("the body must be a JSON object: {e}")})),
+            )
+        }
+    };
+    match crate::authz::endpoint::authorize(&app, &req) {
+        Ok(answer) => (StatusCode::OK, Json(answer)),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.0}))),
+    }
+}

@@ -29,6 +29,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/_localiam/health", get(admin::health))
         .route("/_localiam/reset", post(admin::reset))
+        .route("/_localiam/authorize", post(admin::authorize))
         .route("/moto-api/reset", post(admin::reset))
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -86,7 +87,8 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
-        // Not authorized yet (enforce/audit are not built): when they are, authorize here.
+        // In audit/enforce: decided by the policy evaluator before any work.
+        crate::authz::enforce::authorize(&app, &ctx, service, &action, &params)?;
         let body = app
             .registry
             .dispatch(app.clone(), ctx, service, &action, &params)?

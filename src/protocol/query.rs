@@ -115,6 +115,11 @@ pub struct Validator {
     errors: Vec<String>,
     /// The constraints of the last string checked, in AWS's list-member wording (see [`read_list`]).
     last_member_constraint: Option<String>,
+    /// Where an operation answers a pattern violation with its own message instead of the
+    /// model's wording: (member path, message).
+    pattern_messages: &'static [(&'static str, &'static str)],
+    /// The first such message hit: it is the whole answer.
+    own_message: Option<&'static str>,
 }
 
 impl Validator {
@@ -123,7 +128,18 @@ impl Validator {
             echo_values,
             errors: Vec::new(),
             last_member_constraint: None,
+            pattern_messages: &[],
+            own_message: None,
         }
+    }
+
+    /// Pattern violations at these member paths are answered with the operation's own message.
+    pub fn with_pattern_messages(
+        mut self,
+        messages: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        self.pattern_messages = messages;
+        self
     }
 
     /// AWS's wording of every constraint of a string list member, as IAM reports an invalid
@@ -190,6 +206,10 @@ impl Validator {
         if let Some(re) = rule.pattern {
             let extra_ok = rule.extra.is_none_or(|f| f(value));
             if !re.is_match(value) || !extra_ok {
+                if let Some((_, m)) = self.pattern_messages.iter().find(|(p, _)| *p == path) {
+                    self.own_message.get_or_insert(m);
+                    return;
+                }
                 self.push(
                     Some(value),
                     path,
@@ -262,6 +282,9 @@ impl Validator {
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
+        if let Some(m) = self.own_message {
+            return Err(ApiError::validation(m));
+        }
         match self.errors.len() {
             0 => Ok(()),
             n => Err(ApiError::validation(format!(

@@ -188,7 +188,8 @@ pub fn success_envelope<O: ToXml>(
     w.into_string()
 }
 
-/// `<ErrorResponse xmlns=…><Error><Type>…</Type><Code>…</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`.
+/// `<ErrorResponse xmlns=…><Error><Type>…</Type><Code>…</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`
+/// (without `<Message>` when the message is empty).
 pub fn error_envelope(
     xmlns: &str,
     sender_fault: bool,
@@ -203,7 +204,10 @@ pub fn error_envelope(
     w.raw(if sender_fault { "Sender" } else { "Receiver" });
     w.raw("</Type>");
     w.elem("Code", code);
-    w.elem("Message", message);
+    // A few errors carry no message on AWS (`ReportNotPresent`): no element then.
+    if !message.is_empty() {
+        w.elem("Message", message);
+    }
     w.raw("</Error>");
     w.elem("RequestId", request_id);
     w.raw("</ErrorResponse>");

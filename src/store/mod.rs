@@ -13,6 +13,7 @@
 //! * `:memory:` is an in-memory SQLite database with the same code path; a file is opened in WAL mode
 //!   with `synchronous=FULL`.
 
+pub mod aws_managed;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -223,46 +224,115 @@ impl Store {
     }
 }
 
-/// Reads every record into a model, a few thousand rows per round trip to SQLite (each chunk
-/// comes as one JSON array, so rows do not cross threads one by one).
+/// Records per round trip to SQLite while loading.
+const LOAD_CHUNK: i64 = 8192;
+/// Separates the records of a chunk, and the fields of a record (neither can occur in a JSON text,
+/// an account, a kind or an ID).
+const RECORD_SEP: char = '\x1e';
+const FIELD_SEP: char = '\x1f';
+
+/// Reads every record into a model. The records come a few thousand per round trip to SQLite,
+/// each chunk as one string (rows do not cross threads one by one), and three stages overlap:
+/// SQLite reads chunk n+1 on its thread while chunk n is decoded (JSON) on a blocking thread and
+/// chunk n-1 is put into the model here.
 async fn load(pool: &SqlitePool) -> StoreResult<Model> {
-    type Row = (String, String, String, Box<serde_json::value::RawValue>);
-    const CHUNK: i64 = 4096;
     let mut model = Model::default();
     let mut sink = Vec::new();
     let mut tx = Tx::new(&mut model, &mut sink);
-    let mut last = (String::new(), String::new(), String::new());
     let started = std::time::Instant::now();
     let mut records = 0usize;
+    let mut fetching = tokio::spawn(fetch_chunk(
+        pool.clone(),
+        [String::new(), String::new(), String::new()],
+    ));
+    let mut decoding: Option<tokio::task::JoinHandle<Result<Vec<model::Loaded>, String>>> = None;
     loop {
-        let chunk: Option<String> = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(account, kind, id, json(body))) FROM \
-             (SELECT account, kind, id, body FROM records WHERE (account, kind, id) > (?1, ?2, ?3) \
-              ORDER BY account, kind, id LIMIT ?4)",
-        )
-        .bind(&last.0)
-        .bind(&last.1)
-        .bind(&last.2)
-        .bind(CHUNK)
-        .fetch_one(pool)
-        .await?;
-        let rows: Vec<Row> = serde_json::from_str(chunk.as_deref().unwrap_or("[]"))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        records += rows.len();
-        let Some((account, kind, id, _)) = rows.last() else {
-            break;
+        let chunk = (&mut fetching)
+            .await
+            .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+        let next = match chunk.rsplit(RECORD_SEP).next().filter(|r| !r.is_empty()) {
+            Some(last) => {
+                let mut f = last.splitn(4, FIELD_SEP).map(str::to_string);
+                let mut field = || {
+                    f.next()
+                        .ok_or_else(|| StoreError::Corrupt("a truncated record".into()))
+                };
+                let after = [field()?, field()?, field()?];
+                fetching = tokio::spawn(fetch_chunk(pool.clone(), after));
+                Some(tokio::task::spawn_blocking(move || decode_chunk(&chunk)))
+            }
+            None => None,
         };
-        last = (account.clone(), kind.clone(), id.clone());
-        for (_, kind, _, body) in &rows {
-            model::load_record(&mut tx, kind, body.get()).map_err(StoreError::Corrupt)?;
+        if let Some(d) = decoding.take() {
+            let loaded = d
+                .await
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .map_err(StoreError::Corrupt)?;
+            records += loaded.len();
+            for l in loaded {
+                l(&mut tx);
+            }
+        }
+        match next {
+            Some(d) => decoding = Some(d),
+            None => break,
         }
     }
+    release_free_memory();
     tracing::debug!(
         records,
         ms = started.elapsed().as_millis() as u64,
         "model loaded"
     );
     Ok(model)
+}
+
+/// Gives the memory the load used and freed (chunks, decoding on other threads' malloc arenas)
+/// back to the system, so that the resident size is what the model holds.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: glibc's malloc_trim only returns free pages of the malloc heaps to the kernel;
+        // it takes the arenas' locks itself and touches no memory in use.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// The records after `after` (account, kind, ID), at most [`LOAD_CHUNK`] of them, in key order:
+/// `account FIELD kind FIELD id FIELD body`, separated by [`RECORD_SEP`]; empty after the last.
+async fn fetch_chunk(pool: SqlitePool, after: [String; 3]) -> StoreResult<String> {
+    let chunk: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(account || char(31) || kind || char(31) || id || char(31) || body, \
+         char(30)) FROM (SELECT account, kind, id, body FROM records \
+         WHERE (account, kind, id) > (?1, ?2, ?3) ORDER BY account, kind, id LIMIT ?4)",
+    )
+    .bind(&after[0])
+    .bind(&after[1])
+    .bind(&after[2])
+    .bind(LOAD_CHUNK)
+    .fetch_one(&pool)
+    .await?;
+    Ok(chunk.unwrap_or_default())
+}
+
+/// Decodes the records of a chunk.
+fn decode_chunk(chunk: &str) -> Result<Vec<model::Loaded>, String> {
+    chunk
+        .split(RECORD_SEP)
+        .map(|record| {
+            let mut f = record.splitn(4, FIELD_SEP);
+            let (_, kind, _, body) = (f.next(), f.next(), f.next(), f.next());
+            match (kind, body) {
+                (Some(kind), Some(body)) => model::decode_record(kind, body),
+                _ => Err("a truncated record".to_string()),
+            }
+        })
+        .collect()
 }
 
 /// The writer: batches of waiting calls, applied, committed, published.

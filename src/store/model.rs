@@ -18,7 +18,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{iam_arn, ids, lower, Page, StoreError, StoreResult};
+use super::{aws_managed, iam_arn, ids, lower, Page, StoreError, StoreResult};
 
 // ---------------------------------------------------------------------------------------------
 // Entity families
@@ -210,6 +210,25 @@ pub enum PrincipalKind {
     User,
     Group,
     Role,
+}
+
+/// A user, group or role: an entity that holds inline policies and managed-policy attachments.
+/// Everything about attachments (Attach/Detach/ListAttached…Policies, ListEntitiesForPolicy, inline
+/// policies) goes through this trait, [`Account::held`] / [`Account::held_by_name`] and
+/// [`Tx::update_held`]; a new holder family implements it (`impl Holder for Role { const PRINCIPAL:
+/// PrincipalKind = PrincipalKind::Role; held_fields!(); fn boundary(…) … }`), calls [`index_held`]
+/// from its [`Entity::index`], and replaces the `PrincipalKind::Role` arm of `Account::find_held` and
+/// of [`Tx::update_held`] (one line each).
+pub trait Holder: Entity {
+    const PRINCIPAL: PrincipalKind;
+    fn inline(&self) -> &InlinePolicies;
+    /// The IDs of its attached managed policies, in attachment order.
+    fn attached(&self) -> &[String];
+    fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>);
+    /// The ARN of its permissions boundary (groups have none).
+    fn boundary(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// An IAM user, with everything that hangs off it.
@@ -516,6 +535,75 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A virtual MFA device (TOTP, RFC 6238: 30-second steps, 6 digits, HMAC-SHA1). Its ID and name
+/// are its serial number, the device's ARN.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub serial_number: String,
+    pub account_id: String,
+    pub path: String,
+    pub device_name: String,
+    /// The base32 seed (the TOTP secret).
+    pub seed: String,
+    pub create_date: i64,
+    /// The user it is enabled for, and since when.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last time step whose code was accepted: a code is never accepted twice.
+    #[serde(default)]
+    pub last_step: Option<u64>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+// The seed never reaches logs.
+impl std::fmt::Debug for MfaDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaDevice")
+            .field("serial_number", &self.serial_number)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The [`Holder`] accessors of a family with `inline` and `attached` fields.
+macro_rules! held_fields {
+    () => {
+        fn inline(&self) -> &InlinePolicies {
+            &self.inline
+        }
+        fn attached(&self) -> &[String] {
+            &self.attached
+        }
+        fn held_mut(&mut self) -> (&mut InlinePolicies, &mut Vec<String>) {
+            (&mut self.inline, &mut self.attached)
+        }
+    };
+}
+
+impl Holder for User {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::User;
+    held_fields!();
+    fn boundary(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+}
+
+impl Holder for Group {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::Group;
+    held_fields!();
+}
+
+impl Holder for Role {
+    const PRINCIPAL: PrincipalKind = PrincipalKind::Role;
+    held_fields!();
+    fn boundary(&self) -> Option<&str> {
+        self.permissions_boundary_arn.as_deref()
+    }
+}
+
 /// The account of AWS managed policies (`arn:aws:iam::aws:policy/…`).
 pub const AWS_ACCOUNT: &str = "aws";
 
@@ -607,11 +695,27 @@ pub struct PasswordPolicy {
     pub allow_users_to_change_password: bool,
     pub max_password_age: Option<i64>,
     pub password_reuse_prevention: Option<i64>,
-    pub hard_expiry: bool,
+    /// `None` when UpdateAccountPasswordPolicy did not say (AWS then omits `HardExpiry`).
+    #[serde(default)]
+    pub hard_expiry: Option<bool>,
+}
+
+impl PasswordPolicy {
+    /// Whether passwords expire (AWS's `ExpirePasswords`: a `MaxPasswordAge` is set).
+    pub fn expire_passwords(&self) -> bool {
+        self.max_password_age.is_some_and(|d| d > 0)
+    }
+
+    /// When a password set at `changed` (unix seconds) expires, if passwords expire.
+    pub fn expiry(&self, changed: i64) -> Option<i64> {
+        self.max_password_age
+            .filter(|&d| d > 0)
+            .map(|d| changed.saturating_add(d.saturating_mul(86_400)))
+    }
 }
 
 /// What an account has beside its named entities: the root user's own access keys, the password
-/// policy.
+/// policy, the account alias, when the credential report was last generated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettings {
     pub account_id: String,
@@ -619,6 +723,22 @@ pub struct AccountSettings {
     pub root_access_keys: Vec<AccessKey>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The account alias (AWS allows one; unique across all accounts).
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// When GenerateCredentialReport last started a report (unix seconds).
+    #[serde(default)]
+    pub credential_report: Option<i64>,
+}
+
+impl AccountSettings {
+    /// The settings of an account nothing was set for yet.
+    pub fn empty(account_id: &str) -> AccountSettings {
+        AccountSettings {
+            account_id: account_id.to_string(),
+            ..Default::default()
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,6 +760,9 @@ pub trait Entity: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     fn table_mut(account: &mut Account) -> &mut Table<Self>;
     /// Adds (`add`) or removes what this entity contributes to the reverse indexes.
     fn index(&self, _ix: &mut Indexes<'_>, _add: bool) {}
+    /// Gives back the spare capacity of its lists before it is stored (a list decoded or pushed
+    /// to holds room for 4 items: with 100,000 users that was a sixth of the memory).
+    fn shrink(&mut self) {}
 }
 
 /// An entity family that carries tags (TagX, UntagX, ListXTags).
@@ -663,7 +786,7 @@ macro_rules! tagged {
     )*};
 }
 
-tagged!(User, Role, InstanceProfile, SamlProvider);
+tagged!(User, Role, InstanceProfile, MfaDevice, SamlProvider);
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
 pub struct Indexes<'a> {
@@ -682,12 +805,145 @@ pub struct KeyLoc {
     pub session: bool,
 }
 
-/// The keys of the model's maps and sets: cheap to clone (a persistent map copies the keys of a
-/// node it changes), compared as strings.
-pub type Key = Arc<str>;
+/// The keys of the model's maps and sets, compared as strings. Up to [`Key::INLINE`] bytes (every
+/// unique ID, most names) are held inside the key itself: no allocation, and a comparison reads
+/// the tree node it is in instead of following a pointer (that made loading 100,000 users slow).
+/// Longer ones (ARNs, long names) are shared. Cheap to clone either way (a persistent map copies
+/// the keys of a node it changes).
+#[derive(Clone)]
+pub struct Key(KeyRepr);
+
+#[derive(Clone)]
+enum KeyRepr {
+    Inline { len: u8, bytes: [u8; Key::INLINE] },
+    Shared(Arc<str>),
+}
+
+impl Key {
+    /// The longest key held inline.
+    pub const INLINE: usize = 22;
+
+    pub fn new(s: &str) -> Key {
+        if s.len() <= Key::INLINE {
+            let mut bytes = [0u8; Key::INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            Key(KeyRepr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            Key(KeyRepr::Shared(Arc::from(s)))
+        }
+    }
+
+    /// The lowercased `s` (names compare case-insensitively), without allocating when it is short
+    /// ASCII.
+    pub fn lower(s: &str) -> Key {
+        if s.len() <= Key::INLINE && s.is_ascii() {
+            let mut bytes = [0u8; Key::INLINE];
+            for (b, c) in bytes.iter_mut().zip(s.bytes()) {
+                *b = c.to_ascii_lowercase();
+            }
+            Key(KeyRepr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            Key::new(&lower(s))
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeyRepr::Shared(s) => s.as_bytes(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Always a whole `&str` copied in: valid UTF-8.
+            KeyRepr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            KeyRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte order, the order of `str` (so that lookups by `&str` agree with it).
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        match (&self.0, &other.0) {
+            // Zero-padded: comparing the whole buffers, then the lengths, is the byte order of the
+            // strings (a string sorts before the longer ones it starts). As two big-endian
+            // integers: no call, no loop.
+            (KeyRepr::Inline { len: a, bytes: x }, KeyRepr::Inline { len: b, bytes: y }) => {
+                let split = |k: &[u8; Key::INLINE]| {
+                    let mut hi = [0u8; 16];
+                    let mut lo = [0u8; 8];
+                    hi.copy_from_slice(&k[..16]);
+                    lo[..Key::INLINE - 16].copy_from_slice(&k[16..]);
+                    (u128::from_be_bytes(hi), u64::from_be_bytes(lo))
+                };
+                split(x).cmp(&split(y)).then(a.cmp(b))
+            }
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Key {
+        Key::new(s)
+    }
+}
 
 fn key(s: &str) -> Key {
-    Arc::from(s)
+    Key::new(s)
 }
 
 /// The reverse relations of an account.
@@ -701,6 +957,8 @@ pub struct Links {
     pub boundaries: OrdSet<(Key, PrincipalKind, Key)>,
     /// (role ID, instance profile ID) for every role in an instance profile.
     pub profiles: OrdSet<(Key, Key)>,
+    /// (user ID, serial number) for every MFA device enabled for a user.
+    pub mfa: OrdSet<(Key, Key)>,
 }
 
 fn set_op<T: Ord + Clone>(set: &mut OrdSet<T>, v: T, add: bool) {
@@ -716,7 +974,7 @@ fn index_keys(ix: &mut Indexes<'_>, keys: &[AccessKey], loc: &KeyLoc, add: bool)
         if add {
             ix.keys.insert(key(&k.access_key_id), loc.clone());
         } else {
-            ix.keys.remove(k.access_key_id.as_str());
+            ix.keys.remove(&key(&k.access_key_id));
         }
     }
 }
@@ -746,26 +1004,39 @@ macro_rules! named_entity {
     };
 }
 
+/// Indexes (or unindexes) a holder's attachments and permissions boundary.
+pub fn index_held<E: Holder>(e: &E, ix: &mut Indexes<'_>, add: bool) {
+    for p in e.attached() {
+        set_op(
+            &mut ix.links.attachments,
+            (key(p), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+    if let Some(b) = e.boundary() {
+        set_op(
+            &mut ix.links.boundaries,
+            (key(b), E::PRINCIPAL, key(e.id())),
+            add,
+        );
+    }
+}
+
 impl Entity for User {
     named_entity!("user", user_id, users);
+    fn shrink(&mut self) {
+        self.tags.shrink_to_fit();
+        self.access_keys.shrink_to_fit();
+        self.password_history.shrink_to_fit();
+        self.groups.shrink_to_fit();
+        self.attached.shrink_to_fit();
+        self.inline.0.shrink_to_fit();
+    }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {
             set_op(&mut ix.links.members, (key(g), key(&self.user_id)), add);
         }
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
-        if let Some(b) = &self.permissions_boundary_arn {
-            set_op(
-                &mut ix.links.boundaries,
-                (key(b), PrincipalKind::User, key(&self.user_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
         let loc = KeyLoc {
             account_id: key(&self.account_id),
             user_id: Some(key(&self.user_id)),
@@ -777,34 +1048,19 @@ impl Entity for User {
 
 impl Entity for Group {
     named_entity!("group", group_id, groups);
+    fn shrink(&mut self) {
+        self.attached.shrink_to_fit();
+        self.inline.0.shrink_to_fit();
+    }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::Group, key(&self.group_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
     }
 }
 
 impl Entity for Role {
     named_entity!("role", role_id, roles);
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
-        for p in &self.attached {
-            set_op(
-                &mut ix.links.attachments,
-                (key(p), PrincipalKind::Role, key(&self.role_id)),
-                add,
-            );
-        }
-        if let Some(b) = &self.permissions_boundary_arn {
-            set_op(
-                &mut ix.links.boundaries,
-                (key(b), PrincipalKind::Role, key(&self.role_id)),
-                add,
-            );
-        }
+        index_held(self, ix, add);
     }
 }
 
@@ -857,6 +1113,33 @@ impl Entity for Session {
     }
 }
 
+impl Entity for MfaDevice {
+    const KIND: &'static str = "mfa-device";
+    fn id(&self) -> &str {
+        &self.serial_number
+    }
+    fn name(&self) -> &str {
+        &self.serial_number
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.mfa_devices
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.mfa_devices
+    }
+    fn index(&self, ix: &mut Indexes<'_>, add: bool) {
+        if let Some(u) = &self.user_id {
+            set_op(&mut ix.links.mfa, (key(u), key(&self.serial_number)), add);
+        }
+    }
+}
+
 impl Entity for SamlProvider {
     const KIND: &'static str = "saml-provider";
     fn id(&self) -> &str {
@@ -881,6 +1164,10 @@ impl Entity for SamlProvider {
 
 impl Entity for ManagedPolicy {
     named_entity!("policy", policy_id, policies);
+    fn shrink(&mut self) {
+        self.tags.shrink_to_fit();
+        self.versions.shrink_to_fit();
+    }
 }
 
 impl Entity for AccountSettings {
@@ -918,8 +1205,8 @@ impl Entity for AccountSettings {
 pub struct Table<E> {
     /// Lowercased name → entity.
     by_name: OrdMap<Key, Arc<E>>,
-    /// Unique ID → lowercased name.
-    by_id: OrdMap<Key, Key>,
+    /// Unique ID → entity.
+    by_id: OrdMap<Key, Arc<E>>,
 }
 
 impl<E> Default for Table<E> {
@@ -934,12 +1221,12 @@ impl<E> Default for Table<E> {
 impl<E: Entity> Table<E> {
     /// The entity of that name (case-insensitively).
     pub fn get(&self, name: &str) -> Option<&Arc<E>> {
-        self.by_name.get(lower(name).as_str())
+        self.by_name.get(&Key::lower(name))
     }
 
     /// The entity with that unique ID.
     pub fn get_by_id(&self, id: &str) -> Option<&Arc<E>> {
-        self.by_name.get(self.by_id.get(id)?)
+        self.by_id.get(&key(id))
     }
 
     pub fn len(&self) -> usize {
@@ -957,10 +1244,12 @@ impl<E: Entity> Table<E> {
 
     /// The entities in name order after `marker` (a lowercased name), from the first when `None`.
     pub fn after(&self, marker: Option<&str>) -> impl Iterator<Item = &Arc<E>> {
-        let from = match marker {
-            Some(m) => Bound::Excluded(key(m)),
-            None => Bound::Unbounded,
-        };
+        self.range(marker.map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
+    /// The entities in name order from `from` (a lowercased name).
+    pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<E>> {
+        let from = from.map(key);
         self.by_name
             .range::<_, Key>((from, Bound::Unbounded))
             .map(|(_, e)| e)
@@ -994,13 +1283,13 @@ impl<E: Entity> Table<E> {
     }
 
     fn insert_raw(&mut self, e: Arc<E>) {
-        let l = key(&lower(e.name()));
-        self.by_id.insert(key(e.id()), l.clone());
+        let l = Key::lower(e.name());
+        self.by_id.insert(key(e.id()), e.clone());
         self.by_name.insert(l, e);
     }
 
     fn remove_raw(&mut self, id: &str) -> Option<Arc<E>> {
-        let l = self.by_id.remove(id)?;
+        let l = Key::lower(self.by_id.remove(&key(id))?.name());
         self.by_name.remove(&l)
     }
 }
@@ -1016,6 +1305,8 @@ pub struct Account {
     pub policies: Table<ManagedPolicy>,
     /// Temporary credentials issued by STS, by access key ID.
     pub sessions: Table<Session>,
+    /// Virtual MFA devices, by serial number.
+    pub mfa_devices: Table<MfaDevice>,
     pub settings: Table<AccountSettings>,
     pub links: Links,
 }
@@ -1088,22 +1379,47 @@ impl Account {
             .map(|(_, k, o)| (*k, &**o))
     }
 
-    /// The inline and attached policies of a user, group or role.
+    /// The user, group or role of that kind with that unique ID, with the policies it holds.
     pub fn held(&self, kind: PrincipalKind, id: &str) -> Option<Held<'_>> {
-        match kind {
-            PrincipalKind::User => self.users.get_by_id(id).map(|u| Held {
-                inline: &u.inline,
-                attached: &u.attached,
-            }),
-            PrincipalKind::Group => self.groups.get_by_id(id).map(|g| Held {
-                inline: &g.inline,
-                attached: &g.attached,
-            }),
-            PrincipalKind::Role => self.roles.get_by_id(id).map(|r| Held {
-                inline: &r.inline,
-                attached: &r.attached,
-            }),
+        self.find_held(kind, HolderKey::Id(id))
+    }
+
+    /// The user, group or role of that kind and name (case-insensitively).
+    pub fn held_by_name(&self, kind: PrincipalKind, name: &str) -> Option<Held<'_>> {
+        self.find_held(kind, HolderKey::Name(name))
+    }
+
+    fn find_held(&self, kind: PrincipalKind, k: HolderKey<'_>) -> Option<Held<'_>> {
+        fn find<'a, E: Holder>(t: &'a Table<E>, k: HolderKey<'_>) -> Option<Held<'a>> {
+            let e = match k {
+                HolderKey::Id(id) => t.get_by_id(id),
+                HolderKey::Name(name) => t.get(name),
+            }?;
+            Some(Held {
+                kind: E::PRINCIPAL,
+                id: e.id(),
+                name: e.name(),
+                path: e.path(),
+                inline: e.inline(),
+                attached: e.attached(),
+                boundary: e.boundary(),
+            })
         }
+        match kind {
+            PrincipalKind::User => find(&self.users, k),
+            PrincipalKind::Group => find(&self.groups, k),
+            PrincipalKind::Role => find(&self.roles, k),
+        }
+    }
+
+    /// The MFA devices enabled for a user (serial numbers), in serial-number order.
+    pub fn mfa_serials_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let from = (key(user_id), key(""));
+        self.links
+            .mfa
+            .range(from..)
+            .take_while(move |(u, _)| &**u == user_id)
+            .map(|(_, s)| &**s)
     }
 
     /// The instance profiles a role is in (IDs), in no particular order.
@@ -1119,12 +1435,23 @@ impl Account {
             .map(|(_, p)| &**p)
     }
 
-    /// The managed policy with that ARN in this account.
+    /// The managed policy with that ARN: the account's own, or AWS's (`arn:aws:iam::aws:policy/…`,
+    /// from the catalogue every account shares).
     pub fn policy_by_arn(&self, arn: &str) -> Option<&Arc<ManagedPolicy>> {
         let (account, path, name) = parse_policy_arn(arn)?;
+        if account == AWS_ACCOUNT {
+            return aws_managed::catalogue().get_by_arn(arn);
+        }
         self.policies
             .get(name)
             .filter(|p| p.path == path && p.account_id == account)
+    }
+
+    /// The managed policy with that ID: the account's own, or AWS's.
+    pub fn policy_by_id(&self, id: &str) -> Option<&Arc<ManagedPolicy>> {
+        self.policies
+            .get_by_id(id)
+            .or_else(|| aws_managed::catalogue().get_by_id(id))
     }
 
     /// The account's settings (root keys, …), default when never written.
@@ -1133,11 +1460,24 @@ impl Account {
     }
 }
 
-/// The policies a user, group or role holds: inline ones and attached managed policy IDs.
+/// A user, group or role and the policies it holds: inline ones, attached managed policy IDs, and
+/// its permissions boundary.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
+    pub kind: PrincipalKind,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub path: &'a str,
     pub inline: &'a InlinePolicies,
     pub attached: &'a [String],
+    pub boundary: Option<&'a str>,
+}
+
+/// How [`Account::find_held`] looks a holder up.
+#[derive(Clone, Copy)]
+enum HolderKey<'a> {
+    Id(&'a str),
+    Name(&'a str),
 }
 
 /// Splits a policy ARN into (account, path, name). `None` when it is not a policy ARN.
@@ -1159,7 +1499,7 @@ pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
 /// The state of every account: one immutable snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    accounts: OrdMap<String, Account>,
+    accounts: OrdMap<Key, Account>,
     keys: OrdMap<Key, KeyLoc>,
 }
 
@@ -1168,7 +1508,9 @@ static EMPTY_ACCOUNT: std::sync::LazyLock<Account> = std::sync::LazyLock::new(Ac
 impl Model {
     /// The account's state (empty when nothing was ever written to it).
     pub fn account(&self, account_id: &str) -> &Account {
-        self.accounts.get(account_id).unwrap_or(&EMPTY_ACCOUNT)
+        self.accounts
+            .get(&key(account_id))
+            .unwrap_or(&EMPTY_ACCOUNT)
     }
 
     /// Every account that holds state, with its ID.
@@ -1178,7 +1520,16 @@ impl Model {
 
     /// Where an access key (user or root) is.
     pub fn key(&self, access_key_id: &str) -> Option<&KeyLoc> {
-        self.keys.get(access_key_id)
+        self.keys.get(&key(access_key_id))
+    }
+
+    /// The account whose alias this is (aliases are unique across accounts).
+    pub fn alias_owner(&self, alias: &str) -> Option<&str> {
+        self.accounts.iter().find_map(|(id, a)| {
+            a.settings()
+                .is_some_and(|s| s.alias.as_deref() == Some(alias))
+                .then_some(id.as_str())
+        })
     }
 }
 
@@ -1286,6 +1637,21 @@ impl<'a> Tx<'a> {
         self.update(account_id, id, f)
     }
 
+    /// Changes the account's settings, creating them when nothing was set yet.
+    pub fn update_settings<R>(
+        &mut self,
+        account_id: &str,
+        f: impl FnOnce(&mut AccountSettings) -> R,
+    ) -> StoreResult<R> {
+        self.upsert(
+            account_id,
+            "account",
+            || AccountSettings::empty(account_id),
+            f,
+        )
+        .map(|(_, r)| r)
+    }
+
     /// Changes the inline and attached policies of a user, group or role: `NotFound` when it does
     /// not exist.
     pub fn update_held<R>(
@@ -1295,22 +1661,22 @@ impl<'a> Tx<'a> {
         id: &str,
         f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
     ) -> StoreResult<R> {
+        fn update<E: Holder, R>(
+            tx: &mut Tx<'_>,
+            account_id: &str,
+            id: &str,
+            f: impl FnOnce(&mut InlinePolicies, &mut Vec<String>) -> R,
+        ) -> StoreResult<R> {
+            tx.update(account_id, id, |e: &mut E| {
+                let (inline, attached) = e.held_mut();
+                f(inline, attached)
+            })
+            .map(|(_, r)| r)
+        }
         match kind {
-            PrincipalKind::User => self
-                .update(account_id, id, |u: &mut User| {
-                    f(&mut u.inline, &mut u.attached)
-                })
-                .map(|(_, r)| r),
-            PrincipalKind::Group => self
-                .update(account_id, id, |g: &mut Group| {
-                    f(&mut g.inline, &mut g.attached)
-                })
-                .map(|(_, r)| r),
-            PrincipalKind::Role => self
-                .update(account_id, id, |r: &mut Role| {
-                    f(&mut r.inline, &mut r.attached)
-                })
-                .map(|(_, r)| r),
+            PrincipalKind::User => update::<User, R>(self, account_id, id, f),
+            PrincipalKind::Group => update::<Group, R>(self, account_id, id, f),
+            PrincipalKind::Role => update::<Role, R>(self, account_id, id, f),
         }
     }
 
@@ -1328,7 +1694,9 @@ impl<'a> Tx<'a> {
     /// Removes an entity without recording it.
     fn unload<E: Entity>(&mut self, account_id: &str, id: &str) -> StoreResult<Arc<E>> {
         let Model { accounts, keys } = &mut *self.model;
-        let account = accounts.get_mut(account_id).ok_or(StoreError::NotFound)?;
+        let account = accounts
+            .get_mut(&key(account_id))
+            .ok_or(StoreError::NotFound)?;
         let old = E::table_mut(account)
             .remove_raw(id)
             .ok_or(StoreError::NotFound)?;
@@ -1349,7 +1717,8 @@ impl<'a> Tx<'a> {
     }
 
     /// Puts `new` in place of `old` (same ID), keeping the indexes and recording the change.
-    fn store<E: Entity>(&mut self, old: Option<&Arc<E>>, new: E) -> Arc<E> {
+    fn store<E: Entity>(&mut self, old: Option<&Arc<E>>, mut new: E) -> Arc<E> {
+        new.shrink();
         let body = serde_json::to_string(&new).unwrap_or_default();
         self.ops.push(Op::Put {
             account: new.account_id().to_string(),
@@ -1365,7 +1734,7 @@ impl<'a> Tx<'a> {
     /// Puts an entity without recording it (loading from the database).
     pub(crate) fn load<E: Entity>(&mut self, old: Option<&Arc<E>>, new: Arc<E>) {
         let Model { accounts, keys } = &mut *self.model;
-        let account = accounts.entry(new.account_id().to_string()).or_default();
+        let account = accounts.entry(key(new.account_id())).or_default();
         let table = E::table_mut(account);
         if let Some(old) = old {
             table.remove_raw(old.id());
@@ -1382,27 +1751,40 @@ impl<'a> Tx<'a> {
     }
 }
 
-/// Loads one record of the database into the model. `Err` when the body does not parse.
-pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(), String> {
-    fn one<E: Entity>(tx: &mut Tx<'_>, body: &str) -> Result<(), String> {
-        let e: E = serde_json::from_str(body).map_err(|e| e.to_string())?;
-        let old = E::table(tx.account(e.account_id()))
-            .get_by_id(e.id())
-            .cloned();
-        tx.load(old.as_ref(), Arc::new(e));
-        Ok(())
+/// A decoded record, ready to be put into a model (decoding, the costly part, can run elsewhere).
+pub(crate) type Loaded = Box<dyn FnOnce(&mut Tx<'_>) + Send>;
+
+/// Decodes one record of the database. `Err` when the body does not parse.
+pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
+    fn one<E: Entity>(body: &str) -> Result<Loaded, String> {
+        let mut e: E = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        e.shrink();
+        let e = Arc::new(e);
+        Ok(Box::new(move |tx: &mut Tx<'_>| {
+            let old = E::table(tx.account(e.account_id()))
+                .get_by_id(e.id())
+                .cloned();
+            tx.load(old.as_ref(), e);
+        }))
     }
     match kind {
-        User::KIND => one::<User>(tx, body),
-        Group::KIND => one::<Group>(tx, body),
-        Role::KIND => one::<Role>(tx, body),
-        InstanceProfile::KIND => one::<InstanceProfile>(tx, body),
-        SamlProvider::KIND => one::<SamlProvider>(tx, body),
-        Session::KIND => one::<Session>(tx, body),
-        ManagedPolicy::KIND => one::<ManagedPolicy>(tx, body),
-        AccountSettings::KIND => one::<AccountSettings>(tx, body),
+        User::KIND => one::<User>(body),
+        Group::KIND => one::<Group>(body),
+        Role::KIND => one::<Role>(body),
+        InstanceProfile::KIND => one::<InstanceProfile>(body),
+        Session::KIND => one::<Session>(body),
+        MfaDevice::KIND => one::<MfaDevice>(body),
+        SamlProvider::KIND => one::<SamlProvider>(body),
+        ManagedPolicy::KIND => one::<ManagedPolicy>(body),
+        AccountSettings::KIND => one::<AccountSettings>(body),
         other => Err(format!("unknown record kind {other}")),
     }
+}
+
+/// Loads one record of the database into the model. `Err` when the body does not parse.
+pub(crate) fn load_record(tx: &mut Tx<'_>, kind: &str, body: &str) -> Result<(), String> {
+    decode_record(kind, body)?(tx);
+    Ok(())
 }
 
 /// Applies recorded changes to a model without recording them again (the writer rebuilds its
@@ -1423,6 +1805,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 InstanceProfile::KIND => remove::<InstanceProfile>(&mut tx, account, id),
                 SamlProvider::KIND => remove::<SamlProvider>(&mut tx, account, id),
                 Session::KIND => remove::<Session>(&mut tx, account, id),
+                MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),
@@ -1581,6 +1964,32 @@ mod tests {
             a.member_ids(&gid).count(),
             m.account("1").member_ids(&gid).count()
         );
+    }
+
+    #[test]
+    fn keys_sort_like_their_strings() {
+        let words = [
+            "",
+            "a",
+            "a\0",
+            "a\0b",
+            "ab",
+            "b",
+            "AIDAXXXXXXXXXXXXXXXX1",
+            "AIDAXXXXXXXXXXXXXXXX12",
+            "AIDAXXXXXXXXXXXXXXXX123",
+            "arn:aws:iam::123456789012:policy/x",
+            "é",
+            "zz",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(Key::new(a).cmp(&Key::new(b)), a.cmp(b), "{a:?} vs {b:?}");
+                assert_eq!(Key::new(a) == Key::new(b), a == b);
+            }
+            assert_eq!(&*Key::new(a), a);
+            assert_eq!(&*Key::lower(a), lower(a));
+        }
     }
 
     #[test]

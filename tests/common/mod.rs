@@ -154,6 +154,18 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// Creates a customer managed policy and returns its ARN.
+pub async fn create_policy(iam: &aws_sdk_iam::Client, name: &str, document: &str) -> String {
+    let out = iam
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+    out.policy().and_then(|p| p.arn()).unwrap().to_string()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 

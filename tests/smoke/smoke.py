@@ -225,6 +225,86 @@ def login_profiles():
     iam.delete_user(UserName=user)
 
 
+def account():
+    """The account's operations through the CLI, in an account of its own (a 12-digit key names it)."""
+    import base64
+    import csv
+    import io
+
+    key = "3333" + SUFFIX.translate(str.maketrans("abcdef", "123456"))
+    alias = f"smoke-{SUFFIX}"
+    rc, _, err = cli("iam", "create-account-alias", "--account-alias", alias, key=key)
+    check(rc == 0, "cli create-account-alias", err)
+    rc, out, err = cli("iam", "list-account-aliases", key=key)
+    check(rc == 0 and out and out["AccountAliases"] == [alias], "cli list-account-aliases", (rc, out, err))
+    rc, _, err = cli("iam", "update-account-password-policy", "--minimum-password-length", "8",
+                     "--require-numbers", key=key)
+    check(rc == 0, "cli update-account-password-policy", err)
+    rc, out, err = cli("iam", "get-account-password-policy", key=key)
+    policy = (out or {}).get("PasswordPolicy", {})
+    check(rc == 0 and policy.get("MinimumPasswordLength") == 8 and policy.get("RequireNumbers") is True
+          and policy.get("ExpirePasswords") is False, "cli get-account-password-policy", (rc, out, err))
+    rc, out, err = cli("iam", "get-account-summary", key=key)
+    check(rc == 0 and out and out["SummaryMap"]["UsersQuota"] == 5000 and out["SummaryMap"]["Users"] == 0,
+          "cli get-account-summary", (rc, out, err))
+    rc, out, err = cli("iam", "get-account-authorization-details", key=key)
+    check(rc == 0 and out and out["UserDetailList"] == [] and out["Policies"] == [],
+          "cli get-account-authorization-details", (rc, out, err))
+    rc, out, err = cli("iam", "generate-credential-report", key=key)
+    check(rc == 0 and out and out["State"] == "STARTED", "cli generate-credential-report", (rc, out, err))
+    rc, out, err = cli("iam", "get-credential-report", key=key)
+    rows = []
+    if rc == 0 and out:
+        rows = list(csv.DictReader(io.StringIO(base64.b64decode(out["Content"]).decode())))
+    check(len(rows) == 1 and rows[0]["user"] == "<root_account>" and rows[0]["password_enabled"] == "not_supported",
+          "cli get-credential-report", (rc, out, err))
+    rc, _, err = cli("iam", "delete-account-alias", "--account-alias", alias, key=key)
+    check(rc == 0, "cli delete-account-alias", err)
+
+
+def roles_and_sts():
+    """Roles, instance profiles and STS sessions through the CLI, in an account of its own."""
+    key = "4444" + SUFFIX.translate(str.maketrans("abcdef", "123456"))
+    account = key
+    role = f"smoke-role-{SUFFIX}"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]})
+    rc, out, err = cli("iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust,
+                       "--max-session-duration", "7200", key=key)
+    check(rc == 0 and out and out["Role"]["Arn"] == f"arn:aws:iam::{account}:role/{role}", "cli create-role",
+          (rc, out, err))
+    rc, _, err = cli("iam", "attach-role-policy", "--role-name", role, "--policy-arn",
+                     "arn:aws:iam::aws:policy/ReadOnlyAccess", key=key)
+    check(rc == 0, "cli attach-role-policy (AWS managed)", err)
+    rc, _, err = cli("iam", "create-instance-profile", "--instance-profile-name", role, key=key)
+    check(rc == 0, "cli create-instance-profile", err)
+    rc, _, err = cli("iam", "add-role-to-instance-profile", "--instance-profile-name", role, "--role-name", role,
+                     key=key)
+    check(rc == 0, "cli add-role-to-instance-profile", err)
+    rc, out, err = cli("iam", "get-role", "--role-name", role, key=key)
+    check(rc == 0 and out and out["Role"]["MaxSessionDuration"] == 7200
+          and out["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"] == account,
+          "cli get-role", (rc, out, err))
+    rc, out, err = cli("sts", "assume-role", "--role-arn", f"arn:aws:iam::{account}:role/{role}",
+                       "--role-session-name", "cli", key=key)
+    creds = (out or {}).get("Credentials", {})
+    check(rc == 0 and creds.get("AccessKeyId", "").startswith("ASIA"), "cli sts assume-role", (rc, out, err))
+    if creds:
+        env_sts = client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        me = env_sts.get_caller_identity()
+        check(me["Arn"] == f"arn:aws:sts::{account}:assumed-role/{role}/cli", "assumed role acts as the role",
+              me["Arn"])
+    rc, _, err = cli("iam", "delete-role", "--role-name", role, key=key)
+    check(rc != 0 and "DeleteConflict" in err, "cli delete-role refuses while the profile holds it", err)
+    for args in (["remove-role-from-instance-profile", "--instance-profile-name", role, "--role-name", role],
+                 ["delete-instance-profile", "--instance-profile-name", role],
+                 ["detach-role-policy", "--role-name", role, "--policy-arn",
+                  "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                 ["delete-role", "--role-name", role]):
+        rc, _, err = cli("iam", *args, key=key)
+        check(rc == 0, f"cli {args[0]}", err)
+
+
 def errors():
     iam = client("iam")
     missing = f"smoke-missing-{SUFFIX}"
@@ -286,6 +366,55 @@ def botocore_signing():
           (status, body[:300]))
 
 
+def aws_managed_policies():
+    iam = client("iam")
+    other = client("iam", key="111111111111", secret="x")  # an unknown 12-digit key: another account
+    ro = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    user = f"smoke-ro-{SUFFIX}"
+    group = f"smoke-ro-{SUFFIX}"
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    rc, _, err = cli("iam", "attach-user-policy", "--user-name", user, "--policy-arn", ro)
+    check(rc == 0, "cli attach-user-policy ReadOnlyAccess", err)
+    iam.attach_group_policy(GroupName=group, PolicyArn=ro)
+    p = iam.get_policy(PolicyArn=ro)["Policy"]
+    check(p["AttachmentCount"] == 2 and p["IsAttachable"] and p["Path"] == "/", "boto3 get-policy AttachmentCount", p)
+    check(p["PolicyId"].startswith("ANPA") and len(p["PolicyId"]) == 21, "AWS managed policy id", p)
+    check(other.get_policy(PolicyArn=ro)["Policy"]["AttachmentCount"] == 0, "attachment count is per account")
+    v = iam.get_policy_version(PolicyArn=ro, VersionId=p["DefaultVersionId"])["PolicyVersion"]
+    check(v["IsDefaultVersion"] and v["Document"]["Version"] == "2012-10-17", "boto3 get-policy-version", v["VersionId"])
+
+    arns = []
+    for page in iam.get_paginator("list_policies").paginate(Scope="AWS", PaginationConfig={"PageSize": 200}):
+        arns.extend(x["Arn"] for x in page["Policies"])
+    check(len(arns) > 1000 and len(set(arns)) == len(arns), "boto3 list-policies Scope=AWS pages", len(arns))
+    check(all(a.startswith("arn:aws:iam::aws:policy/") for a in arns), "Scope=AWS lists AWS policies only")
+    rc, out, err = cli("iam", "list-policies", "--scope", "AWS", "--only-attached")
+    names = [x["PolicyName"] for x in (out or {}).get("Policies", [])]
+    check(rc == 0 and names == ["ReadOnlyAccess"], "cli list-policies --only-attached", (rc, names, err))
+    rc, out, err = cli("iam", "list-policies", "--scope", "AWS", "--path-prefix", "/job-function/")
+    paths = {x["Path"] for x in (out or {}).get("Policies", [])}
+    check(rc == 0 and paths == {"/job-function/"}, "cli list-policies --path-prefix", (rc, paths, err))
+    rc, out, err = cli("iam", "list-entities-for-policy", "--policy-arn", ro)
+    check(rc == 0 and out and [u["UserName"] for u in out["PolicyUsers"]] == [user]
+          and [g["GroupName"] for g in out["PolicyGroups"]] == [group], "cli list-entities-for-policy", (rc, out, err))
+
+    code, msg, status = boto_error(iam.delete_policy, PolicyArn=ro)
+    check((code, msg, status) == ("AccessDenied", "Cannot delete policies outside your own account.", 403),
+          "delete-policy on an AWS managed policy", (code, msg, status))
+    rc, _, err = cli("iam", "create-policy-version", "--policy-arn", ro, "--policy-document",
+                     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')
+    check(rc != 0 and "AccessDenied" in err, "cli create-policy-version refused", err)
+    code, msg, status = boto_error(iam.get_policy, PolicyArn="arn:aws:iam::aws:policy/Nope")
+    check(code == "NoSuchEntity" and status == 404, "unknown AWS managed policy", (code, msg, status))
+
+    iam.detach_user_policy(UserName=user, PolicyArn=ro)
+    iam.detach_group_policy(GroupName=group, PolicyArn=ro)
+    check(iam.get_policy(PolicyArn=ro)["Policy"]["AttachmentCount"] == 0, "detached")
+    iam.delete_user(UserName=user)
+    iam.delete_group(GroupName=group)
+
+
 def saml():
     """AssumeRoleWithSAML from boto3 and the CLI (both unsigned, as on AWS) with the response that
     xmlsec1 signed for the test identity provider (tests/data/saml)."""
@@ -337,7 +466,8 @@ def saml():
 
 
 def main():
-    for section in (users, groups, access_keys, login_profiles, errors, botocore_signing, saml):
+    for section in (users, groups, access_keys, login_profiles, account, roles_and_sts, errors, botocore_signing,
+                    aws_managed_policies, saml):
         print(f"--- {section.__name__}")
         try:
             section()

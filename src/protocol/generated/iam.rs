@@ -317,8 +317,8 @@ static STR_TAG_VALUE_TYPE: StrRule = StrRule { min: Some(0), max: Some(256), pat
 static LEN_TAG_KEY_LIST_TYPE: LenRule = LenRule { min: None, max: Some(50) };
 static STR_STATUS_TYPE: StrRule = StrRule { min: None, max: None, pattern: None, pattern_text: r#""#, extra: None, enumeration: &["Active", "Inactive", "Expired"] };
 static INT_MINIMUM_PASSWORD_LENGTH_TYPE: IntRule = IntRule { min: Some(6), max: Some(128) };
-static INT_MAX_PASSWORD_AGE_TYPE: IntRule = IntRule { min: Some(1), max: Some(1095) };
 static INT_PASSWORD_REUSE_PREVENTION_TYPE: IntRule = IntRule { min: Some(1), max: Some(24) };
+static INT_MAX_PASSWORD_AGE_TYPE: IntRule = IntRule { min: Some(1), max: Some(1095) };
 static STR_PRIVATE_KEY_ID_TYPE: StrRule = StrRule { min: Some(22), max: Some(64), pattern: Some(&PATTERN_25), pattern_text: r#"[A-Z0-9]+"#, extra: None, enumeration: &[] };
 static STR_PUBLIC_KEY_MATERIAL_TYPE: StrRule = StrRule { min: Some(1), max: Some(16384), pattern: Some(&PATTERN_2), pattern_text: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#, extra: None, enumeration: &[] };
 static STR_CERTIFICATE_BODY_TYPE: StrRule = StrRule { min: Some(1), max: Some(16384), pattern: Some(&PATTERN_2), pattern_text: r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#, extra: None, enumeration: &[] };
@@ -3957,13 +3957,13 @@ impl FromParams for UpdateAccountPasswordPolicyRequest {
     fn from_params(p: &Params, prefix: &str, path: &str, v: &mut Validator) -> Self {
         Self {
             minimum_password_length: read_int(p, &key(prefix, "MinimumPasswordLength"), &vpath(path, "minimumPasswordLength"), &INT_MINIMUM_PASSWORD_LENGTH_TYPE, v),
+            password_reuse_prevention: read_int(p, &key(prefix, "PasswordReusePrevention"), &vpath(path, "passwordReusePrevention"), &INT_PASSWORD_REUSE_PREVENTION_TYPE, v),
+            max_password_age: read_int(p, &key(prefix, "MaxPasswordAge"), &vpath(path, "maxPasswordAge"), &INT_MAX_PASSWORD_AGE_TYPE, v),
             require_symbols: read_bool(p, &key(prefix, "RequireSymbols"), &vpath(path, "requireSymbols"), v),
             require_numbers: read_bool(p, &key(prefix, "RequireNumbers"), &vpath(path, "requireNumbers"), v),
             require_uppercase_characters: read_bool(p, &key(prefix, "RequireUppercaseCharacters"), &vpath(path, "requireUppercaseCharacters"), v),
             require_lowercase_characters: read_bool(p, &key(prefix, "RequireLowercaseCharacters"), &vpath(path, "requireLowercaseCharacters"), v),
             allow_users_to_change_password: read_bool(p, &key(prefix, "AllowUsersToChangePassword"), &vpath(path, "allowUsersToChangePassword"), v),
-            max_password_age: read_int(p, &key(prefix, "MaxPasswordAge"), &vpath(path, "maxPasswordAge"), &INT_MAX_PASSWORD_AGE_TYPE, v),
-            password_reuse_prevention: read_int(p, &key(prefix, "PasswordReusePrevention"), &vpath(path, "passwordReusePrevention"), &INT_PASSWORD_REUSE_PREVENTION_TYPE, v),
             hard_expiry: read_bool(p, &key(prefix, "HardExpiry"), &vpath(path, "hardExpiry"), v),
         }
     }

@@ -1,0 +1,343 @@
+//! `--auth enforce` through the AWS SDK for Rust: real users, groups, roles and sessions can do
+//! exactly what their policies allow, and are refused with AWS's messages; `audit` lets every
+//! call through.
+
+mod common;
+
+use common::*;
+use localiam::config::AuthMode;
+
+const ACCOUNT: &str = "000000000000";
+
+struct Caller {
+    key: String,
+    secret: String,
+    token: Option<String>,
+}
+
+impl Caller {
+    fn iam(&self, srv: &TestServer) -> aws_sdk_iam::Client {
+        srv.iam_with(&self.key, &self.secret, self.token.as_deref())
+    }
+    fn sts(&self, srv: &TestServer) -> aws_sdk_sts::Client {
+        srv.sts_with(&self.key, &self.secret, self.token.as_deref())
+    }
+}
+
+async fn user(srv: &TestServer, name: &str, path: &str, policy: Option<&str>) -> Caller {
+    let iam = srv.iam();
+    iam.create_user()
+        .user_name(name)
+        .path(path)
+        .send()
+        .await
+        .unwrap();
+    if let Some(p) = policy {
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("p")
+            .policy_document(p)
+            .send()
+            .await
+            .unwrap();
+    }
+    let k = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let k = k.access_key().unwrap();
+    Caller {
+        key: k.access_key_id().to_string(),
+        secret: k.secret_access_key().to_string(),
+        token: None,
+    }
+}
+
+fn allow(action: &str, resource: &str) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": action, "Resource": resource}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn identity_policies_decide_with_aws_messages() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+
+    // No policy: nothing is allowed, and the message names the resource as AWS does.
+    let nobody = user(&srv, "nobody", "/", None).await;
+    assert_err(
+        nobody.iam(&srv).create_user().user_name("x").path("/team/").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/nobody is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::000000000000:user/team/x because no identity-based policy allows the iam:CreateUser action",
+    );
+    assert_err(
+        nobody.iam(&srv).list_users().send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/nobody is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::000000000000:user/ because no identity-based policy allows the iam:ListUsers action",
+    );
+    // GetCallerIdentity needs no permission.
+    nobody.sts(&srv).get_caller_identity().send().await.unwrap();
+
+    // An inline policy allowing users under /team/ only.
+    let admin = user(
+        &srv,
+        "admin",
+        "/ops/",
+        Some(&allow(
+            "iam:*User*",
+            "arn:aws:iam::000000000000:user/team/*",
+        )),
+    )
+    .await;
+    let a = admin.iam(&srv);
+    a.create_user()
+        .user_name("t1")
+        .path("/team/")
+        .send()
+        .await
+        .unwrap();
+    a.get_user().user_name("t1").send().await.unwrap();
+    assert_err(
+        a.get_user().user_name("admin").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/ops/admin is not authorized to perform: iam:GetUser on resource: arn:aws:iam::000000000000:user/ops/admin because no identity-based policy allows the iam:GetUser action",
+    );
+
+    // An explicit deny beats the allow.
+    root.put_user_policy()
+        .user_name("admin")
+        .policy_name("deny")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_err(
+        a.delete_user().user_name("t1").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/ops/admin is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::000000000000:user/team/t1 with an explicit deny in an identity-based policy",
+    );
+
+    // A permissions boundary limits even an administrator.
+    root.attach_user_policy()
+        .user_name("admin")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    a.create_group().group_name("g1").send().await.unwrap();
+    root.put_user_permissions_boundary()
+        .user_name("admin")
+        .permissions_boundary("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    a.get_group().group_name("g1").send().await.unwrap();
+    assert_err(
+        a.create_group().group_name("g2").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/ops/admin is not authorized to perform: iam:CreateGroup on resource: arn:aws:iam::000000000000:group/g2 because no permissions boundary allows the iam:CreateGroup action",
+    );
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn groups_conditions_and_tags() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+    let dev = user(&srv, "dev", "/", None).await;
+    root.create_group().group_name("devs").send().await.unwrap();
+    root.add_user_to_group()
+        .group_name("devs")
+        .user_name("dev")
+        .send()
+        .await
+        .unwrap();
+    // A group's managed policy: create roles only when tagged team=red (aws:RequestTag).
+    let p = root
+        .create_policy()
+        .policy_name("tagged-roles")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateRole","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"red"}}},{"Effect":"Allow","Action":"iam:TagRole","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    root.attach_group_policy()
+        .group_name("devs")
+        .policy_arn(p.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{ACCOUNT}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let d = dev.iam(&srv);
+    assert_code(
+        d.create_role()
+            .role_name("untagged")
+            .assume_role_policy_document(&trust)
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+    );
+    d.create_role()
+        .role_name("tagged")
+        .assume_role_policy_document(&trust)
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("red")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // A condition on the resource's tags (iam:ResourceTag).
+    root.put_group_policy()
+        .group_name("devs")
+        .policy_name("read-red")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"iam:ResourceTag/team":"red"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    d.get_role().role_name("tagged").send().await.unwrap();
+    root.create_role()
+        .role_name("blue")
+        .assume_role_policy_document(&trust)
+        .send()
+        .await
+        .unwrap();
+    assert_code(
+        d.get_role().role_name("blue").send().await,
+        "AccessDenied",
+        403,
+    );
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn role_sessions_session_policies_and_cross_account() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+    let account_trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    root.create_role()
+        .role_name("reader")
+        .assume_role_policy_document(&account_trust)
+        .send()
+        .await
+        .unwrap();
+    root.attach_role_policy()
+        .role_name("reader")
+        .policy_arn("arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+
+    // The trust policy admits the account: the user's own policies must allow sts:AssumeRole.
+    let alice = user(&srv, "alice", "/", None).await;
+    assert_err(
+        alice
+            .sts(&srv)
+            .assume_role()
+            .role_arn("arn:aws:iam::000000000000:role/reader")
+            .role_session_name("s1")
+            .send()
+            .await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/reader because no identity-based policy allows the sts:AssumeRole action",
+    );
+    root.put_user_policy()
+        .user_name("alice")
+        .policy_name("assume")
+        .policy_document(allow(
+            "sts:AssumeRole",
+            "arn:aws:iam::000000000000:role/reader",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let out = alice
+        .sts(&srv)
+        .assume_role()
+        .role_arn("arn:aws:iam::000000000000:role/reader")
+        .role_session_name("s1")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    let session = Caller {
+        key: c.access_key_id().to_string(),
+        secret: c.secret_access_key().to_string(),
+        token: Some(c.session_token().to_string()),
+    };
+    // The role session reads but cannot write.
+    session.iam(&srv).list_roles().send().await.unwrap();
+    assert_err(
+        session.iam(&srv).create_user().user_name("x").send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::000000000000:assumed-role/reader/s1 is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::000000000000:user/x because no identity-based policy allows the iam:CreateUser action",
+    );
+
+    // A session policy narrows the role further.
+    let narrowed = alice
+        .sts(&srv)
+        .assume_role()
+        .role_arn("arn:aws:iam::000000000000:role/reader")
+        .role_session_name("s2")
+        .policy(allow("iam:ListRoles", "*"))
+        .send()
+        .await
+        .unwrap();
+    let c = narrowed.credentials().unwrap();
+    let narrow = Caller {
+        key: c.access_key_id().to_string(),
+        secret: c.secret_access_key().to_string(),
+        token: Some(c.session_token().to_string()),
+    };
+    narrow.iam(&srv).list_roles().send().await.unwrap();
+    assert_err(
+        narrow.iam(&srv).list_users().send().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::000000000000:assumed-role/reader/s2 is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::000000000000:user/ because no session policy allows the iam:ListUsers action",
+    );
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn audit_lets_every_call_through() {
+    let srv = TestServer::start_auth(AuthMode::Audit).await;
+    let nobody = user(&srv, "nobody", "/", None).await;
+    nobody
+        .iam(&srv)
+        .create_user()
+        .user_name("made-anyway")
+        .send()
+        .await
+        .unwrap();
+    srv.iam()
+        .get_user()
+        .user_name("made-anyway")
+        .send()
+        .await
+        .unwrap();
+    srv.stop().await;
+}
