@@ -13,6 +13,7 @@ pub mod ids;
 pub mod jwt;
 pub mod log_writer;
 pub mod protocol;
+pub mod saml;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -16,19 +16,6 @@ fn trust(principal: &str, actions: &[&str]) -> String {
     .to_string()
 }
 
-async fn role(iam: &aws_sdk_iam::Client, name: &str, trust_policy: &str) -> String {
-    iam.create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust_policy)
-        .send()
-        .await
-        .unwrap()
-        .role()
-        .unwrap()
-        .arn()
-        .to_string()
-}
-
 struct Creds {
     key: String,
     secret: String,
@@ -63,7 +50,7 @@ async fn user_with_key(iam: &aws_sdk_iam::Client, name: &str) -> Creds {
 async fn assumed_role_credentials_act_as_the_role() {
     let srv = TestServer::start_auth(AuthMode::Strict).await;
     let iam = srv.iam();
-    let arn = role(&iam, "app", &trust("000000000000", &["sts:AssumeRole"])).await;
+    let arn = create_role(&iam, "app", &trust("000000000000", &["sts:AssumeRole"])).await;
     let out = srv
         .sts()
         .assume_role()
@@ -125,8 +112,8 @@ async fn role_chaining_and_session_tags() {
     let srv = TestServer::start().await;
     let iam = srv.iam();
     let t = trust("000000000000", &["sts:AssumeRole", "sts:TagSession"]);
-    let first = role(&iam, "first", &t).await;
-    let second = role(&iam, "second", &t).await;
+    let first = create_role(&iam, "first", &t).await;
+    let second = create_role(&iam, "second", &t).await;
     iam.update_role()
         .role_name("second")
         .max_session_duration(14_400)
@@ -312,7 +299,7 @@ async fn trust_policies_decide_in_enforce_and_audit_only() {
         let alice = user_with_key(&iam, "alice").await;
         let bob = user_with_key(&iam, "bob").await;
         let only_alice = trust("arn:aws:iam::000000000000:user/alice", &["sts:AssumeRole"]);
-        let arn = role(&iam, "guarded", &only_alice).await;
+        let arn = create_role(&iam, "guarded", &only_alice).await;
         let assume = |c: &Creds| {
             srv.sts_with(&c.key, &c.secret, None)
                 .assume_role()
@@ -375,7 +362,7 @@ async fn an_expired_session_is_expired_token() {
     let c = {
         let srv = BinaryServer::spawn(&db);
         let iam = srv.iam();
-        role(&iam, "short", &trust("000000000000", &["sts:AssumeRole"])).await;
+        create_role(&iam, "short", &trust("000000000000", &["sts:AssumeRole"])).await;
         let sts = sts_client(&srv.url(), "000000000000", "x", None);
         let out = sts
             .assume_role()

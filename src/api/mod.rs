@@ -16,9 +16,11 @@ pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
 pub mod roles;
+pub mod saml_providers;
 pub mod simulator;
 pub mod sts;
 pub mod sts_identity;
+pub mod sts_saml;
 pub mod users;
 pub mod web_identity;
 
@@ -68,5 +70,7 @@ pub fn registry() -> Registry {
     credential_report::register(&mut r);
     oidc_providers::register(&mut r);
     web_identity::register(&mut r);
+    saml_providers::register(&mut r);
+    sts_saml::register(&mut r);
     r
 }

@@ -175,7 +175,7 @@ fn not_authorized(ctx: &Ctx, action: &str, resource: &str) -> ApiError {
 
 /// Session tags: AWS's duplicate-key rule (`InvalidParameterValue`), the 50-tag limit, and the
 /// transitive keys, which must name requested tags.
-fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), ApiError> {
+pub(crate) fn check_session_tags(tags: &[sts::Tag], transitive: &[String]) -> Result<(), ApiError> {
     let invalid = |m: &str| {
         ApiError::new(
             "InvalidParameterValue",
@@ -411,6 +411,79 @@ pub(crate) fn settle(
     }
 }
 
+/// What a role's trust policy is asked on `AssumeRole*`.
+pub(crate) struct TrustRequest<'a> {
+    pub principal: &'a PolicyPrincipal,
+    pub role_arn: &'a str,
+    /// `sts:AssumeRole`, `sts:AssumeRoleWithSAML`, …
+    pub action: &'static str,
+    /// The session tags requested (`sts:TagSession` is then needed too).
+    pub tags: &'a [Tag],
+    /// Whether a source identity is set (`sts:SetSourceIdentity` is then needed too).
+    pub source_identity: bool,
+}
+
+/// The first action the trust policy does not allow (with the request tags added to `context`),
+/// or `None` when it allows them all.
+pub(crate) fn trust_denial(
+    trust: &crate::policy::Policy,
+    req: &TrustRequest<'_>,
+    mut context: Context,
+) -> Option<&'static str> {
+    for t in req.tags {
+        context.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
+    }
+    if !req.tags.is_empty() {
+        context.insert_many(
+            "aws:TagKeys",
+            req.tags.iter().map(|t| t.key.clone()).collect(),
+        );
+    }
+    let mut actions = vec![req.action];
+    if !req.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if req.source_identity {
+        actions.push("sts:SetSourceIdentity");
+    }
+    actions.into_iter().find(|&action| {
+        let r = Request {
+            principal: req.principal,
+            action,
+            resource: req.role_arn,
+            context: &context,
+        };
+        matches!(
+            trust_check(trust, &r),
+            TrustDecision::Denied | TrustDecision::NotAllowed
+        )
+    })
+}
+
+/// A trust decision as the auth mode applies it: in `audit` a denial is logged and the call goes
+/// on.
+pub(crate) fn audited(
+    ctx: &Ctx,
+    operation: &str,
+    role_arn: &str,
+    decision: Result<(), ApiError>,
+    mode: AuthMode,
+) -> Result<(), ApiError> {
+    match (decision, mode) {
+        (Err(_), AuthMode::Audit) => {
+            tracing::warn!(
+                request_id = %ctx.request_id,
+                caller = %ctx.principal.arn,
+                role = %role_arn,
+                operation,
+                "audit: the trust policy would deny this"
+            );
+            Ok(())
+        }
+        (d, _) => d,
+    }
+}
+
 /// A new session of `role` named `name`, created now and expiring after `duration` seconds, with
 /// nothing else (tags, policies, source identity) set.
 pub(crate) fn role_session(role: &Role, name: &str, duration: i32) -> Session {
@@ -523,7 +596,6 @@ async fn assume_role(
         chained,
         ..role_session(&role, &input.role_session_name, duration)
     };
-    let session_arn = session.arn.clone();
     let mfa = MfaCode::of(&ctx, input.serial_number.clone(), input.token_code.clone())?;
     let session = insert_session(&app, session, mfa).await?;
     let with_packed = input.policy.is_some()
@@ -533,7 +605,7 @@ async fn assume_role(
         credentials: Some(credentials_shape(&session)),
         assumed_role_user: Some(sts::AssumedRoleUser {
             assumed_role_id: session.principal_id.clone(),
-            arn: session_arn,
+            arn: session.arn.clone(),
         }),
         packed_policy_size: with_packed.then_some(packed),
         source_identity,

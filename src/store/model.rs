@@ -494,6 +494,47 @@ pub struct OutboundFederation {
     pub keys: Vec<IssuerSigningKey>,
 }
 
+/// A private key AWS keeps for decrypting a provider's encrypted assertions (only its ID and
+/// upload time are kept here: localiam does not decrypt assertions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlPrivateKey {
+    pub key_id: String,
+    pub timestamp: i64,
+}
+
+/// A SAML 2.0 identity provider (`arn:aws:iam::ACCOUNT:saml-provider/NAME`): its metadata
+/// document as uploaded, and what AssumeRoleWithSAML checks responses with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlProvider {
+    /// `SAMLProviderUUID`: 32 characters of `A-Z0-9`.
+    pub uuid: String,
+    pub account_id: String,
+    pub name: String,
+    pub metadata_document: String,
+    /// The metadata's `entityID`: the `Issuer` of its responses.
+    pub entity_id: String,
+    /// Its signing certificates (base64 DER).
+    pub certificates: Vec<String>,
+    pub create_date: i64,
+    pub valid_until: i64,
+    /// `Allowed` or `Required`.
+    pub assertion_encryption_mode: String,
+    #[serde(default)]
+    pub private_keys: Vec<SamlPrivateKey>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl SamlProvider {
+    /// `arn:aws:iam::ACCOUNT:saml-provider/NAME`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:saml-provider/{}",
+            self.account_id, self.name
+        )
+    }
+}
+
 /// Who an STS session acts as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionKind {
@@ -818,7 +859,14 @@ macro_rules! tagged {
     )*};
 }
 
-tagged!(User, Role, InstanceProfile, MfaDevice, OidcProvider);
+tagged!(
+    User,
+    Role,
+    InstanceProfile,
+    MfaDevice,
+    OidcProvider,
+    SamlProvider
+);
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
 pub struct Indexes<'a> {
@@ -1205,6 +1253,28 @@ impl Entity for MfaDevice {
     }
 }
 
+impl Entity for SamlProvider {
+    const KIND: &'static str = "saml-provider";
+    fn id(&self) -> &str {
+        &self.uuid
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        "/"
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn table(a: &Account) -> &Table<Self> {
+        &a.saml_providers
+    }
+    fn table_mut(a: &mut Account) -> &mut Table<Self> {
+        &mut a.saml_providers
+    }
+}
+
 impl Entity for ManagedPolicy {
     named_entity!("policy", policy_id, policies);
     fn shrink(&mut self) {
@@ -1344,6 +1414,7 @@ pub struct Account {
     pub groups: Table<Group>,
     pub roles: Table<Role>,
     pub instance_profiles: Table<InstanceProfile>,
+    pub saml_providers: Table<SamlProvider>,
     pub policies: Table<ManagedPolicy>,
     /// Temporary credentials issued by STS, by access key ID.
     pub sessions: Table<Session>,
@@ -1819,6 +1890,7 @@ pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
         InstanceProfile::KIND => one::<InstanceProfile>(body),
         Session::KIND => one::<Session>(body),
         MfaDevice::KIND => one::<MfaDevice>(body),
+        SamlProvider::KIND => one::<SamlProvider>(body),
         OidcProvider::KIND => one::<OidcProvider>(body),
         IssuerKeys::KIND => one::<IssuerKeys>(body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(body),
@@ -1853,6 +1925,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 OidcProvider::KIND => remove::<OidcProvider>(&mut tx, account, id),
                 IssuerKeys::KIND => remove::<IssuerKeys>(&mut tx, account, id),
                 MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
+                SamlProvider::KIND => remove::<SamlProvider>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),

@@ -675,3 +675,17 @@ impl TestServer {
         }
     }
 }
+
+/// Creates a role with this trust policy and returns its ARN.
+pub async fn create_role(iam: &aws_sdk_iam::Client, name: &str, trust_policy: &str) -> String {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust_policy)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_string()
+}

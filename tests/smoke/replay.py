@@ -1030,6 +1030,87 @@ def _(s):
                           AuthenticationCode2=totp(seed, step - 2))
     s.err("enable-mfa-already-attached-error", iam.enable_mfa_device, UserName=u2, SerialNumber=serial,
           AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+# --- SAML providers ----------------------------------------------------------------------------
+
+SAML = "test_iam_saml_providers.snapshot.json"
+
+
+def saml_metadata(entity_id="https://idp.example.com/metadata"):
+    """SAML 2.0 metadata with the test identity provider's signing certificate (tests/data/saml)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "data", "saml", "idp-cert.pem")) as f:
+        cert = "".join(line.strip() for line in f if not line.startswith("-----"))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
+        f"<ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</md:KeyDescriptor>"
+        '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+        'Location="https://idp.example.com/sso"/>'
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+
+
+def create_saml_provider(s=None, label=None):
+    n = name("idp")
+    if s is not None:
+        s.bind("<provider-name>", n)
+    kw = {"Name": n, "SAMLMetadataDocument": saml_metadata()}
+    if s is not None and label is not None:
+        return s.ok(label, iam.create_saml_provider, **kw)["SAMLProviderArn"]
+    return iam.create_saml_provider(**kw)["SAMLProviderArn"]
+
+
+MISSING_SAML_PROVIDER = f"arn:aws:iam::{ACCOUNT}:saml-provider/NonExistentProvider"
+
+
+@scenario(SAML, "TestSAMLProviders::test_create_saml_provider")
+def _(s):
+    arn = create_saml_provider(s, "create-response")
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+
+
+@scenario(SAML, "TestSAMLProviders::test_get_saml_provider")
+def _(s):
+    arn = create_saml_provider()
+    s.ok("get-response", iam.get_saml_provider, SAMLProviderArn=arn)
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+
+
+@scenario(SAML, "TestSAMLProviders::test_get_saml_provider_not_found")
+def _(s):
+    s.err("get-not-found", iam.get_saml_provider, SAMLProviderArn=MISSING_SAML_PROVIDER)
+
+
+@scenario(SAML, "TestSAMLProviders::test_update_saml_provider")
+def _(s):
+    arn = create_saml_provider(s)
+    s.ok("update-response", iam.update_saml_provider, SAMLProviderArn=arn,
+         SAMLMetadataDocument=saml_metadata("https://idp.example.com/updated"))
+    got = s.ok("get-after-update", iam.get_saml_provider, SAMLProviderArn=arn)
+    if "https://idp.example.com/updated" not in got["SAMLMetadataDocument"]:
+        raise Mismatch("get-after-update: the metadata document was not replaced")
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+
+
+@scenario(SAML, "TestSAMLProviders::test_list_saml_providers")
+def _(s):
+    arn = create_saml_provider(s)
+    s.ok("list-response", lambda: [p for p in iam.list_saml_providers()["SAMLProviderList"] if p["Arn"] == arn])
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+
+
+@scenario(SAML, "TestSAMLProviders::test_delete_saml_provider")
+def _(s):
+    arn = create_saml_provider()
+    s.ok("delete-response", iam.delete_saml_provider, SAMLProviderArn=arn)
+
+
+@scenario(SAML, "TestSAMLProviders::test_delete_saml_provider_not_found")
+def _(s):
+    s.err("delete-not-found", iam.delete_saml_provider, SAMLProviderArn=MISSING_SAML_PROVIDER)
 
 
 # --- service-linked roles ----------------------------------------------------------------------

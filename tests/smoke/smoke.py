@@ -5,6 +5,7 @@ Usage: python3 tests/smoke/smoke.py http://127.0.0.1:PORT
 
 Exits 0 when every check passed, 1 otherwise (each failure is printed). Driven by tests/smoke.rs.
 """
+import base64
 import json
 import os
 import subprocess
@@ -414,9 +415,59 @@ def aws_managed_policies():
     iam.delete_group(GroupName=group)
 
 
+def saml():
+    """AssumeRoleWithSAML from boto3 and the CLI (both unsigned, as on AWS) with the response that
+    xmlsec1 signed for the test identity provider (tests/data/saml)."""
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "saml")
+    with open(os.path.join(data, "idp-cert.pem")) as f:
+        cert = "".join(line.strip() for line in f if not line.startswith("-----"))
+    with open(os.path.join(data, "xmlsec-signed-response.xml"), "rb") as f:
+        assertion = base64.b64encode(f.read()).decode()
+    metadata = (
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        'entityID="https://idp.example.com/metadata"><md:IDPSSODescriptor '
+        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing">'
+        '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
+        f"<ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+    iam = client("iam")
+    provider = f"arn:aws:iam::{ACCOUNT}:saml-provider/xmlsec"
+    role = f"arn:aws:iam::{ACCOUNT}:role/xmlsec-role"
+    # The fixture names these two: start from nothing when the server is reused.
+    try:
+        iam.delete_saml_provider(SAMLProviderArn=provider)
+    except ClientError:
+        pass
+    try:
+        iam.delete_role(RoleName="xmlsec-role")
+    except ClientError:
+        pass
+    created = iam.create_saml_provider(Name="xmlsec", SAMLMetadataDocument=metadata)
+    check(created["SAMLProviderArn"] == provider, "boto3 create_saml_provider", created)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider},
+                                                     "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}]}
+    iam.create_role(RoleName="xmlsec-role", AssumeRolePolicyDocument=json.dumps(trust))
+    out = client("sts").assume_role_with_saml(RoleArn=role, PrincipalArn=provider, SAMLAssertion=assertion)
+    session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/xmlsec-role/bob"
+    check(out["AssumedRoleUser"]["Arn"] == session_arn and out["Subject"] == "bob@example.com",
+          "boto3 assume_role_with_saml", out.get("AssumedRoleUser"))
+    creds = out["Credentials"]
+    me = client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).get_caller_identity()
+    check(me["Arn"] == session_arn, "boto3 SAML session credentials act as the role", me)
+    code, _, status = boto_error(client("sts").assume_role_with_saml, RoleArn=role, PrincipalArn=provider,
+                                 SAMLAssertion=base64.b64encode(b"<samlp:Response/>").decode())
+    check((code, status) == ("InvalidIdentityToken", 400), "boto3 assume_role_with_saml, not a response",
+          (code, status))
+    rc, parsed, err = cli("sts", "assume-role-with-saml", "--role-arn", role, "--principal-arn", provider,
+                          "--saml-assertion", assertion)
+    check(rc == 0 and parsed and parsed["AssumedRoleUser"]["Arn"] == session_arn,
+          "aws sts assume-role-with-saml", err[-300:])
+
+
 def main():
     for section in (users, groups, access_keys, login_profiles, account, roles_and_sts, errors, botocore_signing,
-                    aws_managed_policies):
+                    aws_managed_policies, saml):
         print(f"--- {section.__name__}")
         try:
             section()
