@@ -32,6 +32,16 @@ fn tools_present() -> Result<(), String> {
 /// Runs a Python script of `tests/smoke/` against a fresh in-process server; fails with its output
 /// unless it exits 0. `None` when the tools are missing outside CI (the test then skips).
 async fn run_script(test: &str, script: &str, extra: Vec<String>) -> Option<()> {
+    run_script_on(TestServer::start().await, test, script, |_| extra).await
+}
+
+/// [`run_script`] against a given server; `args` makes the script's arguments after the URL.
+async fn run_script_on(
+    srv: TestServer,
+    test: &str,
+    script: &str,
+    args: impl FnOnce(&TestServer) -> Vec<String>,
+) -> Option<()> {
     if let Err(why) = tools_present() {
         let required = std::env::var_os("CI").is_some()
             || std::env::var_os("LOCALIAM_REQUIRE_SMOKE").is_some();
@@ -39,7 +49,7 @@ async fn run_script(test: &str, script: &str, extra: Vec<String>) -> Option<()> 
         eprintln!("SKIPPED {test}: {why}");
         return None;
     }
-    let srv = TestServer::start().await;
+    let extra = args(&srv);
     let script = format!("{}/tests/smoke/{script}", env!("CARGO_MANIFEST_DIR"));
     let url = srv.url();
     let out = tokio::task::spawn_blocking(move || {
@@ -88,4 +98,17 @@ async fn boto3_replays_recorded_aws_scenarios() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_and_aws_cli_smoke() {
     run_script("boto3_and_aws_cli_smoke", "smoke.py", Vec::new()).await;
+}
+
+/// boto3 against `--auth enforce`: a user's policies decide, with AWS's denial messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_under_enforce() {
+    let srv = TestServer::start_auth(localiam::config::AuthMode::Enforce).await;
+    run_script_on(srv, "boto3_under_enforce", "enforce.py", |s| {
+        vec![
+            s.config.root_access_key.clone(),
+            s.config.root_secret_key.clone(),
+        ]
+    })
+    .await;
 }
