@@ -82,6 +82,17 @@ async fn identity_policies_decide_with_aws_messages() {
     );
     // GetCallerIdentity needs no permission.
     nobody.sts(&srv).get_caller_identity().send().await.unwrap();
+    // A malformed request is a ValidationError before it is decided, as on AWS.
+    assert_code(
+        nobody
+            .iam(&srv)
+            .create_user()
+            .user_name("x".repeat(65))
+            .send()
+            .await,
+        "ValidationError",
+        400,
+    );
 
     // An inline policy allowing users under /team/ only.
     let admin = user(

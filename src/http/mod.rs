@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::api::{Ctx, Service};
 use crate::auth::sigv4::RequestParts;
 use crate::auth::{authenticate, Principal};
+use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::ids;
 use crate::protocol::query::Params;
@@ -105,12 +106,18 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
-        // In audit/enforce: decided by the policy evaluator before any work.
-        crate::authz::enforce::authorize(&app, &ctx, service, &action, &params)?;
-        let body = app
+        // The input is decoded and validated first (AWS answers a malformed request with its
+        // ValidationError before deciding it); in audit/enforce the policy evaluator then decides
+        // the call before any of its work runs (the handler's future has not been polled yet).
+        let check =
+            matches!(app.config.auth, AuthMode::Audit | AuthMode::Enforce).then(|| ctx.clone());
+        let work = app
             .registry
-            .dispatch(app.clone(), ctx, service, &action, &params)?
-            .await?;
+            .dispatch(app.clone(), ctx, service, &action, &params)?;
+        if let Some(ctx) = &check {
+            crate::authz::enforce::authorize(&app, ctx, service, &action, &params)?;
+        }
+        let body = work.await?;
         Ok::<_, ApiError>(body)
     }
     .await;
