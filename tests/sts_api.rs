@@ -344,6 +344,20 @@ async fn trust_policies_decide_in_enforce_and_audit_only() {
                 403,
                 "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: sts:TagSession on resource: arn:aws:iam::000000000000:role/guarded",
             );
+            // The trust policy's denials are in the decision log.
+            let r = srv
+                .admin(
+                    "GET",
+                    "/_localiam/decisions?principal=arn:aws:iam::000000000000:user/bob",
+                    b"",
+                )
+                .await;
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["decisions"][0]["action"], "sts:AssumeRole", "{v}");
+            assert_eq!(
+                v["decisions"][0]["resource"],
+                "arn:aws:iam::000000000000:role/guarded"
+            );
         } else {
             // open and strict: authentication only; audit: the denial is logged, not enforced.
             as_bob.unwrap();

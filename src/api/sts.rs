@@ -383,24 +383,38 @@ fn authorize_assume_role(
         }
         Ok(())
     })();
-    settle(app, ctx, role, "AssumeRole", decision)
+    settle(app, ctx, &role.arn(), "AssumeRole", decision)
 }
 
-/// A trust decision as the mode settles it: in `audit` a denial is logged and let through, in
-/// `enforce` it stands.
+/// A trust decision as the mode settles it: a denial is kept in the decision log; in `audit` it
+/// is logged and the call goes on, in `enforce` it stands.
 pub(crate) fn settle(
     app: &App,
     ctx: &Ctx,
-    role: &Role,
+    role_arn: &str,
     operation: &str,
     decision: Result<(), ApiError>,
 ) -> Result<(), ApiError> {
+    if let Err(e) = &decision {
+        app.decisions.record(crate::authz::decisions::Record {
+            time: ctx.now.unix_timestamp(),
+            request_id: ctx.request_id.clone(),
+            principal: ctx.principal.arn.clone(),
+            action: format!("sts:{operation}"),
+            resource: role_arn.to_string(),
+            decision: "ImplicitDeny",
+            reason: Some(e.message.clone()),
+            enforced: app.config.auth == AuthMode::Enforce,
+            matched: Vec::new(),
+            context_keys: Vec::new(),
+        });
+    }
     match (decision, app.config.auth) {
         (Err(e), AuthMode::Audit) => {
             tracing::warn!(
                 request_id = %ctx.request_id,
                 caller = %ctx.principal.arn,
-                role = %role.arn(),
+                role = %role_arn,
                 operation,
                 error = %e,
                 "audit: the role's trust policy would deny this"
@@ -458,30 +472,6 @@ pub(crate) fn trust_denial(
             TrustDecision::Denied | TrustDecision::NotAllowed
         )
     })
-}
-
-/// A trust decision as the auth mode applies it: in `audit` a denial is logged and the call goes
-/// on.
-pub(crate) fn audited(
-    ctx: &Ctx,
-    operation: &str,
-    role_arn: &str,
-    decision: Result<(), ApiError>,
-    mode: AuthMode,
-) -> Result<(), ApiError> {
-    match (decision, mode) {
-        (Err(_), AuthMode::Audit) => {
-            tracing::warn!(
-                request_id = %ctx.request_id,
-                caller = %ctx.principal.arn,
-                role = %role_arn,
-                operation,
-                "audit: the trust policy would deny this"
-            );
-            Ok(())
-        }
-        (d, _) => d,
-    }
 }
 
 /// A new session of `role` named `name`, created now and expiring after `duration` seconds, with

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 
 use crate::api::saml_providers::parse_provider_arn;
 use crate::api::sts::{
-    audited, check_arn_syntax, check_session_tags, credentials_shape, insert_session,
-    packed_policy_size, parse_role_arn, policy_arn_list, role_session, trust_denial, TrustRequest,
+    check_arn_syntax, check_session_tags, credentials_shape, insert_session, packed_policy_size,
+    parse_role_arn, policy_arn_list, role_session, settle, trust_denial, TrustRequest,
 };
 use crate::api::{Ctx, Registry};
 use crate::config::AuthMode;
@@ -279,13 +279,7 @@ fn authorize(
                 None => Ok(()),
             }
         });
-    audited(
-        ctx,
-        "AssumeRoleWithSAML",
-        &role_arn,
-        decision,
-        app.config.auth,
-    )
+    settle(app, ctx, &role_arn, "AssumeRoleWithSAML", decision)
 }
 
 async fn assume_role_with_saml(
