@@ -470,6 +470,16 @@ async fn service_linked_roles() {
         .await
         .unwrap();
     assert_eq!(status.status().as_str(), "SUCCEEDED");
+    // A task ID localiam did not hand out is refused.
+    assert_err(
+        iam.get_service_linked_role_deletion_status()
+            .deletion_task_id("task/not-a-task")
+            .send()
+            .await,
+        "InvalidInput",
+        400,
+        "Invalid deletion task id: task/not-a-task",
+    );
     assert_code(
         iam.get_role()
             .role_name("AWSServiceRoleForAutoScaling_web")
