@@ -55,6 +55,7 @@
 //! | `createuser` | `CreateUser` with unique names, signed by the roots of fresh 12-digit accounts (4,000 users each: under AWS's 5,000 quota) |
 //! | `gci` | STS `GetCallerIdentity` (`Version=2011-06-15`, signed for `sts`) |
 //! | `simulate` | `SimulatePrincipalPolicy` of the user (one attached managed policy, one inline policy), 1 action, 1 resource |
+//! | `enforce` | `GetUser` of itself by a user whose inline policy has 10 statements, on a second localiam started with `--auth enforce` (`:memory:`); measured right after the first localiam's `getuser` is measured again, and their ratio printed |
 //!
 //! The bare server is measured again at the end; the two figures are printed, with a warning
 //! when they differ by more than 10 % (the machine's load changed during the run: other builds).
@@ -123,6 +124,20 @@ const BARE_BODY: &str = "<GetUserResponse xmlns=\"https://iam.amazonaws.com/doc/
 
 const MANAGED_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}"#;
 const INLINE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
+/// The `enforce` workload's user policy: 10 statements, the allowing one last, with a deny that has
+/// to be checked (its condition does not match) and policy variables, as a real policy would.
+const ENFORCE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+{"Sid":"S3Read","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::bench-bucket","arn:aws:s3:::bench-bucket/*"]},
+{"Sid":"Sqs","Effect":"Allow","Action":"sqs:*","Resource":"arn:aws:sqs:us-east-1:*:bench-*"},
+{"Sid":"DenyOutsideNet","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["127.0.0.0/8","10.0.0.0/8"]}}},
+{"Sid":"Dynamo","Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:PutItem","dynamodb:Query"],"Resource":"arn:aws:dynamodb:*:*:table/bench"},
+{"Sid":"OwnKeys","Effect":"Allow","Action":["iam:CreateAccessKey","iam:ListAccessKeys","iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/${aws:username}"},
+{"Sid":"NoAdmins","Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::*:role/admin-*"},
+{"Sid":"Logs","Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"},
+{"Sid":"Tagged","Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}},
+{"Sid":"ReadRoles","Effect":"Allow","Action":["iam:GetRole","iam:ListRoles"],"Resource":"*"},
+{"Sid":"Self","Effect":"Allow","Action":["iam:GetUser","iam:ListGroupsForUser"],"Resource":"arn:aws:iam::*:user/${aws:username}"}
+]}"#;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -278,17 +293,19 @@ enum Workload {
     Createuser,
     Gci,
     Simulate,
+    Enforce,
 }
 
 impl Workload {
     /// In the order they run.
-    const ALL: [Workload; 6] = [
+    const ALL: [Workload; 7] = [
         Workload::Getuser,
         Workload::Mixed,
         Workload::Listusers,
         Workload::Createuser,
         Workload::Gci,
         Workload::Simulate,
+        Workload::Enforce,
     ];
 
     fn name(self) -> &'static str {
@@ -299,6 +316,7 @@ impl Workload {
             Workload::Createuser => "createuser",
             Workload::Gci => "gci",
             Workload::Simulate => "simulate",
+            Workload::Enforce => "enforce",
         }
     }
 }
@@ -341,6 +359,8 @@ struct Row {
 struct TargetReport {
     label: String,
     rows: Vec<Row>,
+    /// The `getuser` request of this target (measured again beside the `enforce` server).
+    getuser: Arc<Source>,
 }
 
 impl TargetReport {
@@ -377,7 +397,7 @@ async fn bench(s: &Settings, bare_addr: SocketAddr) -> Result<ExitCode> {
             if *build {
                 build_localiam(bin)?;
             }
-            let spawned = Spawned::start(bin, db.as_deref(), db_from.as_deref()).await?;
+            let spawned = Spawned::start(bin, "open", db.as_deref(), db_from.as_deref()).await?;
             println!(
                 "localiam: {} (db {}), ready line after {:.1} ms, health 200 after {:.1} ms, idle RSS {}",
                 bin.display(),
@@ -423,7 +443,20 @@ async fn bench(s: &Settings, bare_addr: SocketAddr) -> Result<ExitCode> {
         .as_ref()
         .and_then(Spawned::pid)
         .map_or(ServerCpu::Unknown, ServerCpu::Process);
-    let ours = run_target("localiam", &endpoint, s, bare_rate, &nonce, our_cpu).await?;
+    let mut ours = run_target("localiam", &endpoint, s, bare_rate, &nonce, our_cpu).await?;
+    if s.workloads.contains(&Workload::Enforce) {
+        match &s.target {
+            TargetSpec::Spawn { bin, .. } => {
+                let rows =
+                    measure_enforce(bin, &endpoint, ours.getuser.clone(), our_cpu, s, bare_rate)
+                        .await?;
+                ours.rows.extend(rows);
+            }
+            TargetSpec::Url(_) => {
+                println!("enforce: skipped (it starts a localiam of its own; not with --url)");
+            }
+        }
+    }
     let theirs = match &s.compare {
         Some(url) => {
             let compare = Endpoint::parse(url)?;
@@ -481,6 +514,25 @@ async fn bench(s: &Settings, bare_addr: SocketAddr) -> Result<ExitCode> {
             }
         }
     }
+    let beside = ours
+        .rows
+        .iter()
+        .find(|r| r.workload == "getuser (beside enforce)");
+    let enforced = ours.rows.iter().find(|r| r.workload == "enforce");
+    if let (Some(open), Some(enforced)) = (beside, enforced) {
+        if open.m.rate() > 0.0 {
+            let cpu = |m: &Measured| {
+                m.server_cpu_per_request()
+                    .map_or("n/a".into(), |us| format!("{us:.0} µs"))
+            };
+            println!(
+                "localiam: enforce / open GetUser = {:.2} (server CPU per request {} enforce, {} open)",
+                enforced.m.rate() / open.m.rate(),
+                cpu(&enforced.m),
+                cpu(&open.m),
+            );
+        }
+    }
     if !memory.is_empty() {
         println!("{memory}");
     }
@@ -535,6 +587,9 @@ async fn run_target(
 
     let mut rows = Vec::new();
     for &w in &s.workloads {
+        if w == Workload::Enforce {
+            continue; // measured on a server of its own: see `measure_enforce`
+        }
         let t = Instant::now();
         let source = Arc::new(prepared.source(w, &signer, unique, s.client_threads, nonce)?);
         let signing = t.elapsed();
@@ -558,7 +613,94 @@ async fn run_target(
     Ok(TargetReport {
         label: label.to_string(),
         rows,
+        getuser: warm,
     })
+}
+
+/// The `enforce` workload: a second localiam started with `--auth enforce`, where a user whose one
+/// inline policy has 10 statements (`ENFORCE_POLICY`) calls `GetUser` on itself, measured right
+/// after the `open` localiam's `getuser` is measured again, so that the two figures are taken side
+/// by side. Returns those two rows.
+async fn measure_enforce(
+    bin: &Path,
+    open: &Endpoint,
+    open_getuser: Arc<Source>,
+    open_cpu: ServerCpu,
+    s: &Settings,
+    bare_rate: f64,
+) -> Result<Vec<Row>> {
+    let spawned = Spawned::start(bin, "enforce", None, None).await?;
+    let endpoint = spawned.endpoint.clone();
+    let cpu = spawned.pid().map_or(ServerCpu::Unknown, ServerCpu::Process);
+    let root = iam_client(&endpoint, &Key::new(ROOT_KEY.0, ROOT_KEY.1));
+    let user = "bench-enforce";
+    root.create_user()
+        .user_name(user)
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("bench")
+                .build()
+                .map_err(sdk_error("Tag"))?,
+        )
+        .send()
+        .await
+        .map_err(sdk_error("CreateUser (enforce)"))?;
+    root.put_user_policy()
+        .user_name(user)
+        .policy_name("bench-10-statements")
+        .policy_document(ENFORCE_POLICY)
+        .send()
+        .await
+        .map_err(sdk_error("PutUserPolicy (enforce)"))?;
+    let key = root
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(sdk_error("CreateAccessKey (enforce)"))?;
+    let key = key.access_key().ok_or("CreateAccessKey: no key")?;
+    let key = Key::new(key.access_key_id(), key.secret_access_key());
+    let source = Arc::new(Source::Repeat(Signer::new(&endpoint).sign(
+        "iam",
+        &key,
+        get_user_body(user),
+    )?));
+    warm_up(&endpoint, &source, s).await?;
+
+    let beside = measure(open, open_getuser, s, open_cpu).await?;
+    println!(
+        "{}",
+        beside.line(
+            "localiam getuser (again, beside enforce)",
+            Some(bare_rate),
+            None
+        )
+    );
+    let enforced = measure(&endpoint, source, s, cpu).await?;
+    println!(
+        "{}",
+        enforced.line(
+            "localiam enforce (GetUser, 10-statement policy, --auth enforce)",
+            Some(bare_rate),
+            None
+        )
+    );
+    let decided = http_get(&endpoint, "/_localiam/health").await.is_ok();
+    let exit = spawned.stop();
+    if !decided {
+        return Err(format!("the enforce server stopped answering ({exit})").into());
+    }
+    Ok(vec![
+        Row {
+            workload: "getuser (beside enforce)",
+            m: beside,
+        },
+        Row {
+            workload: "enforce",
+            m: enforced,
+        },
+    ])
 }
 
 fn print_table(
@@ -993,7 +1135,8 @@ impl Prepared {
         let user = self.user.as_str();
         let get_user = || signer.sign("iam", &self.user_key, get_user_body(user));
         Ok(match w {
-            Workload::Getuser => Source::Repeat(get_user()?),
+            // `enforce` is measured on a server of its own (`measure_enforce`); here it is `getuser`.
+            Workload::Getuser | Workload::Enforce => Source::Repeat(get_user()?),
             Workload::Mixed => Source::Mixed {
                 read: get_user()?,
                 writes: signer.sign_many(unique / 10 + 1, threads, |i| {
@@ -1648,7 +1791,12 @@ struct Spawned {
 }
 
 impl Spawned {
-    async fn start(bin: &Path, db: Option<&Path>, db_from: Option<&Path>) -> Result<Self> {
+    async fn start(
+        bin: &Path,
+        auth: &str,
+        db: Option<&Path>,
+        db_from: Option<&Path>,
+    ) -> Result<Self> {
         if let Some(db) = db {
             if db.exists() {
                 return Err(format!(
@@ -1671,7 +1819,7 @@ impl Spawned {
         }
         let spawned_at = Instant::now();
         let mut child = Command::new(bin)
-            .args(["--listen", "127.0.0.1:0", "--auth", "open", "--db"])
+            .args(["--listen", "127.0.0.1:0", "--auth", auth, "--db"])
             .arg(db.map_or_else(|| ":memory:".into(), |p| p.as_os_str().to_owned()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -400,7 +400,7 @@ pub(crate) fn settle(
             time: ctx.now.unix_timestamp(),
             request_id: ctx.request_id.clone(),
             principal: ctx.principal.arn.clone(),
-            action: format!("sts:{operation}"),
+            action: format!("sts:{operation}").into(),
             resource: role_arn.to_string(),
             decision: "ImplicitDeny",
             reason: Some(e.message.clone()),

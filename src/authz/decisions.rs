@@ -30,7 +30,7 @@ pub struct Record {
     pub time: i64,
     pub request_id: String,
     pub principal: String,
-    pub action: String,
+    pub action: std::borrow::Cow<'static, str>,
     pub resource: String,
     /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
     pub decision: &'static str,
@@ -40,7 +40,8 @@ pub struct Record {
     /// Whether `audit` let a denied call through.
     pub enforced: bool,
     pub matched: Vec<Matched>,
-    /// The context keys of the request.
+    /// The context keys the decision used: the keys of the request context that the caller's
+    /// policies read (conditions and policy variables).
     pub context_keys: Vec<String>,
 }
 
@@ -65,12 +66,20 @@ pub struct Filter {
 
 impl DecisionLog {
     pub fn record(&self, r: Record) {
-        if let Ok(mut ring) = self.ring.lock() {
-            if ring.len() == CAPACITY {
-                ring.pop_front();
+        let evicted = match self.ring.lock() {
+            Ok(mut ring) => {
+                let evicted = if ring.len() >= CAPACITY {
+                    ring.pop_front()
+                } else {
+                    None
+                };
+                ring.push_back(r);
+                evicted
             }
-            ring.push_back(r);
-        }
+            Err(_) => None,
+        };
+        // Freed after the lock is released.
+        drop(evicted);
     }
 
     pub fn clear(&self) {
@@ -118,7 +127,7 @@ pub fn least_privilege(records: &[Record], include_denied: bool) -> Option<Value
         by_resource
             .entry(r.resource.as_str())
             .or_default()
-            .insert(r.action.as_str());
+            .insert(&*r.action);
     }
     // actions → resources
     let mut by_actions: BTreeMap<Vec<&str>, Vec<&str>> = BTreeMap::new();
@@ -164,7 +173,7 @@ mod tests {
             time: 0,
             request_id: String::new(),
             principal: "p".into(),
-            action: action.into(),
+            action: action.to_string().into(),
             resource: resource.into(),
             decision,
             reason: None,

@@ -11,6 +11,7 @@
 //! * STS's AssumeRole family decides in `api::sts` (the trust policy with the caller's identity
 //!   side); GetCallerIdentity needs no permission, as on AWS.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
@@ -33,9 +34,12 @@ struct ActionFacts {
     /// The resource type's ARN format (`arn:${Partition}:iam::${Account}:user/${UserNameWithPath}`),
     /// empty when the action has no resource type (authorized on `*`).
     arn_format: &'static str,
+    /// `iam:CreateUser`
+    action: &'static str,
 }
 
-static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), ActionFacts>> =
+/// Built once; the entries live as long as the process (a few hundred, like the table's text).
+static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), &'static ActionFacts>> =
     LazyLock::new(|| {
         include_str!("actions.tsv")
             .lines()
@@ -43,7 +47,12 @@ static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), ActionFacts>> =
             .filter_map(|l| {
                 let mut f = l.split('\t');
                 let (service, action, _rtype, arn) = (f.next()?, f.next()?, f.next()?, f.next()?);
-                Some(((service, action), ActionFacts { arn_format: arn }))
+                let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
+                let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
+                    arn_format: arn,
+                    action: full,
+                }));
+                Some(((service, action), facts))
             })
             .collect()
     });
@@ -68,11 +77,30 @@ fn list_resource(action: &str) -> Option<&'static str> {
 }
 
 /// The path of a named entity: the stored one, else the request's `Path`, else `/`.
-fn path_of(stored: Option<&str>, params: &Params) -> String {
-    stored
-        .map(str::to_string)
-        .or_else(|| params.get("Path").map(str::to_string))
-        .unwrap_or_else(|| "/".to_string())
+fn path_of<'a>(stored: Option<&'a str>, params: &'a Params) -> &'a str {
+    stored.or_else(|| params.get("Path")).unwrap_or("/")
+}
+
+/// `arn:${Partition}:iam::${Account}:user/` → `arn:aws:iam::123456789012:user/`, in one pass.
+fn fill_prefix(format: &str, account_id: &str) -> String {
+    let mut out = String::with_capacity(format.len() + account_id.len());
+    let mut rest = format;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("${Partition}") {
+            out.push_str("aws");
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("${Account}") {
+            out.push_str(account_id);
+            rest = t;
+        } else {
+            out.push_str("${");
+            rest = &tail[2..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Fills an ARN format from the request (and the entity it names, for its path).
@@ -90,9 +118,7 @@ fn resource_arn(
         Some(i) => (&format[..i], &format[i..]),
         None => (format, ""),
     };
-    let prefix = prefix
-        .replace("${Partition}", "aws")
-        .replace("${Account}", account_id);
+    let prefix = fill_prefix(prefix, account_id);
     // Parameters that carry the resource's ARN themselves.
     let by_arn = match var {
         "${RoleNameWithPath}" => params.get("RoleArn"),
@@ -209,9 +235,16 @@ fn session_of<'m>(model: &'m Model, ctx: &Ctx) -> Option<&'m Arc<Session>> {
     model.account(&loc.account_id).sessions.get_by_id(key)
 }
 
-/// The caller as the evaluator sees it, with its tags.
-pub fn caller_principal(model: &Model, ctx: &Ctx) -> Principal {
+/// The caller as the evaluator sees it, with its tags when a policy reads them.
+fn caller_principal(model: &Model, ctx: &Ctx, needed: &Needed<'_>) -> Principal {
     let p = &ctx.principal;
+    let tag_pairs = |tags: &[Tag]| -> Vec<(String, String)> {
+        if needed.any_with_prefix("aws:PrincipalTag/") {
+            tag_pairs(tags)
+        } else {
+            Vec::new()
+        }
+    };
     let account = model.account(&p.account_id);
     let session = session_of(model, ctx);
     let mut out = match p.kind {
@@ -237,8 +270,8 @@ pub fn caller_principal(model: &Model, ctx: &Ctx) -> Principal {
                 .and_then(|id| account.roles.get_by_id(id))
                 .map(|r| tag_pairs(&r.tags))
                 .unwrap_or_default();
-            if let Some(s) = session {
-                for (k, v) in tag_pairs(&s.tags) {
+            if let Some(s) = session.filter(|_| needed.any_with_prefix("aws:PrincipalTag/")) {
+                for (k, v) in super::enforce::tag_pairs(&s.tags) {
                     tags.retain(|(e, _)| !e.eq_ignore_ascii_case(&k));
                     tags.push((k, v));
                 }
@@ -262,70 +295,133 @@ fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The request context AWS supplies for a call (design notes §3, issue "Authorization").
+/// The context keys the caller's policies use (condition keys and policy variables, as
+/// [`crate::policy::Policy::context_keys`] lists them): the request context is built with these
+/// only, so a call pays for the keys its policies read, and the decision log reports them.
+pub(crate) struct Needed<'p> {
+    keys: Vec<&'p str>,
+}
+
+impl<'p> Needed<'p> {
+    fn of(policies: &'p CallerPolicies) -> Needed<'p> {
+        let mut keys: Vec<&'p str> = Vec::new();
+        let all = policies
+            .applied
+            .all()
+            .chain(policies.session.iter().flat_map(AppliedPolicies::all));
+        for p in all {
+            for k in p.policy.context_keys() {
+                if !keys.iter().any(|e| e.eq_ignore_ascii_case(k)) {
+                    keys.push(k);
+                }
+            }
+        }
+        Needed { keys }
+    }
+
+    /// Whether a policy reads `key` (condition keys are case-insensitive).
+    fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
+
+    /// Whether a policy reads a key that starts with `prefix` (ASCII, any case).
+    fn any_with_prefix(&self, prefix: &str) -> bool {
+        self.keys.iter().any(|k| {
+            k.len() >= prefix.len()
+                && k.is_char_boundary(prefix.len())
+                && k[..prefix.len()].eq_ignore_ascii_case(prefix)
+        })
+    }
+}
+
+/// The request context AWS supplies for a call (design notes §3, issue "Authorization"), limited
+/// to the keys `needed`.
 fn request_context(
     model: &Model,
     ctx: &Ctx,
     principal: &Principal,
     params: &Params,
     resource: &str,
+    needed: &Needed<'_>,
 ) -> Context {
     let mut c = Context::new();
-    c.add_principal_keys(principal);
-    c.insert("aws:SourceIp", ctx.source_ip.to_string());
-    let now = ctx.now;
-    if let Ok(t) = now.format(&time::format_description::well_known::Rfc3339) {
-        c.insert("aws:CurrentTime", t);
+    if needed.keys.is_empty() {
+        return c;
     }
-    c.insert("aws:EpochTime", now.unix_timestamp().to_string());
-    c.insert("aws:SecureTransport", "false");
-    c.insert("aws:RequestedRegion", ctx.region.clone());
+    let want = |key: &str| needed.has(key);
+    c.add_principal_keys_if(principal, want);
+    let put = |c: &mut Context, key: &str, value: &dyn Fn() -> Option<String>| {
+        if want(key) {
+            if let Some(v) = value() {
+                c.insert(key, v);
+            }
+        }
+    };
+    let now = ctx.now;
+    put(&mut c, "aws:SourceIp", &|| Some(ctx.source_ip.to_string()));
+    put(&mut c, "aws:CurrentTime", &|| {
+        now.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
+    put(&mut c, "aws:EpochTime", &|| {
+        Some(now.unix_timestamp().to_string())
+    });
+    put(&mut c, "aws:SecureTransport", &|| Some("false".into()));
+    put(&mut c, "aws:RequestedRegion", &|| Some(ctx.region.clone()));
     let session = session_of(model, ctx);
     let mfa_at = session.and_then(|s| s.mfa_authenticated_at);
-    c.insert("aws:MultiFactorAuthPresent", mfa_at.is_some().to_string());
-    if let Some(at) = mfa_at {
-        c.insert(
-            "aws:MultiFactorAuthAge",
-            (now.unix_timestamp() - at).max(0).to_string(),
-        );
-    }
-    if let Some(s) = session {
-        if let Some(t) = time::OffsetDateTime::from_unix_timestamp(s.created)
+    put(&mut c, "aws:MultiFactorAuthPresent", &|| {
+        Some(mfa_at.is_some().to_string())
+    });
+    put(&mut c, "aws:MultiFactorAuthAge", &|| {
+        mfa_at.map(|at| (now.unix_timestamp() - at).max(0).to_string())
+    });
+    put(&mut c, "aws:TokenIssueTime", &|| {
+        let s = session?;
+        time::OffsetDateTime::from_unix_timestamp(s.created)
+            .ok()?
+            .format(&time::format_description::well_known::Rfc3339)
             .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-        {
-            c.insert("aws:TokenIssueTime", t);
+    });
+    put(&mut c, "aws:SourceIdentity", &|| {
+        session.and_then(|s| s.source_identity.clone())
+    });
+    if needed.any_with_prefix("aws:RequestTag/") || needed.has("aws:TagKeys") {
+        let tags = request_tags(params);
+        for (k, v) in &tags {
+            let key = format!("aws:RequestTag/{k}");
+            if want(&key) {
+                c.insert(&key, v.clone());
+            }
         }
-        if let Some(si) = &s.source_identity {
-            c.insert("aws:SourceIdentity", si.clone());
+        if want("aws:TagKeys") {
+            if !tags.is_empty() {
+                c.insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+            } else if let Some(keys) = tag_keys_param(params) {
+                c.insert_many("aws:TagKeys", keys);
+            }
         }
     }
-    let tags = request_tags(params);
-    for (k, v) in &tags {
-        c.insert(&format!("aws:RequestTag/{k}"), v.clone());
+    if needed.any_with_prefix("aws:ResourceTag/") || needed.any_with_prefix("iam:ResourceTag/") {
+        let account = model.account(&ctx.principal.account_id);
+        for t in resource_tags(account, resource) {
+            for prefix in ["aws:ResourceTag/", "iam:ResourceTag/"] {
+                let key = format!("{prefix}{}", t.key);
+                if want(&key) {
+                    c.insert(&key, t.value.clone());
+                }
+            }
+        }
     }
-    if !tags.is_empty() {
-        c.insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
-    } else if let Some(keys) = tag_keys_param(params) {
-        c.insert_many("aws:TagKeys", keys);
-    }
-    let account = model.account(&ctx.principal.account_id);
-    for t in resource_tags(account, resource) {
-        c.insert(&format!("aws:ResourceTag/{}", t.key), t.value.clone());
-        c.insert(&format!("iam:ResourceTag/{}", t.key), t.value.clone());
-    }
-    if let Some(p) = params.get("PolicyArn") {
-        c.insert("iam:PolicyARN", p.to_string());
-    }
-    if let Some(b) = params.get("PermissionsBoundary") {
-        c.insert("iam:PermissionsBoundary", b.to_string());
-    }
-    if let Some(s) = params.get("AWSServiceName") {
-        c.insert("iam:AWSServiceName", s.to_string());
-    }
+    put(&mut c, "iam:PolicyARN", &|| {
+        params.get("PolicyArn").map(str::to_string)
+    });
+    put(&mut c, "iam:PermissionsBoundary", &|| {
+        params.get("PermissionsBoundary").map(str::to_string)
+    });
+    put(&mut c, "iam:AWSServiceName", &|| {
+        params.get("AWSServiceName").map(str::to_string)
+    });
     c
 }
 
@@ -408,42 +504,40 @@ fn caller_policies(
     }))
 }
 
-/// The decision for the caller on `action` (`iam:CreateUser`) and `resource`, with AWS's denial;
-/// recorded in the decision log.
-pub fn decide(
+/// The decision for the caller on `action` (`iam:CreateUser`) and `resource` under `policies`,
+/// with AWS's denial; recorded in the decision log.
+#[allow(clippy::too_many_arguments)]
+fn decide(
     app: &App,
-    model: &Model,
     ctx: &Ctx,
-    action: &str,
-    resource: &str,
-    context: &Context,
+    policies: &CallerPolicies,
+    action: Cow<'static, str>,
+    resource: String,
+    context: Context,
     principal: &Principal,
 ) -> Result<(), ApiError> {
-    let Some(policies) = caller_policies(app, model, ctx)? else {
-        return Ok(());
-    };
     let identity: Vec<PolicyRef<'_>> = policies.applied.identity_refs();
     let boundary = policies.applied.boundary_refs();
     let session: Option<Vec<PolicyRef<'_>>> = policies.session.as_ref().map(|s| s.identity_refs());
     let request = Request {
         principal,
-        action,
-        resource,
-        context,
+        action: &action,
+        resource: &resource,
+        context: &context,
     };
     let mut input = EvalInput::new(request, &identity);
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
     let eval = evaluate(&input);
     let allowed = eval.decision == Decision::Allow;
+    let denial = (!allowed)
+        .then(|| access_denied_message(&ctx.principal.arn, &action, &resource, eval.reason));
     app.decisions.record(Record {
         time: ctx.now.unix_timestamp(),
         request_id: ctx.request_id.clone(),
         principal: ctx.principal.arn.clone(),
-        action: action.to_string(),
-        resource: resource.to_string(),
         decision: eval.decision.as_str(),
-        reason: (!allowed).then(|| eval.reason.message_tail(action)),
+        reason: (!allowed).then(|| eval.reason.message_tail(&action)),
         enforced: app.config.auth == AuthMode::Enforce,
         matched: eval
             .matched
@@ -457,16 +551,13 @@ pub fn decide(
             })
             .collect(),
         context_keys: context.keys().map(str::to_string).collect(),
-    });
-    if allowed {
-        return Ok(());
-    }
-    Err(ApiError::access_denied(access_denied_message(
-        &ctx.principal.arn,
-        action,
         resource,
-        eval.reason,
-    )))
+        action,
+    });
+    match denial {
+        None => Ok(()),
+        Some(message) => Err(ApiError::access_denied(message)),
+    }
 }
 
 /// Authorizes one IAM or STS call before it runs: `AccessDenied` in `enforce`; in `audit` the
@@ -495,7 +586,7 @@ pub fn authorize(
         return Ok(());
     }
     let prefix = service.action_prefix();
-    let Some(facts) = ACTIONS.get(&(prefix, operation)) else {
+    let Some(&facts) = ACTIONS.get(&(prefix, operation)) else {
         // Not an action of the reference (an invalid action answers later, by the registry).
         return Ok(());
     };
@@ -505,17 +596,30 @@ pub fn authorize(
         Some(kind) => format!("arn:aws:iam::{}:{kind}/", ctx.account()),
         None => resource_arn(facts.arn_format, account, ctx.account(), ctx, params),
     };
-    let action = format!("{prefix}:{operation}");
-    let principal = caller_principal(&model, ctx);
-    let context = request_context(&model, ctx, &principal, params, &resource);
-    match decide(app, &model, ctx, &action, &resource, &context, &principal) {
+    let action: &'static str = facts.action;
+    let Some(policies) = caller_policies(app, &model, ctx)? else {
+        return Ok(());
+    };
+    let needed = Needed::of(&policies);
+    let principal = caller_principal(&model, ctx, &needed);
+    let context = request_context(&model, ctx, &principal, params, &resource, &needed);
+    let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
+    match decide(
+        app,
+        ctx,
+        &policies,
+        Cow::Borrowed(action),
+        resource,
+        context,
+        &principal,
+    ) {
         Ok(()) => Ok(()),
         Err(e) if app.config.auth == AuthMode::Audit => {
             tracing::warn!(
                 request_id = %ctx.request_id,
                 principal = %ctx.principal.arn,
                 action = %action,
-                resource = %resource,
+                resource = %audited.unwrap_or_default(),
                 "audit: the call would be denied"
             );
             drop(e);
@@ -535,10 +639,29 @@ pub fn identity_allows(
     extra: impl FnOnce(&mut Context),
 ) -> Result<(), ApiError> {
     let model = app.store.read();
-    let principal = caller_principal(&model, ctx);
-    let mut context = request_context(&model, ctx, &principal, &Params::default(), resource);
+    let Some(policies) = caller_policies(app, &model, ctx)? else {
+        return Ok(());
+    };
+    let needed = Needed::of(&policies);
+    let principal = caller_principal(&model, ctx, &needed);
+    let mut context = request_context(
+        &model,
+        ctx,
+        &principal,
+        &Params::default(),
+        resource,
+        &needed,
+    );
     extra(&mut context);
-    decide(app, &model, ctx, action, resource, &context, &principal)
+    decide(
+        app,
+        ctx,
+        &policies,
+        Cow::Owned(action.to_string()),
+        resource.to_string(),
+        context,
+        &principal,
+    )
 }
 
 #[cfg(test)]

@@ -193,14 +193,15 @@ pub struct Context {
 struct ContextEntry {
     lower: String,
     hash: u64,
-    values: Vec<String>,
+    /// Most keys have one value: kept inline, one allocation less per key.
+    values: Values,
     /// The values read as IP addresses, once an `IpAddress` condition needed them (reset
     /// whenever the values change).
     addrs: OnceLock<Box<[Option<Addr>]>>,
 }
 
 impl ContextEntry {
-    fn new(lower: String, values: Vec<String>) -> ContextEntry {
+    fn new(lower: String, values: Values) -> ContextEntry {
         ContextEntry {
             hash: key_hash(&lower),
             lower,
@@ -210,6 +211,8 @@ impl ContextEntry {
     }
 }
 
+type Values = smallvec::SmallVec<[String; 1]>;
+
 /// Entries are equal when their keys and values are: the cache does not count.
 impl PartialEq for ContextEntry {
     fn eq(&self, other: &Self) -> bool {
@@ -218,6 +221,13 @@ impl PartialEq for ContextEntry {
 }
 
 impl Eq for ContextEntry {}
+
+/// Orders a lower-cased key against an ASCII key as if the latter were lower-cased.
+fn cmp_ascii_lower(lower: &str, key: &str) -> std::cmp::Ordering {
+    lower
+        .bytes()
+        .cmp(key.bytes().map(|b| b.to_ascii_lowercase()))
+}
 
 /// FNV-1a over a lower-cased key: lets lookups skip string comparisons.
 pub(crate) fn key_hash(lower: &str) -> u64 {
@@ -260,11 +270,15 @@ impl Context {
 
     /// Sets `key` to a single value (replacing any previous values).
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
-        self.insert_many(key, vec![value.into()])
+        self.set(key, smallvec::smallvec![value.into()])
     }
 
     /// Sets `key` to several values (a multivalued key such as `aws:TagKeys`).
     pub fn insert_many(&mut self, key: &str, values: Vec<String>) -> &mut Context {
+        self.set(key, Values::from_vec(values))
+    }
+
+    fn set(&mut self, key: &str, values: Values) -> &mut Context {
         let lower = key.to_lowercase();
         match self
             .entries
@@ -297,9 +311,10 @@ impl Context {
                 entry.values.push(value.into());
                 entry.addrs = OnceLock::new();
             }
-            Err(i) => self
-                .entries
-                .insert(i, ContextEntry::new(lower, vec![value.into()])),
+            Err(i) => self.entries.insert(
+                i,
+                ContextEntry::new(lower, smallvec::smallvec![value.into()]),
+            ),
         }
         self
     }
@@ -312,6 +327,16 @@ impl Context {
 
     /// The values of `key` (case-insensitive), if present.
     pub fn get(&self, key: &str) -> Option<&[String]> {
+        if key.is_ascii() {
+            // No lower-cased copy: entries are sorted by their lower-cased key.
+            return self
+                .entries
+                .binary_search_by(|e| cmp_ascii_lower(&e.lower, key))
+                .ok()
+                .and_then(|i| self.entries.get(i))
+                .filter(|e| !e.values.is_empty())
+                .map(|e| e.values.as_slice());
+        }
         self.get_lower(&key.to_lowercase())
     }
 
@@ -360,8 +385,19 @@ impl Context {
     /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`,
     /// `aws:username` (IAM users) and `aws:PrincipalTag/KEY`.
     pub fn add_principal_keys(&mut self, p: &Principal) -> &mut Context {
+        self.add_principal_keys_if(p, |_| true)
+    }
+
+    /// [`Context::add_principal_keys`] for the keys `wanted` accepts (it is given each key as
+    /// AWS spells it, `aws:PrincipalTag/team`), so that a caller building a context for the
+    /// keys its policies use does not compute the others.
+    pub fn add_principal_keys_if(
+        &mut self,
+        p: &Principal,
+        wanted: impl Fn(&str) -> bool,
+    ) -> &mut Context {
         let add = |ctx: &mut Context, k: &str, v: &str| {
-            if ctx.get(k).is_none() && !v.is_empty() {
+            if !v.is_empty() && wanted(k) && ctx.get(k).is_none() {
                 ctx.insert(k, v);
             }
         };
@@ -378,7 +414,7 @@ impl Context {
         }
         for (k, v) in &p.tags {
             let key = format!("aws:PrincipalTag/{k}");
-            if self.get(&key).is_none() {
+            if wanted(&key) && self.get(&key).is_none() {
                 self.insert(&key, v.clone());
             }
         }
