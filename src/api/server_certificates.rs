@@ -258,3 +258,47 @@ async fn delete_server_certificate(
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_private_key_is_redacted_from_debug_output() {
+        let input = iam::UploadServerCertificateRequest {
+            server_certificate_name: "web".to_string(),
+            certificate_body: "BODY".to_string(),
+            private_key: "-----BEGIN PRIVATE KEY-----SECRET".to_string(),
+            ..Default::default()
+        };
+        let shown = format!("{input:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains(r#"private_key: "<redacted>""#), "{shown}");
+        assert!(shown.contains("BODY") && shown.contains("web"), "{shown}");
+    }
+
+    #[test]
+    fn certificates_are_kept_without_surrounding_space_or_carriage_returns() {
+        assert_eq!(
+            normalized("\r\n  -----BEGIN X-----\r\nAA\r\n-----END X-----\r\n\n"),
+            "-----BEGIN X-----\nAA\n-----END X-----"
+        );
+    }
+
+    #[test]
+    fn refusals_are_worded_as_aws_words_them() {
+        let e = refusal_error(&Refusal::Chain(None));
+        assert_eq!(
+            (e.code.as_ref(), e.status.as_u16()),
+            ("MalformedCertificate", 400)
+        );
+        assert!(e
+            .message
+            .ends_with("The index within the chain of the invalid certificate is: -1"));
+        let e = refusal_error(&Refusal::Chain(Some(2)));
+        assert!(e.message.ends_with("is: 2"), "{}", e.message);
+        let e = refusal_error(&Refusal::Unparsable("the reason stays in the log"));
+        assert_eq!(e.message, UNPARSABLE);
+        assert_eq!(refusal_error(&Refusal::Mismatch).code, "KeyPairMismatch");
+    }
+}

@@ -365,4 +365,76 @@ mod tests {
         }
         assert!(pem_blocks("").unwrap().is_empty());
     }
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!("../../../tests/data/server-certs/", $name, ".pem"))
+        };
+    }
+
+    /// The text of a PEM file with its blocks' DER changed by `f`.
+    fn remade(text: &str, f: impl Fn(&mut Vec<u8>)) -> String {
+        use base64::Engine as _;
+        let e = base64::engine::general_purpose::STANDARD;
+        pem_blocks(text)
+            .unwrap()
+            .into_iter()
+            .map(|mut b| {
+                f(&mut b.der);
+                format!(
+                    "-----BEGIN {0}-----\n{1}\n-----END {0}-----\n",
+                    b.label,
+                    e.encode(&b.der)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn damaged_certificates_keys_and_chains_are_refused_without_a_panic() {
+        let now = 1_800_000_000;
+        let (cert, key, chain) = (
+            fixture!("leaf-cert"),
+            fixture!("leaf-key"),
+            fixture!("leaf-chain"),
+        );
+        assert_eq!(
+            check(cert, key, Some(chain), now).map(|c| c.not_after),
+            Ok(4_733_510_400)
+        );
+        let rsa = (fixture!("rsa2048-cert"), fixture!("rsa2048-key"));
+        assert!(check(rsa.0, rsa.1, None, now).is_ok());
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut refusals = 0;
+        for round in 0..300 {
+            let (n, pos) = (next(), next());
+            let damage = |der: &mut Vec<u8>| {
+                let i = usize::try_from(pos).unwrap_or(0) % der.len().max(1);
+                if n % 2 == 0 {
+                    der.truncate(i);
+                } else if let Some(b) = der.get_mut(i) {
+                    *b ^= 1 << (n % 8);
+                }
+            };
+            let refused = match round % 4 {
+                0 => check(&remade(cert, damage), key, None, now),
+                1 => check(cert, &remade(key, damage), None, now),
+                2 => check(cert, key, Some(&remade(chain, damage)), now),
+                _ => check(rsa.0, &remade(rsa.1, damage), None, now),
+            };
+            // A flipped bit may land where nothing is checked (an unused field, the dates): then
+            // it may pass; a truncated block never does.
+            if n % 2 == 0 {
+                assert!(refused.is_err(), "round {round}: a truncated block passed");
+            }
+            refusals += usize::from(refused.is_err());
+        }
+        assert!(refusals >= 150, "{refusals}");
+    }
 }
