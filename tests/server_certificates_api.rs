@@ -88,6 +88,17 @@ async fn upload(
         .await
 }
 
+/// GetServerCertificate of a certificate that exists.
+async fn get(iam: &aws_sdk_iam::Client, name: &str) -> aws_sdk_iam::types::ServerCertificate {
+    iam.get_server_certificate()
+        .server_certificate_name(name)
+        .send()
+        .await
+        .unwrap()
+        .server_certificate
+        .unwrap()
+}
+
 async fn names(iam: &aws_sdk_iam::Client, prefix: Option<&str>) -> Vec<String> {
     iam.list_server_certificates()
         .set_path_prefix(prefix.map(str::to_string))
@@ -151,13 +162,7 @@ async fn rsa_and_ec_certificates_are_uploaded_read_listed_and_deleted() {
         );
     }
 
-    let got = iam
-        .get_server_certificate()
-        .server_certificate_name("RSA2048")
-        .send()
-        .await
-        .unwrap();
-    let c = got.server_certificate().unwrap();
+    let c = get(&iam, "RSA2048").await;
     assert_eq!(c.certificate_body(), RSA2048_CERT.trim_end());
     assert_eq!(c.certificate_chain(), None);
     assert!(c.tags().is_empty());
@@ -328,13 +333,7 @@ async fn a_chain_must_certify_the_certificate() {
             .secs(),
         FIXTURE_NOT_AFTER
     );
-    let got = iam
-        .get_server_certificate()
-        .server_certificate_name("leaf")
-        .send()
-        .await
-        .unwrap();
-    let c = got.server_certificate().unwrap();
+    let c = get(&iam, "leaf").await;
     assert_eq!(c.certificate_body(), LEAF_CERT.trim_end());
     assert_eq!(c.certificate_chain(), Some(LEAF_CHAIN.trim_end()));
     // A chain that stops before the root is a chain too.
@@ -418,13 +417,7 @@ async fn update_renames_and_moves_a_certificate() {
         .unwrap();
     let id =
         |m: &aws_sdk_iam::types::ServerCertificateMetadata| m.server_certificate_id().to_string();
-    let before = iam
-        .get_server_certificate()
-        .server_certificate_name("old")
-        .send()
-        .await
-        .unwrap();
-    let before = before.server_certificate().unwrap();
+    let before = get(&iam, "old").await;
 
     iam.update_server_certificate()
         .server_certificate_name("old")
@@ -442,13 +435,7 @@ async fn update_renames_and_moves_a_certificate() {
         404,
         "The Server Certificate with name old cannot be found.",
     );
-    let got = iam
-        .get_server_certificate()
-        .server_certificate_name("new")
-        .send()
-        .await
-        .unwrap();
-    let c = got.server_certificate().unwrap();
+    let c = get(&iam, "new").await;
     let m = c.server_certificate_metadata().unwrap();
     assert_eq!(
         m.arn(),
@@ -542,14 +529,8 @@ async fn tags_the_quota_and_the_account_summary() {
         .unwrap();
     assert_eq!(listed.tags(), [tag("Team", "red"), tag("owner", "ops")]);
     assert!(!listed.is_truncated());
-    let got = iam
-        .get_server_certificate()
-        .server_certificate_name("tagged")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        got.server_certificate().unwrap().tags(),
+        get(&iam, "tagged").await.tags(),
         [tag("Team", "red"), tag("owner", "ops")]
     );
     let page = iam
@@ -657,12 +638,7 @@ async fn certificates_survive_a_restart_and_their_key_is_never_stored() {
         .send()
         .await
         .unwrap();
-    let before = iam
-        .get_server_certificate()
-        .server_certificate_name("leaf")
-        .send()
-        .await
-        .unwrap();
+    let before = get(&iam, "leaf").await;
     srv.stop().await;
 
     // Whatever the database holds (its file and write-ahead log), the key is not in it.
@@ -681,13 +657,8 @@ async fn certificates_survive_a_restart_and_their_key_is_never_stored() {
 
     let srv = TestServer::start_with(|c| c.db = db.clone()).await;
     let iam = srv.iam();
-    let after = iam
-        .get_server_certificate()
-        .server_certificate_name("leaf")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.server_certificate(), before.server_certificate());
+    let after = get(&iam, "leaf").await;
+    assert_eq!(after, before);
     assert_eq!(names(&iam, Some("/web/")).await, ["leaf"]);
     srv.stop().await;
 }
