@@ -211,6 +211,42 @@ class Gen:
         )
         return name
 
+    # ---- Debug of structures with secrets ---------------------------------------------------
+    def sensitive(self, shape):
+        """The members of a structure whose shape the model marks `sensitive` (passwords, secret
+        keys, private keys): its Debug shows them as `<redacted>`, so they never reach a log."""
+        return [m for m, ms in self.shapes[shape].get("members", {}).items()
+                if self.shapes[ms["shape"]].get("sensitive")]
+
+    def derive(self, shape, default):
+        """The derive line of a structure: Debug is written by hand when it holds secrets."""
+        traits = ["Clone", "Default", "PartialEq"] if default else ["Clone", "PartialEq"]
+        if not self.sensitive(shape):
+            traits.insert(0, "Debug")
+        return "#[derive(%s)]" % ", ".join(traits)
+
+    def emit_redacted_debug(self, shape):
+        secret = set(self.sensitive(shape))
+        if not secret:
+            return []
+        s = self.shapes[shape]
+        req = set(s.get("required", []))
+        name = type_name(shape)
+        lines = ["", "impl std::fmt::Debug for %s {" % name,
+                 "    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {",
+                 "        f.debug_struct(%s)" % json.dumps(name)]
+        for m in s.get("members", {}):
+            f = snake(m)
+            if m not in secret:
+                val = "&self.%s" % f
+            elif m in req:
+                val = '&"<redacted>"'
+            else:
+                val = '&self.%s.as_ref().map(|_| "<redacted>")' % f
+            lines.append("            .field(%s, %s)" % (json.dumps(f), val))
+        lines += ["            .finish()", "    }", "}"]
+        return lines
+
     # ---- decoding -------------------------------------------------------------------------
     def read_expr(self, shape, key, path):
         """Rust expression of type Option<T> reading `shape` at param key `key` (a &str expr)."""
@@ -245,13 +281,14 @@ class Gen:
         s = self.shapes[shape]
         req = set(s.get("required", []))
         name = type_name(shape)
-        lines = ["#[derive(Debug, Clone, Default, PartialEq)]", "pub struct %s {" % name]
+        lines = [self.derive(shape, True), "pub struct %s {" % name]
         for m, ms in s.get("members", {}).items():
             ty = self.rust_type(ms["shape"])
             if self.shapes[ms["shape"]]["type"] == "timestamp" and m in req:
                 raise SystemExit("required timestamp input not supported: %s.%s" % (shape, m))
             lines.append("    pub %s: %s," % (snake(m), ty if m in req else "Option<%s>" % ty))
         lines.append("}")
+        lines += self.emit_redacted_debug(shape)
         lines.append("")
         lines.append("impl FromParams for %s {" % name)
         members = s.get("members", {})
@@ -306,12 +343,13 @@ class Gen:
         members = s.get("members", {})
         lines = []
         if shape not in self.inputs:
-            lines.append("#[derive(Debug, Clone, %sPartialEq)]" % ("Default, " if derive_default else ""))
+            lines.append(self.derive(shape, derive_default))
             lines.append("pub struct %s {" % name)
             for m, ms in members.items():
                 ty = self.rust_type(ms["shape"])
                 lines.append("    pub %s: %s," % (snake(m), ty if m in req else "Option<%s>" % ty))
             lines.append("}")
+            lines += self.emit_redacted_debug(shape)
             lines.append("")
         lines.append("impl ToXml for %s {" % name)
         lines.append("    fn write_members(&self, %s: &mut XmlWriter) {" % ("w" if members else "_w"))

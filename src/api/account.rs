@@ -8,7 +8,10 @@
 use crate::api::common::*;
 use crate::api::inline_policies::inline_size_quota;
 use crate::api::login_profiles::password_rules;
-use crate::api::{access_keys, groups, instance_profiles, policies, roles, users, Ctx, Registry};
+use crate::api::{
+    access_keys, groups, instance_profiles, policies, roles, server_certificates, users, Ctx,
+    Registry,
+};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
@@ -233,7 +236,10 @@ fn quotas() -> [(&'static str, usize); 20] {
             inline_size_quota(PrincipalKind::Role),
         ),
         ("RolesQuota", roles::ROLES_PER_ACCOUNT),
-        ("ServerCertificatesQuota", 20),
+        (
+            "ServerCertificatesQuota",
+            server_certificates::SERVER_CERTIFICATES_PER_ACCOUNT,
+        ),
         ("SigningCertificatesPerUserQuota", 2),
         (
             "UserPolicySizeQuota",
@@ -254,7 +260,7 @@ pub fn root_has_keys(app: &App, account: &Account, account_id: &str) -> bool {
 }
 
 /// The counts of GetAccountSummary. Families localiam does not have yet (identity providers,
-/// server and signing certificates) count 0; the root user has no console password
+/// signing certificates) count 0; the root user has no console password
 /// or MFA device in localiam.
 fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usize); 14] {
     [
@@ -282,7 +288,7 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
         ("PolicyVersionsInUse", account.links.attachments.len()),
         ("Providers", 0),
         ("Roles", account.roles.len()),
-        ("ServerCertificates", 0),
+        ("ServerCertificates", account.server_certificates.len()),
         ("Users", account.users.len()),
     ]
 }

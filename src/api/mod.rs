@@ -17,6 +17,7 @@ pub mod policies;
 pub mod registry;
 pub mod roles;
 pub mod saml_providers;
+pub mod server_certificates;
 pub mod simulator;
 pub mod sts;
 pub mod sts_identity;
@@ -72,5 +73,6 @@ pub fn registry() -> Registry {
     web_identity::register(&mut r);
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
+    server_certificates::register(&mut r);
     r
 }

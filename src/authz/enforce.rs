@@ -177,7 +177,14 @@ fn resource_arn(
         }
         "${PolicyNameWithPath}" => named(params.get("PolicyName"), None),
         "${MfaTokenIdWithPath}" => named(params.get("VirtualMFADeviceName"), None),
-        "${ServerCertificateNameWithPath}" => named(params.get("ServerCertificateName"), None),
+        "${CertificateNameWithPath}" => {
+            let name = params.get("ServerCertificateName");
+            named(
+                name,
+                name.and_then(|n| account.server_certificates.get(n))
+                    .map(|c| c.path.as_str()),
+            )
+        }
         "${SamlProviderName}" => named(params.get("Name"), None),
         "${OidcProviderName}" => params
             .get("Url")
@@ -208,6 +215,10 @@ fn resource_tags<'a>(account: &'a Account, arn: &str) -> &'a [Tag] {
             .get(name)
             .map(|p| p.tags.as_slice()),
         "policy" => account.policy_by_arn(arn).map(|p| p.tags.as_slice()),
+        "server-certificate" => account
+            .server_certificates
+            .get(name)
+            .map(|c| c.tags.as_slice()),
         _ => None,
     }
     .unwrap_or(&[])

@@ -535,6 +535,38 @@ impl SamlProvider {
     }
 }
 
+/// A server certificate (`arn:aws:iam::ACCOUNT:server-certificate/PATH/NAME`): the X.509
+/// certificate and chain as uploaded (their surrounding white space and carriage returns taken
+/// off). Its private key is checked against the certificate at upload and never kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCertificate {
+    /// `ASCA…`
+    pub server_certificate_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub path: String,
+    pub certificate_body: String,
+    #[serde(default)]
+    pub certificate_chain: Option<String>,
+    pub upload_date: i64,
+    /// The certificate's `notAfter`.
+    pub expiration: i64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl ServerCertificate {
+    /// `arn:aws:iam::ACCOUNT:server-certificate/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        iam_arn(
+            &self.account_id,
+            "server-certificate",
+            &self.path,
+            &self.name,
+        )
+    }
+}
+
 /// Who an STS session acts as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionKind {
@@ -865,7 +897,8 @@ tagged!(
     InstanceProfile,
     MfaDevice,
     OidcProvider,
-    SamlProvider
+    SamlProvider,
+    ServerCertificate
 );
 
 /// The reverse indexes an entity's [`Entity::index`] maintains.
@@ -1157,6 +1190,14 @@ impl Entity for InstanceProfile {
     }
 }
 
+impl Entity for ServerCertificate {
+    named_entity!(
+        "server-certificate",
+        server_certificate_id,
+        server_certificates
+    );
+}
+
 impl Entity for Session {
     const KIND: &'static str = "session";
     fn id(&self) -> &str {
@@ -1415,6 +1456,7 @@ pub struct Account {
     pub roles: Table<Role>,
     pub instance_profiles: Table<InstanceProfile>,
     pub saml_providers: Table<SamlProvider>,
+    pub server_certificates: Table<ServerCertificate>,
     pub policies: Table<ManagedPolicy>,
     /// Temporary credentials issued by STS, by access key ID.
     pub sessions: Table<Session>,
@@ -1891,6 +1933,7 @@ pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
         Session::KIND => one::<Session>(body),
         MfaDevice::KIND => one::<MfaDevice>(body),
         SamlProvider::KIND => one::<SamlProvider>(body),
+        ServerCertificate::KIND => one::<ServerCertificate>(body),
         OidcProvider::KIND => one::<OidcProvider>(body),
         IssuerKeys::KIND => one::<IssuerKeys>(body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(body),
@@ -1926,6 +1969,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 IssuerKeys::KIND => remove::<IssuerKeys>(&mut tx, account, id),
                 MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 SamlProvider::KIND => remove::<SamlProvider>(&mut tx, account, id),
+                ServerCertificate::KIND => remove::<ServerCertificate>(&mut tx, account, id),
                 ManagedPolicy::KIND => remove::<ManagedPolicy>(&mut tx, account, id),
                 AccountSettings::KIND => remove::<AccountSettings>(&mut tx, account, id),
                 other => return Err(format!("unknown record kind {other}")),

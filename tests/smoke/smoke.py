@@ -465,9 +465,75 @@ def saml():
           "aws sts assume-role-with-saml", err[-300:])
 
 
+def server_certificates():
+    """UploadServerCertificate from the CLI with file:// arguments, as AWS's guide shows it, and from
+    boto3; read back as uploaded, listed, renamed, tagged, refused and deleted
+    (tests/data/server-certs)."""
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "server-certs")
+
+    def pem(name):
+        with open(os.path.join(data, f"{name}.pem")) as f:
+            return f.read()
+
+    iam = client("iam")
+    name = f"smoke-cert-{SUFFIX}"
+    rc, out, err = cli("iam", "upload-server-certificate", "--server-certificate-name", name,
+                       "--path", "/cloudfront/smoke/",
+                       "--certificate-body", f"file://{data}/leaf-cert.pem",
+                       "--private-key", f"file://{data}/leaf-key.pem",
+                       "--certificate-chain", f"file://{data}/leaf-chain.pem")
+    check(rc == 0, "cli upload-server-certificate", err)
+    if out:
+        m = out["ServerCertificateMetadata"]
+        check(m["Arn"] == f"arn:aws:iam::{ACCOUNT}:server-certificate/cloudfront/smoke/{name}",
+              "cli upload-server-certificate ARN", m)
+        check(m["ServerCertificateId"].startswith("ASCA") and len(m["ServerCertificateId"]) == 21,
+              "cli upload-server-certificate ID", m)
+        check(m["Expiration"].startswith("2120-01-01T00:00:00"), "cli upload-server-certificate expiration", m)
+    got = iam.get_server_certificate(ServerCertificateName=name)["ServerCertificate"]
+    check(got["CertificateBody"] == pem("leaf-cert").strip() and got["CertificateChain"] == pem("leaf-chain").strip()
+          and got["Tags"] == [] and "PrivateKey" not in got, "boto3 get_server_certificate", got)
+
+    other = f"smoke-cert-ec-{SUFFIX}"
+    up = iam.upload_server_certificate(ServerCertificateName=other, CertificateBody=pem("ec384-cert"),
+                                       PrivateKey=pem("ec384-key"), Tags=[{"Key": "team", "Value": "qa"}])
+    check(up.get("Tags") == [{"Key": "team", "Value": "qa"}], "boto3 upload_server_certificate with tags", up)
+    listed = iam.list_server_certificates(PathPrefix="/cloudfront/smoke/")["ServerCertificateMetadataList"]
+    check([c["ServerCertificateName"] for c in listed] == [name], "boto3 list_server_certificates by path", listed)
+    rc, out, err = cli("iam", "list-server-certificates")
+    check(rc == 0 and out and {name, other} <= {c["ServerCertificateName"] for c in out["ServerCertificateMetadataList"]},
+          "cli list-server-certificates", (rc, out, err))
+
+    renamed = f"smoke-cert-renamed-{SUFFIX}"
+    rc, _, err = cli("iam", "update-server-certificate", "--server-certificate-name", name,
+                     "--new-server-certificate-name", renamed, "--new-path", "/")
+    check(rc == 0, "cli update-server-certificate", err)
+    m = iam.get_server_certificate(ServerCertificateName=renamed)["ServerCertificate"]["ServerCertificateMetadata"]
+    check(m["Arn"] == f"arn:aws:iam::{ACCOUNT}:server-certificate/{renamed}", "renamed server certificate", m)
+    iam.tag_server_certificate(ServerCertificateName=renamed, Tags=[{"Key": "env", "Value": "test"}])
+    tags = iam.list_server_certificate_tags(ServerCertificateName=renamed)["Tags"]
+    check(tags == [{"Key": "env", "Value": "test"}], "boto3 list_server_certificate_tags", tags)
+
+    err = boto_error(iam.upload_server_certificate, ServerCertificateName=f"smoke-bad-{SUFFIX}",
+                     CertificateBody=pem("rsa2048-cert"), PrivateKey=pem("rsa1024-key"))
+    check(err[0] == "KeyPairMismatch" and err[2] == 400, "boto3 upload with another key: KeyPairMismatch", err)
+    err = boto_error(iam.upload_server_certificate, ServerCertificateName=f"smoke-bad-{SUFFIX}",
+                     CertificateBody="not a certificate", PrivateKey=pem("rsa2048-key"))
+    check(err == ("MalformedCertificate",
+                  "Unable to parse certificate. Please ensure the certificate is in PEM format.", 400),
+          "boto3 upload of a garbage body: MalformedCertificate", err)
+
+    for n in (renamed, other):
+        rc, _, err = cli("iam", "delete-server-certificate", "--server-certificate-name", n)
+        check(rc == 0, f"cli delete-server-certificate {n}", err)
+    err = boto_error(iam.get_server_certificate, ServerCertificateName=renamed)
+    check(err == ("NoSuchEntity", f"The Server Certificate with name {renamed} cannot be found.", 404),
+          "deleted server certificate is gone", err)
+
+
 def main():
     for section in (users, groups, access_keys, login_profiles, account, roles_and_sts, errors, botocore_signing,
-                    aws_managed_policies, saml):
+                    aws_managed_policies, saml, server_certificates):
         print(f"--- {section.__name__}")
         try:
             section()

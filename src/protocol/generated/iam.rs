@@ -526,10 +526,19 @@ impl FromParams for AttachUserPolicyRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ChangePasswordRequest {
     pub old_password: String,
     pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("old_password", &"<redacted>")
+            .field("new_password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl FromParams for ChangePasswordRequest {
@@ -705,11 +714,21 @@ impl FromParams for CreateInstanceProfileRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CreateLoginProfileRequest {
     pub user_name: Option<String>,
     pub password: Option<String>,
     pub password_reset_required: Option<bool>,
+}
+
+impl std::fmt::Debug for CreateLoginProfileRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateLoginProfileRequest")
+            .field("user_name", &self.user_name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_reset_required", &self.password_reset_required)
+            .finish()
+    }
 }
 
 impl FromParams for CreateLoginProfileRequest {
@@ -846,13 +865,25 @@ impl FromParams for CreateRoleRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CreateSAMLProviderRequest {
     pub saml_metadata_document: String,
     pub name: String,
     pub tags: Option<Vec<Tag>>,
     pub assertion_encryption_mode: Option<String>,
     pub add_private_key: Option<String>,
+}
+
+impl std::fmt::Debug for CreateSAMLProviderRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateSAMLProviderRequest")
+            .field("saml_metadata_document", &self.saml_metadata_document)
+            .field("name", &self.name)
+            .field("tags", &self.tags)
+            .field("assertion_encryption_mode", &self.assertion_encryption_mode)
+            .field("add_private_key", &self.add_private_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl FromParams for CreateSAMLProviderRequest {
@@ -4040,11 +4071,21 @@ impl FromParams for UpdateGroupRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UpdateLoginProfileRequest {
     pub user_name: String,
     pub password: Option<String>,
     pub password_reset_required: Option<bool>,
+}
+
+impl std::fmt::Debug for UpdateLoginProfileRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateLoginProfileRequest")
+            .field("user_name", &self.user_name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_reset_required", &self.password_reset_required)
+            .finish()
+    }
 }
 
 impl FromParams for UpdateLoginProfileRequest {
@@ -4140,13 +4181,25 @@ impl FromParams for UpdateRoleRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UpdateSAMLProviderRequest {
     pub saml_metadata_document: Option<String>,
     pub saml_provider_arn: String,
     pub assertion_encryption_mode: Option<String>,
     pub add_private_key: Option<String>,
     pub remove_private_key: Option<String>,
+}
+
+impl std::fmt::Debug for UpdateSAMLProviderRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateSAMLProviderRequest")
+            .field("saml_metadata_document", &self.saml_metadata_document)
+            .field("saml_provider_arn", &self.saml_provider_arn)
+            .field("assertion_encryption_mode", &self.assertion_encryption_mode)
+            .field("add_private_key", &self.add_private_key.as_ref().map(|_| "<redacted>"))
+            .field("remove_private_key", &self.remove_private_key)
+            .finish()
+    }
 }
 
 impl FromParams for UpdateSAMLProviderRequest {
@@ -4333,7 +4386,7 @@ impl FromParams for UploadSSHPublicKeyRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UploadServerCertificateRequest {
     pub path: Option<String>,
     pub server_certificate_name: String,
@@ -4341,6 +4394,19 @@ pub struct UploadServerCertificateRequest {
     pub private_key: String,
     pub certificate_chain: Option<String>,
     pub tags: Option<Vec<Tag>>,
+}
+
+impl std::fmt::Debug for UploadServerCertificateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadServerCertificateRequest")
+            .field("path", &self.path)
+            .field("server_certificate_name", &self.server_certificate_name)
+            .field("certificate_body", &self.certificate_body)
+            .field("private_key", &"<redacted>")
+            .field("certificate_chain", &self.certificate_chain)
+            .field("tags", &self.tags)
+            .finish()
+    }
 }
 
 impl FromParams for UploadServerCertificateRequest {
@@ -4430,13 +4496,25 @@ impl ToXml for AccessDetail {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AccessKey {
     pub user_name: String,
     pub access_key_id: String,
     pub status: String,
     pub secret_access_key: String,
     pub create_date: Option<time::OffsetDateTime>,
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("user_name", &self.user_name)
+            .field("access_key_id", &self.access_key_id)
+            .field("status", &self.status)
+            .field("secret_access_key", &"<redacted>")
+            .field("create_date", &self.create_date)
+            .finish()
+    }
 }
 
 impl ToXml for AccessKey {
@@ -7221,7 +7299,7 @@ impl ToXml for ServiceLastAccessed {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ServiceSpecificCredential {
     pub create_date: time::OffsetDateTime,
     pub expiration_date: Option<time::OffsetDateTime>,
@@ -7233,6 +7311,23 @@ pub struct ServiceSpecificCredential {
     pub service_specific_credential_id: String,
     pub user_name: String,
     pub status: String,
+}
+
+impl std::fmt::Debug for ServiceSpecificCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSpecificCredential")
+            .field("create_date", &self.create_date)
+            .field("expiration_date", &self.expiration_date)
+            .field("service_name", &self.service_name)
+            .field("service_user_name", &self.service_user_name)
+            .field("service_password", &self.service_password.as_ref().map(|_| "<redacted>"))
+            .field("service_credential_alias", &self.service_credential_alias)
+            .field("service_credential_secret", &self.service_credential_secret.as_ref().map(|_| "<redacted>"))
+            .field("service_specific_credential_id", &self.service_specific_credential_id)
+            .field("user_name", &self.user_name)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl ToXml for ServiceSpecificCredential {
@@ -7580,7 +7675,7 @@ impl ToXml for UserDetail {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct VirtualMFADevice {
     pub serial_number: String,
     pub base32_string_seed: Option<Vec<u8>>,
@@ -7588,6 +7683,19 @@ pub struct VirtualMFADevice {
     pub user: Option<User>,
     pub enable_date: Option<time::OffsetDateTime>,
     pub tags: Option<Vec<Tag>>,
+}
+
+impl std::fmt::Debug for VirtualMFADevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtualMFADevice")
+            .field("serial_number", &self.serial_number)
+            .field("base32_string_seed", &self.base32_string_seed.as_ref().map(|_| "<redacted>"))
+            .field("qr_code_png", &self.qr_code_png.as_ref().map(|_| "<redacted>"))
+            .field("user", &self.user)
+            .field("enable_date", &self.enable_date)
+            .field("tags", &self.tags)
+            .finish()
+    }
 }
 
 impl ToXml for VirtualMFADevice {

@@ -128,7 +128,7 @@ impl FromParams for AssumeRoleRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AssumeRoleWithSAMLRequest {
     pub role_arn: String,
     pub principal_arn: String,
@@ -136,6 +136,19 @@ pub struct AssumeRoleWithSAMLRequest {
     pub policy_arns: Option<Vec<PolicyDescriptorType>>,
     pub policy: Option<String>,
     pub duration_seconds: Option<i32>,
+}
+
+impl std::fmt::Debug for AssumeRoleWithSAMLRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleWithSAMLRequest")
+            .field("role_arn", &self.role_arn)
+            .field("principal_arn", &self.principal_arn)
+            .field("saml_assertion", &"<redacted>")
+            .field("policy_arns", &self.policy_arns)
+            .field("policy", &self.policy)
+            .field("duration_seconds", &self.duration_seconds)
+            .finish()
+    }
 }
 
 impl FromParams for AssumeRoleWithSAMLRequest {
@@ -169,7 +182,7 @@ impl FromParams for AssumeRoleWithSAMLRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AssumeRoleWithWebIdentityRequest {
     pub role_arn: String,
     pub role_session_name: String,
@@ -178,6 +191,20 @@ pub struct AssumeRoleWithWebIdentityRequest {
     pub policy_arns: Option<Vec<PolicyDescriptorType>>,
     pub policy: Option<String>,
     pub duration_seconds: Option<i32>,
+}
+
+impl std::fmt::Debug for AssumeRoleWithWebIdentityRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleWithWebIdentityRequest")
+            .field("role_arn", &self.role_arn)
+            .field("role_session_name", &self.role_session_name)
+            .field("web_identity_token", &"<redacted>")
+            .field("provider_id", &self.provider_id)
+            .field("policy_arns", &self.policy_arns)
+            .field("policy", &self.policy)
+            .field("duration_seconds", &self.duration_seconds)
+            .finish()
+    }
 }
 
 impl FromParams for AssumeRoleWithWebIdentityRequest {
@@ -289,9 +316,17 @@ impl FromParams for GetCallerIdentityRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GetDelegatedAccessTokenRequest {
     pub trade_in_token: String,
+}
+
+impl std::fmt::Debug for GetDelegatedAccessTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetDelegatedAccessTokenRequest")
+            .field("trade_in_token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl FromParams for GetDelegatedAccessTokenRequest {
@@ -581,12 +616,23 @@ impl ToXml for AssumedRoleUser {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Credentials {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: String,
     pub expiration: time::OffsetDateTime,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &self.session_token)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
 }
 
 impl ToXml for Credentials {
@@ -723,10 +769,19 @@ impl ToXml for GetSessionTokenResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GetWebIdentityTokenResponse {
     pub web_identity_token: Option<String>,
     pub expiration: Option<time::OffsetDateTime>,
+}
+
+impl std::fmt::Debug for GetWebIdentityTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetWebIdentityTokenResponse")
+            .field("web_identity_token", &self.web_identity_token.as_ref().map(|_| "<redacted>"))
+            .field("expiration", &self.expiration)
+            .finish()
+    }
 }
 
 impl ToXml for GetWebIdentityTokenResponse {
