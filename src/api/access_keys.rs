@@ -23,13 +23,16 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::GetAccessKeyLastUsed, _, _>(get_access_key_last_used);
 }
 
-/// Whose keys a call is about: a named user, or (no `UserName`) the caller itself.
-enum Owner {
+/// Whose keys (or signing certificates) a call is about: a named user, or (no `UserName`) the
+/// caller itself.
+pub enum Owner {
     User { user_id: String, name: String },
     Root,
 }
 
-fn resolve_owner(
+/// The owner a call with an optional `UserName` is about: the named user (`NoSuchEntity` when
+/// there is none), else the calling user or root; other callers must name a user.
+pub fn resolve_owner(
     account: &Account,
     principal: &Principal,
     user_name: Option<&str>,

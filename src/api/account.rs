@@ -8,7 +8,10 @@
 use crate::api::common::*;
 use crate::api::inline_policies::inline_size_quota;
 use crate::api::login_profiles::password_rules;
-use crate::api::{access_keys, groups, instance_profiles, policies, roles, users, Ctx, Registry};
+use crate::api::{
+    access_keys, groups, instance_profiles, policies, roles, signing_certificates, users, Ctx,
+    Registry,
+};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
@@ -234,7 +237,10 @@ fn quotas() -> [(&'static str, usize); 20] {
         ),
         ("RolesQuota", roles::ROLES_PER_ACCOUNT),
         ("ServerCertificatesQuota", 20),
-        ("SigningCertificatesPerUserQuota", 2),
+        (
+            "SigningCertificatesPerUserQuota",
+            signing_certificates::CERTIFICATES_PER_USER,
+        ),
         (
             "UserPolicySizeQuota",
             inline_size_quota(PrincipalKind::User),
@@ -254,7 +260,7 @@ pub fn root_has_keys(app: &App, account: &Account, account_id: &str) -> bool {
 }
 
 /// The counts of GetAccountSummary. Families localiam does not have yet (identity providers,
-/// server and signing certificates) count 0; the root user has no console password
+/// server certificates) count 0; the root user has no console password
 /// or MFA device in localiam.
 fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usize); 14] {
     [
@@ -264,7 +270,14 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
         ),
         ("AccountMFAEnabled", 0),
         ("AccountPasswordPresent", 0),
-        ("AccountSigningCertificatesPresent", 0),
+        (
+            "AccountSigningCertificatesPresent",
+            usize::from(
+                account
+                    .settings()
+                    .is_some_and(|s| !s.root_signing_certificates.is_empty()),
+            ),
+        ),
         ("Groups", account.groups.len()),
         ("InstanceProfiles", account.instance_profiles.len()),
         ("MFADevices", account.mfa_devices.len()),

@@ -17,7 +17,10 @@ pub mod policies;
 pub mod registry;
 pub mod roles;
 pub mod saml_providers;
+pub mod service_credentials;
+pub mod signing_certificates;
 pub mod simulator;
+pub mod ssh_public_keys;
 pub mod sts;
 pub mod sts_identity;
 pub mod sts_saml;
@@ -72,5 +75,8 @@ pub fn registry() -> Registry {
     web_identity::register(&mut r);
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
+    ssh_public_keys::register(&mut r);
+    signing_certificates::register(&mut r);
+    service_credentials::register(&mut r);
     r
 }

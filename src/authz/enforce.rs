@@ -326,6 +326,18 @@ fn request_context(
     if let Some(s) = params.get("AWSServiceName") {
         c.insert("iam:AWSServiceName", s.to_string());
     }
+    // Service-specific credentials: the service named, or that of the credential named by ID.
+    let ssc_service = params.get("ServiceName").map(str::to_string).or_else(|| {
+        params
+            .get("ServiceSpecificCredentialId")
+            .and_then(|id| crate::api::service_credentials::service_of(account, id))
+    });
+    if let Some(s) = ssc_service {
+        c.insert("iam:ServiceSpecificCredentialServiceName", s);
+    }
+    if let Some(d) = params.get("CredentialAgeDays") {
+        c.insert("iam:ServiceSpecificCredentialAgeDays", d.to_string());
+    }
     c
 }
 
