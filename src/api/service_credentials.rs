@@ -94,7 +94,12 @@ fn status_at(c: &ServiceCredential, now: i64) -> String {
 }
 
 /// The full shape (Create, Reset), with the secret just made.
-fn shape(user: &str, c: &ServiceCredential, secret: String, now: i64) -> iam::ServiceSpecificCredential {
+fn shape(
+    user: &str,
+    c: &ServiceCredential,
+    secret: String,
+    now: i64,
+) -> iam::ServiceSpecificCredential {
     let api_key = c.alias.is_some();
     iam::ServiceSpecificCredential {
         create_date: ts(c.create_date),
@@ -231,7 +236,12 @@ async fn list_credentials(
         .flat_map(|u| {
             u.service_credentials
                 .iter()
-                .filter(|c| input.service_name.as_ref().is_none_or(|s| *s == c.service_name))
+                .filter(|c| {
+                    input
+                        .service_name
+                        .as_ref()
+                        .is_none_or(|s| *s == c.service_name)
+                })
                 .map(|c| metadata(&u.name, c, now))
         })
         .collect();
@@ -305,7 +315,11 @@ async fn update_credential(
         input.user_name,
         input.service_specific_credential_id,
         move |u, _| {
-            for c in u.service_credentials.iter_mut().filter(|c| c.credential_id == id) {
+            for c in u
+                .service_credentials
+                .iter_mut()
+                .filter(|c| c.credential_id == id)
+            {
                 c.status.clone_from(&status);
             }
         },

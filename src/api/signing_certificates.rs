@@ -81,7 +81,9 @@ fn change_certificates<R>(
 ) -> StoreResult<R> {
     match owner {
         Owner::User { user_id, .. } => tx
-            .update(account, user_id, |u: &mut User| f(&mut u.signing_certificates))
+            .update(account, user_id, |u: &mut User| {
+                f(&mut u.signing_certificates)
+            })
             .map(|(_, r)| r),
         Owner::Root => tx.update_settings(account, |s: &mut AccountSettings| {
             f(&mut s.root_signing_certificates)

@@ -349,11 +349,17 @@ async fn update_ssh_public_key(
 ) -> Result<(), ApiError> {
     let id = input.ssh_public_key_id.clone();
     let status = input.status;
-    change_key(&app, &ctx, input.user_name, input.ssh_public_key_id, move |keys| {
-        for k in keys.iter_mut().filter(|k| k.ssh_public_key_id == id) {
-            k.status.clone_from(&status);
-        }
-    })
+    change_key(
+        &app,
+        &ctx,
+        input.user_name,
+        input.ssh_public_key_id,
+        move |keys| {
+            for k in keys.iter_mut().filter(|k| k.ssh_public_key_id == id) {
+                k.status.clone_from(&status);
+            }
+        },
+    )
     .await
 }
 
@@ -363,9 +369,13 @@ async fn delete_ssh_public_key(
     input: iam::DeleteSSHPublicKeyRequest,
 ) -> Result<(), ApiError> {
     let id = input.ssh_public_key_id.clone();
-    change_key(&app, &ctx, input.user_name, input.ssh_public_key_id, move |keys| {
-        keys.retain(|k| k.ssh_public_key_id != id)
-    })
+    change_key(
+        &app,
+        &ctx,
+        input.user_name,
+        input.ssh_public_key_id,
+        move |keys| keys.retain(|k| k.ssh_public_key_id != id),
+    )
     .await
 }
 
@@ -418,9 +428,11 @@ mod tests {
         let short = key(1024).to_openssh().unwrap();
         assert_eq!(parse(&short).unwrap_err().code, "InvalidPublicKey");
         assert_eq!(
-            parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKzvfE+qS09w+okgrO0gY7jryF0lSCxdEO/O0UaUhuZe")
-                .unwrap_err()
-                .code,
+            parse(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKzvfE+qS09w+okgrO0gY7jryF0lSCxdEO/O0UaUhuZe"
+            )
+            .unwrap_err()
+            .code,
             "UnrecognizedPublicKeyEncoding"
         );
         assert_eq!(
