@@ -13,14 +13,16 @@ use sha2::{Digest, Sha256};
 use x509_cert::der::{DecodePem, Encode};
 use x509_cert::Certificate;
 
-use crate::api::access_keys::{resolve_owner, Owner};
+use crate::api::access_keys::{
+    change_owned, delete_owned, owned, resolve_owner, set_owned_status, OwnedCredential, Owner,
+};
 use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::state::App;
+use crate::store::ids;
 use crate::store::model::{Account, AccountSettings, SigningCertificate, User};
-use crate::store::{ids, StoreResult, Tx};
 
 /// AWS's quota of signing certificates per user.
 pub const CERTIFICATES_PER_USER: usize = 2;
@@ -30,10 +32,6 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::ListSigningCertificates, _, _>(list_signing_certificates);
     r.iam::<iam::UpdateSigningCertificate, _, _>(update_signing_certificate);
     r.iam::<iam::DeleteSigningCertificate, _, _>(delete_signing_certificate);
-}
-
-fn no_such_certificate(id: &str) -> ApiError {
-    ApiError::no_such_entity(format!("The Certificate with id {id} cannot be found."))
 }
 
 fn malformed(body: &str, what: &str) -> ApiError {
@@ -60,34 +58,27 @@ fn parse(body: &str, now: i64) -> Result<Vec<u8>, ApiError> {
     cert.to_der().map_err(|_| malformed(body, "malformed"))
 }
 
-/// The owner's certificates, in upload order.
-fn certificates_of<'a>(account: &'a Account, owner: &Owner) -> &'a [SigningCertificate] {
-    match owner {
-        Owner::User { user_id, .. } => account
-            .users
-            .get_by_id(user_id)
-            .map_or(&[][..], |u| &u.signing_certificates[..]),
-        Owner::Root => account
-            .settings()
-            .map_or(&[][..], |s| &s.root_signing_certificates[..]),
+impl OwnedCredential for SigningCertificate {
+    fn id(&self) -> &str {
+        &self.certificate_id
     }
-}
-
-fn change_certificates<R>(
-    tx: &mut Tx<'_>,
-    account: &str,
-    owner: &Owner,
-    f: impl FnOnce(&mut Vec<SigningCertificate>) -> R,
-) -> StoreResult<R> {
-    match owner {
-        Owner::User { user_id, .. } => tx
-            .update(account, user_id, |u: &mut User| {
-                f(&mut u.signing_certificates)
-            })
-            .map(|(_, r)| r),
-        Owner::Root => tx.update_settings(account, |s: &mut AccountSettings| {
-            f(&mut s.root_signing_certificates)
-        }),
+    fn status_mut(&mut self) -> &mut String {
+        &mut self.status
+    }
+    fn of_user(u: &User) -> &[Self] {
+        &u.signing_certificates
+    }
+    fn of_user_mut(u: &mut User) -> &mut Vec<Self> {
+        &mut u.signing_certificates
+    }
+    fn of_root(s: &AccountSettings) -> &[Self] {
+        &s.root_signing_certificates
+    }
+    fn of_root_mut(s: &mut AccountSettings) -> &mut Vec<Self> {
+        &mut s.root_signing_certificates
+    }
+    fn not_found(id: &str) -> ApiError {
+        ApiError::no_such_entity(format!("The Certificate with id {id} cannot be found."))
     }
 }
 
@@ -142,7 +133,7 @@ async fn upload_signing_certificate(
                     "The same certificate is already associated with an IAM user in the account.",
                 ));
             }
-            if certificates_of(acct, &owner).len() >= CERTIFICATES_PER_USER {
+            if owned::<SigningCertificate>(acct, &owner).len() >= CERTIFICATES_PER_USER {
                 return Err(ApiError::limit_exceeded(format!(
                     "Cannot exceed quota for CertificatesPerUser: {CERTIFICATES_PER_USER}"
                 )));
@@ -155,7 +146,12 @@ async fn upload_signing_certificate(
                 upload_date: ids::now(),
             };
             let out = shape(&owner_name(&owner), &cert);
-            change_certificates(tx, &account, &owner, |certs| certs.push(cert))?;
+            change_owned(
+                tx,
+                &account,
+                &owner,
+                |certs: &mut Vec<SigningCertificate>| certs.push(cert),
+            )?;
             Ok(iam::UploadSigningCertificateResponse { certificate: out })
         })
         .await
@@ -171,7 +167,7 @@ async fn list_signing_certificates(
     let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
     let name = owner_name(&owner);
     let (certs, marker) = paginate(
-        certificates_of(acct, &owner).iter().collect(),
+        owned::<SigningCertificate>(acct, &owner).iter().collect(),
         input.marker.as_deref(),
         max_items(input.max_items),
     )?;
@@ -182,47 +178,17 @@ async fn list_signing_certificates(
     })
 }
 
-/// Changes one certificate of the caller (or of the named user), once it is known to be theirs.
-async fn change_owned(
-    app: &App,
-    ctx: Ctx,
-    user_name: Option<String>,
-    id: String,
-    f: impl FnOnce(&mut Vec<SigningCertificate>, &str) + Send + 'static,
-) -> Result<(), ApiError> {
-    let account = ctx.account().to_string();
-    app.store
-        .write(move |tx| {
-            let acct = tx.account(&account);
-            let owner = resolve_owner(acct, &ctx.principal, user_name.as_deref())?;
-            if !certificates_of(acct, &owner)
-                .iter()
-                .any(|c| c.certificate_id == id)
-            {
-                return Err(no_such_certificate(&id));
-            }
-            change_certificates(tx, &account, &owner, |certs| f(certs, &id))?;
-            Ok(())
-        })
-        .await
-}
-
 async fn update_signing_certificate(
     app: App,
     ctx: Ctx,
     input: iam::UpdateSigningCertificateRequest,
 ) -> Result<(), ApiError> {
-    let status = input.status;
-    change_owned(
+    set_owned_status::<SigningCertificate>(
         &app,
         ctx,
         input.user_name,
         input.certificate_id,
-        move |certs, id| {
-            for c in certs.iter_mut().filter(|c| c.certificate_id == id) {
-                c.status.clone_from(&status);
-            }
-        },
+        input.status,
     )
     .await
 }
@@ -232,12 +198,5 @@ async fn delete_signing_certificate(
     ctx: Ctx,
     input: iam::DeleteSigningCertificateRequest,
 ) -> Result<(), ApiError> {
-    change_owned(
-        &app,
-        ctx,
-        input.user_name,
-        input.certificate_id,
-        |certs, id| certs.retain(|c| c.certificate_id != id),
-    )
-    .await
+    delete_owned::<SigningCertificate>(&app, ctx, input.user_name, input.certificate_id).await
 }

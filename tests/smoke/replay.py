@@ -1642,29 +1642,27 @@ def _(s):
     s.err("delete-user-existing-credential", iam.delete_user, UserName=user)
 
 
+def ssc_each_change(s, suffix, user, cred):
+    """Update, reset and delete of one credential, each answered with an error (`…-SUFFIX`)."""
+    s.err(f"update-{suffix}", iam.update_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred, Status="Inactive")
+    s.err(f"reset-{suffix}", iam.reset_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred)
+    s.err(f"delete-{suffix}", iam.delete_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred)
+
+
 @scenario(IAM, "TestIAMServiceSpecificCredentials::test_id_match_user_mismatch")
 def _(s):
     user = ssc_user(s)
-    cred = ssc_create(s, user)
-    wrong = "wrong-user-name"
-    s.err("update-wrong-user-name", iam.update_service_specific_credential, UserName=wrong,
-          ServiceSpecificCredentialId=cred, Status="Inactive")
-    s.err("reset-wrong-user-name", iam.reset_service_specific_credential, UserName=wrong,
-          ServiceSpecificCredentialId=cred)
-    s.err("delete-wrong-user-name", iam.delete_service_specific_credential, UserName=wrong,
-          ServiceSpecificCredentialId=cred)
+    ssc_each_change(s, "wrong-user-name", "wrong-user-name", ssc_create(s, user))
 
 
 def ssc_wrong_id(wrong):
     def run(s):
         user = ssc_user(s)
         ssc_create(s, user)
-        s.err("update-wrong-id", iam.update_service_specific_credential, UserName=user,
-              ServiceSpecificCredentialId=wrong, Status="Inactive")
-        s.err("reset-wrong-id", iam.reset_service_specific_credential, UserName=user,
-              ServiceSpecificCredentialId=wrong)
-        s.err("delete-wrong-id", iam.delete_service_specific_credential, UserName=user,
-              ServiceSpecificCredentialId=wrong)
+        ssc_each_change(s, "wrong-id", user, wrong)
 
     return run
 
