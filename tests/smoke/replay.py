@@ -1679,39 +1679,42 @@ def _(s):
           Status="Invalid")
 
 
-@scenario(USERS, "TestUserRename::test_user_rename_updates_ssh_public_keys")
-def _(s):
-    old = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
-    upload_key(old)
-    s.ok("list-ssh-public-keys-before-rename", iam.list_ssh_public_keys, UserName=old)
-    new = name("user")
-    iam.update_user(UserName=old, NewUserName=new)
-    s.ok("get-user-after-update", iam.get_user, UserName=new)
-    s.ok("list-ssh-public-keys-after-rename", iam.list_ssh_public_keys, UserName=new)
+def rename_scenario(test, what, add, list_fn):
+    """A user with one credential (`add`) is renamed: its credential lists under the new name."""
+    def run(s):
+        old = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
+        cleanup = add(old)
+        s.ok(f"list-{what}-before-rename", list_fn, UserName=old)
+        new = name("user")
+        iam.update_user(UserName=old, NewUserName=new)
+        s.ok("get-user-after-update", iam.get_user, UserName=new)
+        s.ok(f"list-{what}-after-rename", list_fn, UserName=new)
+        if cleanup:
+            cleanup(new)
+
+    SCENARIOS.append((USERS, f"TestUserRename::{test}", run))
 
 
-@scenario(USERS, "TestUserRename::test_user_rename_updates_service_specific_credentials")
-def _(s):
-    old = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
-    iam.create_service_specific_credential(UserName=old, ServiceName="codecommit.amazonaws.com")
-    s.ok("list-service-credentials-before-rename", iam.list_service_specific_credentials, UserName=old)
-    new = name("user")
-    iam.update_user(UserName=old, NewUserName=new)
-    s.ok("get-user-after-update", iam.get_user, UserName=new)
-    s.ok("list-service-credentials-after-rename", iam.list_service_specific_credentials, UserName=new)
+def add_rename_certificate(user):
+    cert = iam.upload_signing_certificate(UserName=user, CertificateBody=CERT_BODIES[2])["Certificate"]
+    # The certificate is unique in the account: free it for the other scenarios.
+    return lambda new: iam.delete_signing_certificate(UserName=new, CertificateId=cert["CertificateId"])
 
 
-@scenario(USERS, "TestUserRename::test_user_rename_updates_signing_certificates")
-def _(s):
-    old = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
-    cert = iam.upload_signing_certificate(UserName=old, CertificateBody=CERT_BODIES[2])["Certificate"]
-    s.ok("list-signing-certificates-before-rename", iam.list_signing_certificates, UserName=old)
-    new = name("user")
-    iam.update_user(UserName=old, NewUserName=new)
-    s.ok("get-user-after-update", iam.get_user, UserName=new)
-    s.ok("list-signing-certificates-after-rename", iam.list_signing_certificates, UserName=new)
-    iam.delete_signing_certificate(UserName=new, CertificateId=cert["CertificateId"])
+def add_rename_key(user):
+    upload_key(user)
 
+
+def add_rename_service_credential(user):
+    iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
+
+
+rename_scenario("test_user_rename_updates_ssh_public_keys", "ssh-public-keys", add_rename_key,
+                iam.list_ssh_public_keys)
+rename_scenario("test_user_rename_updates_service_specific_credentials", "service-credentials",
+                add_rename_service_credential, iam.list_service_specific_credentials)
+rename_scenario("test_user_rename_updates_signing_certificates", "signing-certificates", add_rename_certificate,
+                iam.list_signing_certificates)
 
 # Recorded scenarios localiam cannot reproduce, and why (printed, not failed).
 KNOWN_GAPS = {
