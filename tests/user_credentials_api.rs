@@ -65,6 +65,42 @@ async fn upload_ssh(iam: &aws_sdk_iam::Client, user: &str, body: &str) -> String
         .to_string()
 }
 
+async fn list_keys(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> aws_sdk_iam::operation::list_ssh_public_keys::ListSshPublicKeysOutput {
+    iam.list_ssh_public_keys()
+        .user_name(user)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn list_certs(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> aws_sdk_iam::operation::list_signing_certificates::ListSigningCertificatesOutput {
+    iam.list_signing_certificates()
+        .user_name(user)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Uploads a signing certificate for the user; its ID.
+async fn upload_cert(iam: &aws_sdk_iam::Client, user: &str, body: &str) -> String {
+    iam.upload_signing_certificate()
+        .user_name(user)
+        .certificate_body(body)
+        .send()
+        .await
+        .unwrap()
+        .certificate()
+        .unwrap()
+        .certificate_id()
+        .to_string()
+}
+
 /// The base64 key of an OpenSSH line (`ssh-rsa BASE64 comment`).
 fn ssh_b64(line: &str) -> &str {
     line.split_whitespace().nth(1).unwrap()
@@ -125,12 +161,7 @@ async fn ssh_keys_upload_get_in_both_encodings_update_and_delete() {
         got.ssh_public_key().unwrap().status(),
         &StatusType::Inactive
     );
-    let listed = iam
-        .list_ssh_public_keys()
-        .user_name(&user)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_keys(&iam, &user).await;
     assert_eq!(listed.ssh_public_keys().len(), 1);
     assert_eq!(listed.ssh_public_keys()[0].status(), &StatusType::Inactive);
     assert!(!listed.is_truncated());
@@ -140,12 +171,7 @@ async fn ssh_keys_upload_get_in_both_encodings_update_and_delete() {
         .send()
         .await
         .unwrap();
-    let listed = iam
-        .list_ssh_public_keys()
-        .user_name(&user)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_keys(&iam, &user).await;
     assert!(listed.ssh_public_keys().is_empty());
     let gone = format!("The Public Key with id {id} cannot be found.");
     assert_err(get(EncodingType::Ssh).await, "NoSuchEntity", 404, &gone);
@@ -299,13 +325,7 @@ async fn ssh_key_errors_duplicates_and_quota() {
         &msg,
     );
     // Another user's key is not this user's.
-    let theirs = iam
-        .list_ssh_public_keys()
-        .user_name(&other)
-        .send()
-        .await
-        .unwrap()
-        .ssh_public_keys()[0]
+    let theirs = list_keys(&iam, &other).await.ssh_public_keys()[0]
         .ssh_public_key_id()
         .to_string();
     assert_code(
@@ -422,12 +442,7 @@ async fn signing_certificates_lifecycle_and_errors() {
         .send()
         .await
         .unwrap();
-    let listed = iam
-        .list_signing_certificates()
-        .user_name(&user)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_certs(&iam, &user).await;
     assert_eq!(listed.certificates().len(), 1);
     assert_eq!(listed.certificates()[0].status(), &StatusType::Inactive);
     assert_eq!(listed.certificates()[0].certificate_body(), CERTS[0]);
@@ -510,12 +525,7 @@ async fn signing_certificates_lifecycle_and_errors() {
     );
 
     // Two per user.
-    iam.upload_signing_certificate()
-        .user_name(&user)
-        .certificate_body(CERTS[1])
-        .send()
-        .await
-        .unwrap();
+    upload_cert(&iam, &user, CERTS[1]).await;
     assert_err(
         iam.upload_signing_certificate()
             .user_name(&user)
@@ -566,12 +576,7 @@ async fn signing_certificates_lifecycle_and_errors() {
         &format!("The Certificate with id {id} cannot be found."),
     );
     // Freed: another user may now upload it.
-    iam.upload_signing_certificate()
-        .user_name(&other)
-        .certificate_body(CERTS[0])
-        .send()
-        .await
-        .unwrap();
+    upload_cert(&iam, &other, CERTS[0]).await;
     srv.stop().await;
 }
 
@@ -1032,12 +1037,7 @@ async fn a_renamed_user_keeps_its_credentials_and_service_user_name() {
     let (old, new) = (unique("old"), unique("new"));
     create_user(&iam, &old).await;
     upload_ssh(&iam, &old, SSH[0]).await;
-    iam.upload_signing_certificate()
-        .user_name(&old)
-        .certificate_body(CERTS[0])
-        .send()
-        .await
-        .unwrap();
+    upload_cert(&iam, &old, CERTS[0]).await;
     iam.create_service_specific_credential()
         .user_name(&old)
         .service_name(CODECOMMIT)
@@ -1050,19 +1050,9 @@ async fn a_renamed_user_keeps_its_credentials_and_service_user_name() {
         .send()
         .await
         .unwrap();
-    let ssh = iam
-        .list_ssh_public_keys()
-        .user_name(&new)
-        .send()
-        .await
-        .unwrap();
+    let ssh = list_keys(&iam, &new).await;
     assert_eq!(ssh.ssh_public_keys()[0].user_name(), new);
-    let certs = iam
-        .list_signing_certificates()
-        .user_name(&new)
-        .send()
-        .await
-        .unwrap();
+    let certs = list_certs(&iam, &new).await;
     assert_eq!(certs.certificates()[0].user_name(), new);
     let creds = iam
         .list_service_specific_credentials()
@@ -1228,12 +1218,7 @@ async fn credentials_survive_a_restart_and_api_keys_expire() {
         .await
         .unwrap();
     assert_eq!(key.ssh_public_key().unwrap().fingerprint(), SSH_1_MD5);
-    let certs = iam
-        .list_signing_certificates()
-        .user_name(user)
-        .send()
-        .await
-        .unwrap();
+    let certs = list_certs(&iam, user).await;
     assert_eq!(certs.certificates()[0].certificate_id(), cert_id);
     let creds = iam
         .list_service_specific_credentials()
