@@ -353,3 +353,37 @@ pub fn service_of(account: &Account, credential_id: &str) -> Option<String> {
         .find(|c| c.credential_id == credential_id)
         .map(|c| c.service_name.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_hashed_and_stay_out_of_debug_output() {
+        let secret = new_secret(None, "codecommit.amazonaws.com");
+        assert_eq!(secret.len(), 44);
+        let c = ServiceCredential {
+            credential_id: "ACCAEXAMPLEEXAMPLEEXA".into(),
+            service_name: "codecommit.amazonaws.com".into(),
+            service_user_name: Some("u-at-000000000000".into()),
+            alias: None,
+            secret_sha256: sha256_hex(&secret),
+            status: "Active".into(),
+            create_date: 0,
+            expiration_date: None,
+        };
+        let debug = format!("{c:?}");
+        assert!(debug.contains("ACCAEXAMPLEEXAMPLEEXA"), "{debug}");
+        assert!(
+            !debug.contains(&c.secret_sha256) && !debug.contains(&secret),
+            "{debug}"
+        );
+        let key = new_secret(Some("u-at-000000000000"), "bedrock.amazonaws.com");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(key.trim_start_matches("ABSK"))
+            .unwrap();
+        assert!(String::from_utf8(decoded)
+            .unwrap()
+            .starts_with("u-at-000000000000:"));
+    }
+}
