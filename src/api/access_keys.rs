@@ -23,13 +23,16 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::GetAccessKeyLastUsed, _, _>(get_access_key_last_used);
 }
 
-/// Whose keys a call is about: a named user, or (no `UserName`) the caller itself.
-enum Owner {
+/// Whose keys (or signing certificates) a call is about: a named user, or (no `UserName`) the
+/// caller itself.
+pub enum Owner {
     User { user_id: String, name: String },
     Root,
 }
 
-fn resolve_owner(
+/// The owner a call with an optional `UserName` is about: the named user (`NoSuchEntity` when
+/// there is none), else the calling user or root; other callers must name a user.
+pub fn resolve_owner(
     account: &Account,
     principal: &Principal,
     user_name: Option<&str>,
@@ -51,53 +54,134 @@ fn resolve_owner(
     })
 }
 
-/// The owner's keys, oldest first.
-fn keys_of<'a>(account: &'a Account, owner: &Owner) -> &'a [AccessKey] {
+/// A credential kept per owner — in the user, or for the root user in the account's settings —
+/// with an ID and a status: access keys and signing certificates.
+pub trait OwnedCredential: Send + Sync + 'static {
+    fn id(&self) -> &str;
+    fn status_mut(&mut self) -> &mut String;
+    fn of_user(u: &User) -> &[Self]
+    where
+        Self: Sized;
+    fn of_user_mut(u: &mut User) -> &mut Vec<Self>
+    where
+        Self: Sized;
+    fn of_root(s: &AccountSettings) -> &[Self]
+    where
+        Self: Sized;
+    fn of_root_mut(s: &mut AccountSettings) -> &mut Vec<Self>
+    where
+        Self: Sized;
+    /// AWS's `NoSuchEntity` for an ID the owner does not have.
+    fn not_found(id: &str) -> ApiError;
+}
+
+impl OwnedCredential for AccessKey {
+    fn id(&self) -> &str {
+        &self.access_key_id
+    }
+    fn status_mut(&mut self) -> &mut String {
+        &mut self.status
+    }
+    fn of_user(u: &User) -> &[Self] {
+        &u.access_keys
+    }
+    fn of_user_mut(u: &mut User) -> &mut Vec<Self> {
+        &mut u.access_keys
+    }
+    fn of_root(s: &AccountSettings) -> &[Self] {
+        &s.root_access_keys
+    }
+    fn of_root_mut(s: &mut AccountSettings) -> &mut Vec<Self> {
+        &mut s.root_access_keys
+    }
+    fn not_found(id: &str) -> ApiError {
+        ApiError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
+    }
+}
+
+/// The owner's credentials of one kind, oldest first.
+pub fn owned<'a, T: OwnedCredential>(account: &'a Account, owner: &Owner) -> &'a [T] {
     match owner {
         Owner::User { user_id, .. } => account
             .users
             .get_by_id(user_id)
-            .map_or(&[][..], |u| &u.access_keys[..]),
-        Owner::Root => account
-            .settings()
-            .map_or(&[][..], |s| &s.root_access_keys[..]),
+            .map_or(&[][..], |u| T::of_user(u)),
+        Owner::Root => account.settings().map_or(&[][..], |s| T::of_root(s)),
     }
 }
 
-/// Changes the owner's keys.
-fn change_keys<R>(
+/// Changes the owner's credentials of one kind.
+pub fn change_owned<T: OwnedCredential, R>(
     tx: &mut Tx<'_>,
     account: &str,
     owner: &Owner,
-    f: impl FnOnce(&mut Vec<AccessKey>) -> R,
+    f: impl FnOnce(&mut Vec<T>) -> R,
 ) -> StoreResult<R> {
     match owner {
         Owner::User { user_id, .. } => tx
-            .update(account, user_id, |u: &mut User| f(&mut u.access_keys))
+            .update(account, user_id, |u: &mut User| f(T::of_user_mut(u)))
             .map(|(_, r)| r),
-        Owner::Root => {
-            tx.update_settings(
-                account,
-                |s: &mut AccountSettings| f(&mut s.root_access_keys),
-            )
-        }
+        Owner::Root => tx.update_settings(account, |s: &mut AccountSettings| f(T::of_root_mut(s))),
     }
 }
 
-fn no_such_key(id: &str) -> ApiError {
-    ApiError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
+/// Changes the caller's (or the named user's) credential `id`, once it is known to be theirs.
+async fn change_owned_by_id<T: OwnedCredential>(
+    app: &App,
+    ctx: Ctx,
+    user_name: Option<String>,
+    id: String,
+    f: impl FnOnce(&mut T) + Send + 'static,
+    remove: bool,
+) -> Result<(), ApiError> {
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            let acct = tx.account(&account);
+            let owner = resolve_owner(acct, &ctx.principal, user_name.as_deref())?;
+            if !owned::<T>(acct, &owner).iter().any(|c| c.id() == id) {
+                return Err(T::not_found(&id));
+            }
+            change_owned(tx, &account, &owner, |all: &mut Vec<T>| {
+                if remove {
+                    all.retain(|c| c.id() != id);
+                } else if let Some(c) = all.iter_mut().find(|c| c.id() == id) {
+                    f(c);
+                }
+            })?;
+            Ok(())
+        })
+        .await
 }
 
-/// Fails with `NoSuchEntity` unless the key belongs to `owner`.
-fn require_owned_key(account: &Account, owner: &Owner, key_id: &str) -> Result<(), ApiError> {
-    if keys_of(account, owner)
-        .iter()
-        .any(|k| k.access_key_id == key_id)
-    {
-        Ok(())
-    } else {
-        Err(no_such_key(key_id))
-    }
+/// UpdateAccessKey, UpdateSigningCertificate: the status of the caller's (or the named user's)
+/// credential.
+pub async fn set_owned_status<T: OwnedCredential>(
+    app: &App,
+    ctx: Ctx,
+    user_name: Option<String>,
+    id: String,
+    status: String,
+) -> Result<(), ApiError> {
+    change_owned_by_id(
+        app,
+        ctx,
+        user_name,
+        id,
+        move |c: &mut T| *c.status_mut() = status,
+        false,
+    )
+    .await
+}
+
+/// DeleteAccessKey, DeleteSigningCertificate.
+pub async fn delete_owned<T: OwnedCredential>(
+    app: &App,
+    ctx: Ctx,
+    user_name: Option<String>,
+    id: String,
+) -> Result<(), ApiError> {
+    change_owned_by_id(app, ctx, user_name, id, |_: &mut T| {}, true).await
 }
 
 async fn create_access_key(
@@ -111,14 +195,16 @@ async fn create_access_key(
         .write(move |tx| {
             let acct = tx.account(&account);
             let owner = resolve_owner(acct, &ctx.principal, input.user_name.as_deref())?;
-            if keys_of(acct, &owner).len() >= KEYS_PER_USER {
+            if owned::<AccessKey>(acct, &owner).len() >= KEYS_PER_USER {
                 return Err(ApiError::limit_exceeded(
                     "Cannot exceed quota for AccessKeysPerUser: 2",
                 ));
             }
             let key = AccessKey::generate();
             let stored = key.clone();
-            change_keys(tx, &account, &owner, |keys| keys.push(stored))?;
+            change_owned(tx, &account, &owner, |keys: &mut Vec<AccessKey>| {
+                keys.push(stored)
+            })?;
             let name = match owner {
                 Owner::User { name, .. } => name,
                 Owner::Root => String::new(),
@@ -150,7 +236,7 @@ async fn list_access_keys(
         Owner::Root => None,
     };
     let (keys, marker) = paginate(
-        keys_of(acct, &owner).iter().collect(),
+        owned::<AccessKey>(acct, &owner).iter().collect(),
         input.marker.as_deref(),
         max_items(input.max_items),
     )?;
@@ -169,42 +255,17 @@ async fn list_access_keys(
     })
 }
 
-/// Changes the caller's (or the named user's) keys, once the key is known to be theirs.
-async fn change_owned_keys(
-    app: &App,
-    ctx: Ctx,
-    user_name: Option<String>,
-    key_id: String,
-    f: impl FnOnce(&mut Vec<AccessKey>, &str) + Send + 'static,
-) -> Result<(), ApiError> {
-    let account = ctx.account().to_string();
-    app.store
-        .write(move |tx| {
-            let acct = tx.account(&account);
-            let owner = resolve_owner(acct, &ctx.principal, user_name.as_deref())?;
-            require_owned_key(acct, &owner, &key_id)?;
-            change_keys(tx, &account, &owner, |keys| f(keys, &key_id))?;
-            Ok(())
-        })
-        .await
-}
-
 async fn update_access_key(
     app: App,
     ctx: Ctx,
     input: iam::UpdateAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let status = input.status;
-    change_owned_keys(
+    set_owned_status::<AccessKey>(
         &app,
         ctx,
         input.user_name,
         input.access_key_id,
-        move |keys, id| {
-            for k in keys.iter_mut().filter(|k| k.access_key_id == id) {
-                k.status.clone_from(&status);
-            }
-        },
+        input.status,
     )
     .await
 }
@@ -214,14 +275,7 @@ async fn delete_access_key(
     ctx: Ctx,
     input: iam::DeleteAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    change_owned_keys(
-        &app,
-        ctx,
-        input.user_name,
-        input.access_key_id,
-        |keys, id| keys.retain(|k| k.access_key_id != id),
-    )
-    .await
+    delete_owned::<AccessKey>(&app, ctx, input.user_name, input.access_key_id).await
 }
 
 async fn get_access_key_last_used(
@@ -413,7 +467,7 @@ pub async fn flush_last_used(app: &App) {
                     service: used.service,
                     region: used.region,
                 };
-                change_keys(tx, &loc.account_id, &owner, |keys| {
+                change_owned(tx, &loc.account_id, &owner, |keys: &mut Vec<AccessKey>| {
                     for k in keys.iter_mut() {
                         if k.access_key_id == key_id {
                             k.last_used = Some(last.clone());

@@ -9,7 +9,8 @@ use crate::api::common::*;
 use crate::api::inline_policies::inline_size_quota;
 use crate::api::login_profiles::password_rules;
 use crate::api::{
-    access_keys, groups, instance_profiles, policies, roles, server_certificates, users, Ctx,
+    access_keys, groups, instance_profiles, policies, roles, server_certificates,
+    signing_certificates, users, Ctx,
     Registry,
 };
 use crate::error::ApiError;
@@ -240,7 +241,10 @@ fn quotas() -> [(&'static str, usize); 20] {
             "ServerCertificatesQuota",
             server_certificates::SERVER_CERTIFICATES_PER_ACCOUNT,
         ),
-        ("SigningCertificatesPerUserQuota", 2),
+        (
+            "SigningCertificatesPerUserQuota",
+            signing_certificates::CERTIFICATES_PER_USER,
+        ),
         (
             "UserPolicySizeQuota",
             inline_size_quota(PrincipalKind::User),
@@ -259,8 +263,7 @@ pub fn root_has_keys(app: &App, account: &Account, account_id: &str) -> bool {
             .is_some_and(|s| !s.root_access_keys.is_empty())
 }
 
-/// The counts of GetAccountSummary. Families localiam does not have yet (identity providers,
-/// signing certificates) count 0; the root user has no console password
+/// The counts of GetAccountSummary. The root user has no console password
 /// or MFA device in localiam.
 fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usize); 14] {
     [
@@ -270,7 +273,14 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
         ),
         ("AccountMFAEnabled", 0),
         ("AccountPasswordPresent", 0),
-        ("AccountSigningCertificatesPresent", 0),
+        (
+            "AccountSigningCertificatesPresent",
+            usize::from(
+                account
+                    .settings()
+                    .is_some_and(|s| !s.root_signing_certificates.is_empty()),
+            ),
+        ),
         ("Groups", account.groups.len()),
         ("InstanceProfiles", account.instance_profiles.len()),
         ("MFADevices", account.mfa_devices.len()),
@@ -286,7 +296,11 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
         ("Policies", account.policies.len()),
         // One policy version is in use per managed-policy attachment.
         ("PolicyVersionsInUse", account.links.attachments.len()),
-        ("Providers", 0),
+        // Identity providers: SAML and OpenID Connect, as the console lists them.
+        (
+            "Providers",
+            account.saml_providers.len() + account.oidc_providers.len(),
+        ),
         ("Roles", account.roles.len()),
         ("ServerCertificates", account.server_certificates.len()),
         ("Users", account.users.len()),

@@ -19,7 +19,9 @@ use crate::error::ApiError;
 use crate::protocol::iam;
 use crate::protocol::xml::format_timestamp;
 use crate::state::App;
-use crate::store::model::{AccessKey, Account, AccountSettings, PasswordPolicy, User};
+use crate::store::model::{
+    AccessKey, Account, AccountSettings, PasswordPolicy, SigningCertificate, User,
+};
 
 pub fn register(r: &mut Registry) {
     r.iam::<iam::GenerateCredentialReport, _, _>(generate_credential_report);
@@ -183,14 +185,26 @@ fn key_slots(mut keys: Vec<KeyColumns>) -> [KeyColumns; 2] {
     ]
 }
 
-/// The columns after the password ones: MFA, the two keys, the two signing certificates
-/// (localiam has no signing certificates yet).
-fn push_credentials(row: &mut Vec<String>, mfa_active: bool, keys: [KeyColumns; 2]) {
+/// The columns after the password ones: MFA, the two keys, the two signing certificates (active
+/// ones first, each group oldest first, like the keys).
+fn push_credentials(
+    row: &mut Vec<String>,
+    mfa_active: bool,
+    keys: [KeyColumns; 2],
+    certs: &[SigningCertificate],
+) {
     row.push(flag(mfa_active));
     for k in &keys {
         k.push(row);
     }
-    row.extend(["false", NA, "false", NA].map(str::to_string));
+    let mut certs: Vec<&SigningCertificate> = certs.iter().collect();
+    certs.sort_by_key(|c| c.status != "Active");
+    for slot in 0..2 {
+        match certs.get(slot) {
+            Some(c) => row.extend([flag(c.status == "Active"), time(c.upload_date)]),
+            None => row.extend(["false", NA].map(str::to_string)),
+        }
+    }
 }
 
 fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
@@ -203,8 +217,10 @@ fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
             last_used: None,
         });
     }
+    let mut certs: &[SigningCertificate] = &[];
     if let Some(s) = account.settings() {
         keys.extend(s.root_access_keys.iter().map(|k| KeyColumns::of(app, k)));
+        certs = &s.root_signing_certificates;
     }
     let mut row = vec![
         "<root_account>".to_string(),
@@ -215,7 +231,7 @@ fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
         "not_supported".to_string(),
         "not_supported".to_string(),
     ];
-    push_credentials(&mut row, false, key_slots(keys));
+    push_credentials(&mut row, false, key_slots(keys), certs);
     row
 }
 
@@ -252,7 +268,12 @@ fn user_row(
         .map(|k| KeyColumns::of(app, k))
         .collect();
     let mfa_active = account.mfa_serials_of(&u.user_id).next().is_some();
-    push_credentials(&mut row, mfa_active, key_slots(keys));
+    push_credentials(
+        &mut row,
+        mfa_active,
+        key_slots(keys),
+        &u.signing_certificates,
+    );
     row
 }
 

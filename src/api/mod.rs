@@ -18,7 +18,10 @@ pub mod registry;
 pub mod roles;
 pub mod saml_providers;
 pub mod server_certificates;
+pub mod service_credentials;
+pub mod signing_certificates;
 pub mod simulator;
+pub mod ssh_public_keys;
 pub mod sts;
 pub mod sts_identity;
 pub mod sts_saml;
@@ -74,5 +77,8 @@ pub fn registry() -> Registry {
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
     server_certificates::register(&mut r);
+    ssh_public_keys::register(&mut r);
+    signing_certificates::register(&mut r);
+    service_credentials::register(&mut r);
     r
 }

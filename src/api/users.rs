@@ -184,6 +184,12 @@ fn user_delete_conflict(u: &User) -> Option<&'static str> {
         Some("Cannot delete entity, must delete login profile first.")
     } else if !u.access_keys.is_empty() {
         Some("Cannot delete entity, must delete access keys first.")
+    } else if !u.signing_certificates.is_empty()
+        || !u.ssh_public_keys.is_empty()
+        || !u.service_credentials.is_empty()
+    {
+        // As recorded for service-specific credentials; AWS says the same of the others.
+        Some("Cannot delete entity, must remove referenced objects first.")
     } else if !u.inline.is_empty() {
         Some("Cannot delete entity, must delete policies first.")
     } else if !u.attached.is_empty() {

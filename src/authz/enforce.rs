@@ -433,6 +433,18 @@ fn request_context(
     put(&mut c, "iam:AWSServiceName", &|| {
         params.get("AWSServiceName").map(str::to_string)
     });
+    // Service-specific credentials: the service named, or that of the credential named by ID.
+    put(&mut c, "iam:ServiceSpecificCredentialServiceName", &|| {
+        params.get("ServiceName").map(str::to_string).or_else(|| {
+            let account = model.account(&ctx.principal.account_id);
+            params
+                .get("ServiceSpecificCredentialId")
+                .and_then(|id| crate::api::service_credentials::service_of(account, id))
+        })
+    });
+    put(&mut c, "iam:ServiceSpecificCredentialAgeDays", &|| {
+        params.get("CredentialAgeDays").map(str::to_string)
+    });
     c
 }
 

@@ -128,6 +128,67 @@ impl AccessKey {
     }
 }
 
+/// An SSH public key of a user (UploadSSHPublicKey), for CodeCommit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshPublicKey {
+    /// `APKA…`.
+    pub ssh_public_key_id: String,
+    /// The body as uploaded (OpenSSH `ssh-rsa …` or PEM).
+    pub body: String,
+    /// AWS's fingerprint: MD5 of the SSH wire-format key, colon-separated hex.
+    pub fingerprint: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub upload_date: i64,
+}
+
+/// An X.509 signing certificate of a user or of an account's root (UploadSigningCertificate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningCertificate {
+    pub certificate_id: String,
+    /// The PEM body as uploaded.
+    pub body: String,
+    /// SHA-256 of the certificate's DER, hex: the same certificate twice is refused.
+    pub der_sha256: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub upload_date: i64,
+}
+
+/// A service-specific credential of a user (CodeCommit and Keyspaces passwords, Bedrock and
+/// CloudWatch Logs API keys).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCredential {
+    /// `ACCA…`.
+    pub credential_id: String,
+    pub service_name: String,
+    /// `USER-at-ACCOUNT` (password credentials), fixed at creation.
+    #[serde(default)]
+    pub service_user_name: Option<String>,
+    /// The public part of an API key (`USER-at-ACCOUNT`).
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// SHA-256 (hex) of the password or API key secret: the secret itself is returned once and
+    /// never stored.
+    pub secret_sha256: String,
+    /// `Active` or `Inactive` (`Expired` is derived from `expiration_date` when read).
+    pub status: String,
+    pub create_date: i64,
+    #[serde(default)]
+    pub expiration_date: Option<i64>,
+}
+
+// Even the hash of the secret stays out of logs.
+impl std::fmt::Debug for ServiceCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceCredential")
+            .field("credential_id", &self.credential_id)
+            .field("service_name", &self.service_name)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A console password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginProfile {
@@ -261,6 +322,15 @@ pub struct User {
     pub attached: Vec<String>,
     #[serde(default)]
     pub inline: InlinePolicies,
+    /// SSH public keys, in upload order.
+    #[serde(default)]
+    pub ssh_public_keys: Vec<SshPublicKey>,
+    /// Signing certificates, in upload order.
+    #[serde(default)]
+    pub signing_certificates: Vec<SigningCertificate>,
+    /// Service-specific credentials, in creation order.
+    #[serde(default)]
+    pub service_credentials: Vec<ServiceCredential>,
 }
 
 impl User {
@@ -281,6 +351,9 @@ impl User {
             groups: Vec::new(),
             attached: Vec::new(),
             inline: InlinePolicies::default(),
+            ssh_public_keys: Vec::new(),
+            signing_certificates: Vec::new(),
+            service_credentials: Vec::new(),
         }
     }
 
@@ -824,6 +897,9 @@ pub struct AccountSettings {
     pub account_id: String,
     #[serde(default)]
     pub root_access_keys: Vec<AccessKey>,
+    /// The root user's signing certificates.
+    #[serde(default)]
+    pub root_signing_certificates: Vec<SigningCertificate>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
     #[serde(default)]
@@ -1144,6 +1220,9 @@ impl Entity for User {
         self.groups.shrink_to_fit();
         self.attached.shrink_to_fit();
         self.inline.0.shrink_to_fit();
+        self.ssh_public_keys.shrink_to_fit();
+        self.signing_certificates.shrink_to_fit();
+        self.service_credentials.shrink_to_fit();
     }
     fn index(&self, ix: &mut Indexes<'_>, add: bool) {
         for g in &self.groups {

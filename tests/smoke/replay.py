@@ -1527,6 +1527,276 @@ def _(s):
 
     s.ok("credentials-report", report)
 
+# --- per-user credentials: SSH public keys, signing certificates, service-specific credentials ---
+
+SSH_KEYS = "test_iam_ssh_public_keys.snapshot.json"
+SIGNING = "test_iam_signing_certificates.snapshot.json"
+USERS = "test_iam_users.snapshot.json"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "user_credentials")
+
+
+def fixture(file):
+    with open(os.path.join(FIXTURES, file)) as f:
+        return f.read()
+
+
+PUBLIC_KEY = fixture("ssh-1.pub")
+CERT_BODIES = [fixture(f"cert-{i}.pem") for i in (1, 2, 3)]
+MISSING_SSH_KEY = "APKAXXXXXXXXXXXXXXXXX"
+
+
+def ssh_user():
+    user = name("test-user")
+    iam.create_user(UserName=user)
+    return user
+
+
+def upload_key(user):
+    return iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=PUBLIC_KEY)["SSHPublicKey"]["SSHPublicKeyId"]
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_upload_ssh_public_key")
+def _(s):
+    s.ok("upload-response", iam.upload_ssh_public_key, UserName=ssh_user(), SSHPublicKeyBody=PUBLIC_KEY)
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_get_ssh_public_key")
+def _(s):
+    user = ssh_user()
+    s.ok("get-response", iam.get_ssh_public_key, UserName=user, SSHPublicKeyId=upload_key(user), Encoding="SSH")
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_get_ssh_public_key_not_found")
+def _(s):
+    s.err("get-not-found", iam.get_ssh_public_key, UserName=ssh_user(), SSHPublicKeyId=MISSING_SSH_KEY,
+          Encoding="SSH")
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_list_ssh_public_keys")
+def _(s):
+    user = ssh_user()
+    s.ok("list-empty", iam.list_ssh_public_keys, UserName=user)
+    upload_key(user)
+    s.ok("list-with-key", iam.list_ssh_public_keys, UserName=user)
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_update_ssh_public_key")
+def _(s):
+    user = ssh_user()
+    key = upload_key(user)
+    s.ok("update-response", iam.update_ssh_public_key, UserName=user, SSHPublicKeyId=key, Status="Inactive")
+    s.ok("get-after-update", iam.get_ssh_public_key, UserName=user, SSHPublicKeyId=key, Encoding="SSH")
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_update_ssh_public_key_not_found")
+def _(s):
+    s.err("update-not-found", iam.update_ssh_public_key, UserName=ssh_user(), SSHPublicKeyId=MISSING_SSH_KEY,
+          Status="Inactive")
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_delete_ssh_public_key")
+def _(s):
+    user = ssh_user()
+    key = upload_key(user)
+    assert len(iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"]) == 1
+    s.ok("delete-response", iam.delete_ssh_public_key, UserName=user, SSHPublicKeyId=key)
+    s.ok("list-after-delete", iam.list_ssh_public_keys, UserName=user)
+
+
+@scenario(SSH_KEYS, "TestSSHPublicKeys::test_delete_ssh_public_key_not_found")
+def _(s):
+    s.err("delete-not-found", iam.delete_ssh_public_key, UserName=ssh_user(), SSHPublicKeyId=MISSING_SSH_KEY)
+
+
+def cert_ok(s, label, fn, **kw):
+    """The recorder replaced every certificate body with one placeholder, whatever the body."""
+    s.m.bound.pop("<certificate-body>", None)
+    return s.ok(label, fn, **kw)
+
+
+@scenario(SIGNING, "TestSigningCertificate::test_signing_certificate_lifecycle")
+def _(s):
+    user = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
+    cert = cert_ok(s, "upload-certificate", iam.upload_signing_certificate, UserName=user,
+                   CertificateBody=CERT_BODIES[0])["Certificate"]["CertificateId"]
+    cert_ok(s, "list-certificates", iam.list_signing_certificates, UserName=user)
+    s.ok("update-certificate-inactive", iam.update_signing_certificate, UserName=user, CertificateId=cert,
+         Status="Inactive")
+    cert_ok(s, "list-certificates-after-inactive", iam.list_signing_certificates, UserName=user)
+    s.ok("update-certificate-active", iam.update_signing_certificate, UserName=user, CertificateId=cert,
+         Status="Active")
+    cert_ok(s, "list-certificates-after-active", iam.list_signing_certificates, UserName=user)
+    s.ok("delete-certificate", iam.delete_signing_certificate, UserName=user, CertificateId=cert)
+    s.ok("list-certificates-after-delete", iam.list_signing_certificates, UserName=user)
+    iam.delete_user(UserName=user)
+
+
+@scenario(SIGNING, "TestSigningCertificate::test_signing_certificate_errors")
+def _(s):
+    user = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
+    missing_cert = "NONEXISTENTCERTID12345678901"
+    s.err("upload-nonexistent-user-error", iam.upload_signing_certificate, UserName="nonexistent-user",
+          CertificateBody=CERT_BODIES[0])
+    s.err("list-certificates-nonexistent-user-error", iam.list_signing_certificates, UserName="nonexistent-user")
+    s.err("delete-certificate-nonexistent-user-error", iam.delete_signing_certificate,
+          UserName="nonexistent-user", CertificateId=missing_cert)
+    s.err("update-certificate-nonexistent-user-error", iam.update_signing_certificate,
+          UserName="nonexistent-user", CertificateId=missing_cert, Status="Inactive")
+    s.err("upload-invalid-certificate-error", iam.upload_signing_certificate, UserName=user,
+          CertificateBody="invalid-certificate-body")
+    s.err("update-nonexistent-certificate-error", iam.update_signing_certificate, UserName=user,
+          CertificateId=missing_cert, Status="Inactive")
+    s.err("delete-nonexistent-certificate-error", iam.delete_signing_certificate, UserName=user,
+          CertificateId=missing_cert)
+    ids = [cert_ok(s, f"upload-certificate-{i + 1}", iam.upload_signing_certificate, UserName=user,
+                   CertificateBody=CERT_BODIES[i])["Certificate"]["CertificateId"] for i in (0, 1)]
+    s.err("upload-exceeds-limit-error", iam.upload_signing_certificate, UserName=user,
+          CertificateBody=CERT_BODIES[2])
+    # The certificates are unique in an account: free them for the other scenarios.
+    for c in ids:
+        iam.delete_signing_certificate(UserName=user, CertificateId=c)
+
+
+def ssc_user(s):
+    return s.ok("create-user-response", iam.create_user, UserName=name("user"))["User"]["UserName"]
+
+
+def ssc_create(s, user, service="codecommit.amazonaws.com"):
+    return s.ok("create-service-specific-credential-response", iam.create_service_specific_credential,
+                UserName=user, ServiceName=service)["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
+
+
+def ssc_lifecycle(service):
+    def run(s):
+        user = ssc_user(s)
+        cred = ssc_create(s, user, service)
+        s.ok("list-service-specific-credentials-response-before-update", iam.list_service_specific_credentials,
+             UserName=user)
+        s.ok("update-service-specific-credential-response", iam.update_service_specific_credential,
+             UserName=user, ServiceSpecificCredentialId=cred, Status="Inactive")
+        s.ok("list-service-specific-credentials-response-after-update", iam.list_service_specific_credentials,
+             UserName=user)
+        s.ok("reset-service-specific-credential-response", iam.reset_service_specific_credential,
+             UserName=user, ServiceSpecificCredentialId=cred)
+        s.ok("delete-service-specific-credentials-response", iam.delete_service_specific_credential,
+             UserName=user, ServiceSpecificCredentialId=cred)
+
+    return run
+
+
+for _service in ("codecommit.amazonaws.com", "cassandra.amazonaws.com"):
+    SCENARIOS.append((IAM, f"TestIAMServiceSpecificCredentials::test_service_specific_credential_lifecycle[{_service}]",
+                      ssc_lifecycle(_service)))
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_create_service_specific_credential_invalid_user")
+def _(s):
+    s.err("invalid-user-name-exception", iam.create_service_specific_credential, UserName="non-existent-user",
+          ServiceName="codecommit.amazonaws.com")
+    s.err("invalid-user-and-service-exception", iam.create_service_specific_credential,
+          UserName="non-existent-user", ServiceName="nonexistentservice.amazonaws.com")
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_create_service_specific_credential_invalid_service")
+def _(s):
+    user = ssc_user(s)
+    for label, service in [("invalid-service-exception", "nonexistentservice.amazonaws.com"),
+                           ("invalid-service-completely-malformed-exception", "o3on3n3onosneo"),
+                           ("invalid-service-existing-but-unsupported-exception", "lambda.amazonaws.com")]:
+        s.err(label, iam.create_service_specific_credential, UserName=user, ServiceName=service)
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_list_service_specific_credential_different_service")
+def _(s):
+    user = ssc_user(s)
+    s.err("list-service-specific-credentials-invalid-service", iam.list_service_specific_credentials,
+          UserName=user, ServiceName="nonexistentservice.amazonaws.com")
+    ssc_create(s, user)
+    s.ok("list-service-specific-credentials-response-wrong-service", iam.list_service_specific_credentials,
+         UserName=user, ServiceName="cassandra.amazonaws.com")
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_delete_user_after_service_credential_created")
+def _(s):
+    user = ssc_user(s)
+    ssc_create(s, user)
+    s.err("delete-user-existing-credential", iam.delete_user, UserName=user)
+
+
+def ssc_each_change(s, suffix, user, cred):
+    """Update, reset and delete of one credential, each answered with an error (`…-SUFFIX`)."""
+    s.err(f"update-{suffix}", iam.update_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred, Status="Inactive")
+    s.err(f"reset-{suffix}", iam.reset_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred)
+    s.err(f"delete-{suffix}", iam.delete_service_specific_credential, UserName=user,
+          ServiceSpecificCredentialId=cred)
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_id_match_user_mismatch")
+def _(s):
+    user = ssc_user(s)
+    ssc_each_change(s, "wrong-user-name", "wrong-user-name", ssc_create(s, user))
+
+
+def ssc_wrong_id(wrong):
+    def run(s):
+        user = ssc_user(s)
+        ssc_create(s, user)
+        ssc_each_change(s, "wrong-id", user, wrong)
+
+    return run
+
+
+for _wrong in ("totally-wrong-credential-id-with-hyphens", "satisfiesregexbutstillinvalid"):
+    SCENARIOS.append((IAM, f"TestIAMServiceSpecificCredentials::test_user_match_id_mismatch[{_wrong}]",
+                      ssc_wrong_id(_wrong)))
+
+
+@scenario(IAM, "TestIAMServiceSpecificCredentials::test_invalid_update_parameters")
+def _(s):
+    cred = ssc_create(s, ssc_user(s))
+    s.err("update-invalid-status", iam.update_service_specific_credential, ServiceSpecificCredentialId=cred,
+          Status="Invalid")
+
+
+def rename_scenario(test, what, add, list_fn):
+    """A user with one credential (`add`) is renamed: its credential lists under the new name."""
+    def run(s):
+        old = s.ok("create-user", iam.create_user, UserName=name("user"))["User"]["UserName"]
+        cleanup = add(old)
+        s.ok(f"list-{what}-before-rename", list_fn, UserName=old)
+        new = name("user")
+        iam.update_user(UserName=old, NewUserName=new)
+        s.ok("get-user-after-update", iam.get_user, UserName=new)
+        s.ok(f"list-{what}-after-rename", list_fn, UserName=new)
+        if cleanup:
+            cleanup(new)
+
+    SCENARIOS.append((USERS, f"TestUserRename::{test}", run))
+
+
+def add_rename_certificate(user):
+    cert = iam.upload_signing_certificate(UserName=user, CertificateBody=CERT_BODIES[2])["Certificate"]
+    # The certificate is unique in the account: free it for the other scenarios.
+    return lambda new: iam.delete_signing_certificate(UserName=new, CertificateId=cert["CertificateId"])
+
+
+def add_rename_key(user):
+    upload_key(user)
+
+
+def add_rename_service_credential(user):
+    iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
+
+
+rename_scenario("test_user_rename_updates_ssh_public_keys", "ssh-public-keys", add_rename_key,
+                iam.list_ssh_public_keys)
+rename_scenario("test_user_rename_updates_service_specific_credentials", "service-credentials",
+                add_rename_service_credential, iam.list_service_specific_credentials)
+rename_scenario("test_user_rename_updates_signing_certificates", "signing-certificates", add_rename_certificate,
+                iam.list_signing_certificates)
+
 # Recorded scenarios localiam cannot reproduce, and why (printed, not failed).
 KNOWN_GAPS = {
     "TestGetAccountAuthorizationDetails::test_get_account_authorization_details_filter_aws_managed_policy":

@@ -530,10 +530,54 @@ def server_certificates():
     check(err == ("NoSuchEntity", f"The Server Certificate with name {renamed} cannot be found.", 404),
           "deleted server certificate is gone", err)
 
+def user_credentials():
+    """SSH keys (both encodings), a signing certificate and service-specific credentials, with boto3
+    and the CLI (tests/data/user_credentials)."""
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "user_credentials")
+
+    def fixture(f):
+        with open(os.path.join(data, f)) as fh:
+            return fh.read()
+
+    iam = client("iam")
+    user = f"smoke-creds-{SUFFIX}"
+    iam.create_user(UserName=user)
+    key = iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=fixture("ssh-1.pub"))["SSHPublicKey"]
+    check(key["Fingerprint"] == "f2:03:a4:7d:f0:71:86:49:79:07:22:cc:da:de:1f:92"
+          and key["SSHPublicKeyId"].startswith("APKA"), "boto3 upload_ssh_public_key", key)
+    pem = iam.get_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"], Encoding="PEM")
+    check(pem["SSHPublicKey"]["SSHPublicKeyBody"].strip() == fixture("ssh-1.pem").strip(),
+          "boto3 get_ssh_public_key as PEM", pem["SSHPublicKey"]["SSHPublicKeyBody"][:80])
+    rc, out, err = cli("iam", "list-ssh-public-keys", "--user-name", user)
+    check(rc == 0 and out and [k["SSHPublicKeyId"] for k in out["SSHPublicKeys"]] == [key["SSHPublicKeyId"]],
+          "cli list-ssh-public-keys", (rc, out, err))
+    code, _, status = boto_error(iam.upload_ssh_public_key, UserName=user,
+                                 SSHPublicKeyBody=fixture("ssh-1024.pub"))
+    check((code, status) == ("InvalidPublicKey", 400), "boto3 upload of a 1024-bit key", (code, status))
+
+    cert = iam.upload_signing_certificate(UserName=user, CertificateBody=fixture("cert-3.pem"))["Certificate"]
+    check(len(cert["CertificateId"]) == 32 and cert["Status"] == "Active", "boto3 upload_signing_certificate", cert)
+    cred = iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
+    cred = cred["ServiceSpecificCredential"]
+    check(cred["ServiceUserName"] == f"{user}-at-{ACCOUNT}" and len(cred["ServicePassword"]) == 44,
+          "boto3 create_service_specific_credential", {k: v for k, v in cred.items() if k != "ServicePassword"})
+    rc, out, err = cli("iam", "reset-service-specific-credential", "--user-name", user,
+                       "--service-specific-credential-id", cred["ServiceSpecificCredentialId"])
+    check(rc == 0 and out and out["ServiceSpecificCredential"]["ServicePassword"] != cred["ServicePassword"],
+          "cli reset-service-specific-credential", err)
+    code, msg, status = boto_error(iam.delete_user, UserName=user)
+    check((code, status) == ("DeleteConflict", 409), "delete_user with credentials", (code, msg, status))
+    iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"])
+    iam.delete_signing_certificate(UserName=user, CertificateId=cert["CertificateId"])
+    iam.delete_service_specific_credential(UserName=user,
+                                           ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])
+    iam.delete_user(UserName=user)
+    check(True, "user deleted once its credentials are gone")
+
 
 def main():
     for section in (users, groups, access_keys, login_profiles, account, roles_and_sts, errors, botocore_signing,
-                    aws_managed_policies, saml, server_certificates):
+                    aws_managed_policies, saml, server_certificates, user_credentials):
         print(f"--- {section.__name__}")
         try:
             section()
