@@ -1,6 +1,7 @@
 //! The API operations, grouped by family. `registry()` is the table of every implemented operation;
 //! anything else in the models answers `NotImplemented`.
 
+pub mod access_advisor;
 pub mod access_keys;
 pub mod account;
 pub mod authorization_details;
@@ -72,5 +73,6 @@ pub fn registry() -> Registry {
     web_identity::register(&mut r);
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
+    access_advisor::register(&mut r);
     r
 }
