@@ -289,33 +289,12 @@ mod tests {
     #[test]
     fn uses_merge_and_only_tracked_services_keep_actions() {
         let t = ActivityTracker::default();
-        t.record(
-            "1",
-            EntityKind::User,
-            "AIDA1",
-            "iam",
-            "GetUser",
-            100,
-            "us-east-1",
-        );
-        t.record(
-            "1",
-            EntityKind::User,
-            "AIDA1",
-            "iam",
-            "ListUsers",
-            90,
-            "eu-west-1",
-        );
-        t.record(
-            "1",
-            EntityKind::User,
-            "AIDA1",
-            "kms",
-            "Decrypt",
-            80,
-            "us-east-1",
-        );
+        let used = |ns, action, date, region| {
+            t.record("1", EntityKind::User, "AIDA1", ns, action, date, region)
+        };
+        used("iam", "GetUser", 100, "us-east-1");
+        used("iam", "ListUsers", 90, "eu-west-1");
+        used("kms", "Decrypt", 80, "us-east-1");
         let a = t.pending("AIDA1").unwrap();
         let iam = &a.0["iam"];
         assert_eq!(
@@ -331,15 +310,7 @@ mod tests {
                 .collect()
         };
         let snap = written(&t);
-        t.record(
-            "1",
-            EntityKind::User,
-            "AIDA1",
-            "iam",
-            "GetUser",
-            120,
-            "us-east-1",
-        );
+        used("iam", "GetUser", 120, "us-east-1");
         t.forget(&snap);
         assert_eq!(t.pending("AIDA1").unwrap().0["iam"].last.date, 120);
         let snap = written(&t);

@@ -5,8 +5,8 @@
 mod common;
 
 use aws_sdk_iam::types::{
-    AccessAdvisorUsageGranularityType as Granularity, JobStatusType, PolicyOwnerEntityType,
-    PolicyType, ServiceLastAccessed,
+    AccessAdvisorUsageGranularityType as Granularity, EntityDetails, JobStatusType,
+    PolicyOwnerEntityType, PolicyType, ServiceLastAccessed,
 };
 use common::*;
 use serde_json::json;
@@ -172,13 +172,26 @@ async fn report(iam: &aws_sdk_iam::Client, job: &str) -> Vec<ServiceLastAccessed
     }
 }
 
+/// The entities of a report for a service (one page).
+async fn entities_of(iam: &aws_sdk_iam::Client, job: &str, ns: &str) -> Vec<EntityDetails> {
+    iam.get_service_last_accessed_details_with_entities()
+        .job_id(job)
+        .service_namespace(ns)
+        .send()
+        .await
+        .unwrap()
+        .entity_details_list()
+        .to_vec()
+}
+
 fn service<'a>(services: &'a [ServiceLastAccessed], ns: &str) -> Option<&'a ServiceLastAccessed> {
     services.iter().find(|s| s.service_namespace() == ns)
 }
 
-/// A service used by `entity`, to the minute, after the scenario started.
+/// A service of the report, used by `entity` alone, to the minute, after the scenario started.
 #[track_caller]
-fn assert_used(s: &ServiceLastAccessed, entity: &str, region: &str, w: &World) {
+fn assert_used(services: &[ServiceLastAccessed], ns: &str, entity: &str, region: &str, w: &World) {
+    let s = service(services, ns).unwrap_or_else(|| panic!("{ns} not listed: {services:?}"));
     let at = s
         .last_authenticated()
         .unwrap_or_else(|| panic!("{} unused: {s:?}", s.service_namespace()));
@@ -189,8 +202,10 @@ fn assert_used(s: &ServiceLastAccessed, entity: &str, region: &str, w: &World) {
     assert_eq!(s.total_authenticated_entities(), Some(1), "{s:?}");
 }
 
+/// A service of the report that nobody used.
 #[track_caller]
-fn assert_unused(s: &ServiceLastAccessed) {
+fn assert_unused(services: &[ServiceLastAccessed], ns: &str) {
+    let s = service(services, ns).unwrap_or_else(|| panic!("{ns} not listed: {services:?}"));
     assert!(s.last_authenticated().is_none(), "{s:?}");
     assert!(s.last_authenticated_entity().is_none(), "{s:?}");
     assert!(s.last_authenticated_region().is_none(), "{s:?}");
@@ -227,25 +242,19 @@ async fn a_users_report_lists_what_its_policies_allow_and_when_it_was_used() {
             "sts"
         ]
     );
-    let iam_s = service(&services, "iam").unwrap();
-    assert_eq!(iam_s.service_name(), "AWS Identity and Access Management");
-    assert_used(iam_s, &w.alice_arn, "us-east-1", &w);
-    assert_used(
-        service(&services, "sts").unwrap(),
-        &w.alice_arn,
-        "us-east-1",
-        &w,
+    assert_eq!(
+        service(&services, "iam").unwrap().service_name(),
+        "AWS Identity and Access Management"
     );
+    assert_used(&services, "iam", &w.alice_arn, "us-east-1", &w);
+    assert_used(&services, "sts", &w.alice_arn, "us-east-1", &w);
     // The authorize endpoint's Allow, from the context's Region.
-    assert_used(
-        service(&services, "s3").unwrap(),
-        &w.alice_arn,
-        "eu-west-1",
-        &w,
+    assert_used(&services, "s3", &w.alice_arn, "eu-west-1", &w);
+    assert_eq!(
+        service(&services, "ec2").unwrap().service_name(),
+        "Amazon EC2"
     );
-    let ec2 = service(&services, "ec2").unwrap();
-    assert_eq!(ec2.service_name(), "Amazon EC2");
-    assert_unused(ec2);
+    assert_unused(&services, "ec2");
     assert!(services
         .iter()
         .all(|s| s.tracked_actions_last_accessed.is_none()));
@@ -263,20 +272,8 @@ async fn group_policy_and_role_reports_cover_their_entities() {
     let services = report(&iam, &job).await;
     let namespaces: Vec<&str> = services.iter().map(|s| s.service_namespace()).collect();
     assert_eq!(namespaces, ["s3", "sts"]);
-    assert_used(
-        service(&services, "sts").unwrap(),
-        &w.alice_arn,
-        "us-east-1",
-        &w,
-    );
-    let entities = iam
-        .get_service_last_accessed_details_with_entities()
-        .job_id(&job)
-        .service_namespace("s3")
-        .send()
-        .await
-        .unwrap();
-    let list = entities.entity_details_list();
+    assert_used(&services, "sts", &w.alice_arn, "us-east-1", &w);
+    let list = entities_of(&iam, &job, "s3").await;
     assert_eq!(list.len(), 1, "{list:?}");
     let info = list[0].entity_info().unwrap();
     assert_eq!(
@@ -291,24 +288,13 @@ async fn group_policy_and_role_reports_cover_their_entities() {
     assert!(info.id().starts_with("AIDA"), "{info:?}");
     assert!(list[0].last_authenticated().is_some());
     // A service the group does not grant: nobody could have used it through the group.
-    let none = iam
-        .get_service_last_accessed_details_with_entities()
-        .job_id(&job)
-        .service_namespace("iam")
-        .send()
-        .await
-        .unwrap();
-    assert!(none.entity_details_list().is_empty());
+    let none = entities_of(&iam, &job, "iam").await;
+    assert!(none.is_empty());
 
     // The managed policy, attached to the group: every entity it reaches.
     let job = generate(&iam, &w.devs_policy, Granularity::ServiceLevel).await;
     let services = report(&iam, &job).await;
-    assert_used(
-        service(&services, "s3").unwrap(),
-        &w.alice_arn,
-        "eu-west-1",
-        &w,
-    );
+    assert_used(&services, "s3", &w.alice_arn, "eu-west-1", &w);
     // Attached to the role as well, it covers the role too.
     iam.attach_role_policy()
         .role_name("deployer")
@@ -317,15 +303,8 @@ async fn group_policy_and_role_reports_cover_their_entities() {
         .await
         .unwrap();
     let job = generate(&iam, &w.devs_policy, Granularity::ServiceLevel).await;
-    let entities = iam
-        .get_service_last_accessed_details_with_entities()
-        .job_id(&job)
-        .service_namespace("sts")
-        .send()
-        .await
-        .unwrap();
+    let entities = entities_of(&iam, &job, "sts").await;
     let listed: Vec<(&str, Option<bool>)> = entities
-        .entity_details_list()
         .iter()
         .map(|e| {
             (
@@ -340,21 +319,10 @@ async fn group_policy_and_role_reports_cover_their_entities() {
     // The role, used through its session.
     let job = generate(&iam, &w.role_arn, Granularity::ServiceLevel).await;
     let services = report(&iam, &job).await;
-    assert_used(
-        service(&services, "iam").unwrap(),
-        &w.role_arn,
-        "us-east-1",
-        &w,
-    );
-    assert_unused(service(&services, "s3").unwrap());
-    let entities = iam
-        .get_service_last_accessed_details_with_entities()
-        .job_id(&job)
-        .service_namespace("iam")
-        .send()
-        .await
-        .unwrap();
-    let info = entities.entity_details_list()[0].entity_info().unwrap();
+    assert_used(&services, "iam", &w.role_arn, "us-east-1", &w);
+    assert_unused(&services, "s3");
+    let entities = entities_of(&iam, &job, "iam").await;
+    let info = entities[0].entity_info().unwrap();
     assert_eq!(
         (info.arn(), info.r#type()),
         (w.role_arn.as_str(), &PolicyOwnerEntityType::Role)
@@ -660,27 +628,12 @@ async fn use_and_reports_survive_a_restart() {
     let iam = srv.iam();
     // The report generated before the restart is still there.
     let kept = report(&iam, &job).await;
-    assert_used(
-        service(&kept, "iam").unwrap(),
-        &w.alice_arn,
-        "us-east-1",
-        &w,
-    );
+    assert_used(&kept, "iam", &w.alice_arn, "us-east-1", &w);
     // And a new one still knows what alice used before it.
     let job = generate(&iam, &w.alice_arn, Granularity::ServiceLevel).await;
     let services = report(&iam, &job).await;
-    assert_used(
-        service(&services, "iam").unwrap(),
-        &w.alice_arn,
-        "us-east-1",
-        &w,
-    );
-    assert_used(
-        service(&services, "s3").unwrap(),
-        &w.alice_arn,
-        "eu-west-1",
-        &w,
-    );
+    assert_used(&services, "iam", &w.alice_arn, "us-east-1", &w);
+    assert_used(&services, "s3", &w.alice_arn, "eu-west-1", &w);
     srv.stop().await;
 }
 

@@ -6,44 +6,14 @@ Usage: python3 tests/smoke/access_advisor.py http://127.0.0.1:PORT
 Exits 0 when every check passed, 1 otherwise. Driven by tests/smoke.rs.
 """
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 import uuid
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-ENDPOINT = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4593"
-ACCOUNT = "000000000000"
+from checks import ACCOUNT, ENDPOINT, check, cli, client, finish
+
 SUFFIX = uuid.uuid4().hex[:8]
-FAILURES = []
-CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-def check(cond, what, detail=None):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        FAILURES.append(what)
-        print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
-
-
-def client(service, key="test", secret="test"):
-    return boto3.client(service, endpoint_url=ENDPOINT, region_name="us-east-1",
-                        aws_access_key_id=key, aws_secret_access_key=secret, config=CONFIG)
-
-
-def cli(*args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
-    out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", *args],
-                         capture_output=True, text=True, env=env, timeout=120)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)
 
 
 iam = client("iam")
@@ -114,7 +84,4 @@ rest = cli("iam", "get-service-last-accessed-details", "--job-id", job, "--marke
 check([s["ServiceNamespace"] for s in got["ServicesLastAccessed"] + rest["ServicesLastAccessed"]]
       == ["dynamodb", "iam", "s3", "sts"] and rest["IsTruncated"] is False, "cli: the next page", rest)
 
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("all access advisor checks passed")
+finish("access advisor")
