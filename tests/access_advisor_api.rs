@@ -764,3 +764,71 @@ async fn enforce_authorizes_on_the_report_subject() {
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn a_users_sessions_count_as_the_user() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    iam.create_user().user_name("bob").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("bob")
+        .policy_name("p")
+        .policy_document(ALICE_INLINE)
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let sts = srv.sts_with(key.access_key_id(), key.secret_access_key(), None);
+    let session = sts.get_session_token().send().await.unwrap();
+    let c = session.credentials().unwrap();
+    srv.iam_with(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+    )
+    .get_user()
+    .send()
+    .await
+    .unwrap();
+    let federated = sts
+        .get_federation_token()
+        .name("fed")
+        .policy(ALICE_INLINE)
+        .send()
+        .await
+        .unwrap();
+    let c = federated.credentials().unwrap();
+    srv.iam_with(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+    )
+    .list_users()
+    .send()
+    .await
+    .unwrap();
+    let bob = format!("arn:aws:iam::{ACCT}:user/bob");
+    let job = generate(&iam, &bob, Granularity::ActionLevel).await;
+    let services = report(&iam, &job).await;
+    let used: Vec<(&str, Option<&str>)> = service(&services, "iam")
+        .unwrap()
+        .tracked_actions_last_accessed()
+        .iter()
+        .filter(|a| a.last_accessed_time().is_some())
+        .map(|a| (a.action_name().unwrap(), a.last_accessed_entity()))
+        .collect();
+    assert_eq!(
+        used,
+        [
+            ("GetUser", Some(bob.as_str())),
+            ("ListUsers", Some(bob.as_str()))
+        ]
+    );
+    srv.stop().await;
+}
