@@ -3,6 +3,7 @@
 //! Layout: `http` (routes, admin endpoints) → `auth` (SigV4, principals) → `api` (operations by
 //! family, registered in a table against the generated `protocol` layer) → `store` (SQLite).
 //! Policies are decided by the pure `localiam-policy` crate, re-exported as [`policy`].
+pub mod activity;
 pub mod api;
 pub mod auth;
 pub mod authz;

@@ -69,6 +69,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         registry: api::registry(),
         signing_keys: SigningKeyCache::default(),
         last_used: LastUsedTracker::default(),
+        activity: Default::default(),
         policies: crate::authz::PolicyCache::default(),
         decisions: crate::authz::decisions::DecisionLog::default(),
     }))
@@ -109,6 +110,7 @@ pub async fn start(
         }
         flusher.abort();
         api::access_keys::flush_last_used(&app2).await;
+        crate::activity::flush(&app2).await;
         app2.store.close().await;
         tracing::info!("stopped");
     });
@@ -121,15 +123,19 @@ pub async fn start(
     })
 }
 
-/// The background chores: writes recorded key use, and every minute forgets expired sessions.
+/// The background chores: writes recorded key use and the access advisor's data, and every
+/// minute forgets expired sessions and service last accessed reports.
 async fn flush_last_used(app: App) {
     let mut tick = tokio::time::interval(LAST_USED_FLUSH);
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
         api::access_keys::flush_last_used(&app).await;
+        crate::activity::flush(&app).await;
         if n.is_multiple_of(SESSION_PRUNE_TICKS) {
-            api::sts::prune_expired(&app, time::OffsetDateTime::now_utc()).await;
+            let now = time::OffsetDateTime::now_utc();
+            api::sts::prune_expired(&app, now).await;
+            api::access_advisor::prune_expired(&app, now).await;
         }
         n = n.wrapping_add(1);
     }

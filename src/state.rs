@@ -87,6 +87,8 @@ pub struct AppState {
     pub registry: Registry,
     pub signing_keys: SigningKeyCache,
     pub last_used: LastUsedTracker,
+    /// What users and roles used, not written to the store yet (the access advisor's data).
+    pub activity: crate::activity::ActivityTracker,
     /// The default account's root key, prebuilt for the signature hot path.
     pub root_key: Arc<KnownKey>,
     /// When the server started (the root user's CreateDate).

@@ -112,3 +112,10 @@ async fn boto3_under_enforce() {
     })
     .await;
 }
+
+/// The access advisor through boto3 and the AWS CLI (`tests/smoke/access_advisor.py`): a user's
+/// calls and an authorize-endpoint Allow, then its report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_access_advisor() {
+    run_script("boto3_access_advisor", "access_advisor.py", Vec::new()).await;
+}

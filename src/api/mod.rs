@@ -1,6 +1,7 @@
 //! The API operations, grouped by family. `registry()` is the table of every implemented operation;
 //! anything else in the models answers `NotImplemented`.
 
+pub mod access_advisor;
 pub mod access_keys;
 pub mod account;
 pub mod authorization_details;
@@ -80,5 +81,6 @@ pub fn registry() -> Registry {
     ssh_public_keys::register(&mut r);
     signing_certificates::register(&mut r);
     service_credentials::register(&mut r);
+    access_advisor::register(&mut r);
     r
 }

@@ -52,6 +52,12 @@ impl Service {
             Service::Sts => sts::ECHO_VALUES,
         }
     }
+    /// The operation of this service named `action`, as the model spells it (the generated lists
+    /// are sorted).
+    pub fn operation(self, action: &str) -> Option<&'static str> {
+        let ops = self.operations();
+        ops.binary_search(&action).ok().map(|i| ops[i])
+    }
     /// The service a bare action name belongs to, when the request does not say.
     pub fn of_action(action: &str) -> Option<Service> {
         if sts::OPERATIONS.contains(&action) {

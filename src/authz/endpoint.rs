@@ -2,13 +2,10 @@
 //! for a principal localiam holds (by ARN or access key ID), with its stored policies, an
 //! optional resource-based policy and a context — so other local services can ask localiam.
 
-use std::collections::HashSet;
-use std::io::Read as _;
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::activity::EntityKind;
 use crate::policy::{
     access_denied_message, evaluate, Context, EvalInput, Policy, PolicyRef, Principal, Request,
     SourceType,
@@ -17,20 +14,6 @@ use crate::state::App;
 use crate::store::model::{Account, Model, SessionKind};
 
 use super::{role_policies, user_policies, AppliedPolicies};
-
-/// Every `service:Action` of every AWS service (the Service Authorization Reference), loaded on
-/// first use.
-static ALL_ACTIONS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    let gz: &[u8] = include_bytes!("../../data/service-authorization/actions.txt.gz");
-    let mut text = String::new();
-    if flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .is_err()
-    {
-        tracing::error!("the embedded action list does not decompress");
-    }
-    text.lines().map(str::to_lowercase).collect()
-});
 
 /// What the endpoint takes.
 #[derive(Debug, Deserialize)]
@@ -58,6 +41,8 @@ struct Resolved {
     /// `None`: the root user, never limited by identity policies.
     applied: Option<AppliedPolicies>,
     session: Option<AppliedPolicies>,
+    /// The user or role its use is recorded for (the access advisor): account, kind, unique ID.
+    entity: Option<(String, EntityKind, String)>,
 }
 
 fn bad(m: impl Into<String>) -> BadRequest {
@@ -125,6 +110,8 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                         principal: p,
                         applied: Some(applied),
                         session,
+                        entity: role
+                            .map(|r| (s.account_id.clone(), EntityKind::Role, r.role_id.clone())),
                     })
                 }
                 SessionKind::FederatedUser => {
@@ -143,6 +130,8 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                             super::applied::session_policies(account, cache, s)
                                 .map_err(internal)?,
                         ),
+                        entity: user
+                            .map(|u| (s.account_id.clone(), EntityKind::User, u.user_id.clone())),
                     })
                 }
                 SessionKind::User => {
@@ -153,6 +142,7 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                     principal: Principal::root(&s.account_id),
                     applied: None,
                     session: None,
+                    entity: None,
                 }),
             };
         }
@@ -169,6 +159,7 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                 principal: Principal::root(&loc.account_id),
                 applied: None,
                 session: None,
+                entity: None,
             }),
         };
     }
@@ -182,6 +173,7 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
             principal: Principal::root(account_id),
             applied: None,
             session: None,
+            entity: None,
         }),
         ("iam", "user") => {
             let u = account.users.get(name).ok_or_else(not_found)?;
@@ -192,13 +184,14 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                 principal: p,
                 applied: Some(user_policies(account, cache, u).map_err(internal)?),
                 session: None,
+                entity: Some((account_id.to_string(), EntityKind::User, u.user_id.clone())),
             })
         }
-        ("iam", "role") => role_principal(app, account, name, &format!("arn:aws:sts::{account_id}:assumed-role/{name}/localiam"))
+        ("iam", "role") => role_principal(app, account_id, account, name, &format!("arn:aws:sts::{account_id}:assumed-role/{name}/localiam"))
             .ok_or_else(not_found)?,
         ("sts", "assumed-role") => {
             let role = path_name.split('/').next().unwrap_or_default();
-            role_principal(app, account, role, who).ok_or_else(not_found)?
+            role_principal(app, account_id, account, role, who).ok_or_else(not_found)?
         }
         _ => Err(bad(format!(
             "unsupported principal {who}: give a user, role, assumed-role or root ARN, or an access key ID"
@@ -208,6 +201,7 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
 
 fn role_principal(
     app: &App,
+    account_id: &str,
     account: &Account,
     role_name: &str,
     session_arn: &str,
@@ -230,6 +224,7 @@ fn role_principal(
                 principal: p,
                 applied: Some(applied),
                 session: None,
+                entity: Some((account_id.to_string(), EntityKind::Role, r.role_id.clone())),
             })
             .map_err(|e| bad(format!("policies cannot be evaluated: {}", e.message))),
     )
@@ -262,10 +257,33 @@ fn context_of(map: &serde_json::Map<String, Value>) -> Result<Context, BadReques
     Ok(c)
 }
 
+/// An `Allow` is a use of the action by the principal's user or role (the access advisor), from
+/// the context's `aws:RequestedRegion` (else us-east-1).
+fn record_allow(app: &App, resolved: &Resolved, action: &str, context: &Context) {
+    let (Some((account, kind, id)), Some((namespace, name))) =
+        (&resolved.entity, super::reference::canonical_action(action))
+    else {
+        return;
+    };
+    let region = context
+        .get("aws:RequestedRegion")
+        .and_then(|v| v.first())
+        .map_or("us-east-1", String::as_str);
+    app.activity.record(
+        account,
+        *kind,
+        id,
+        namespace,
+        name,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+        region,
+    );
+}
+
 /// Decides the request; the answer's JSON.
 pub fn authorize(app: &App, req: &AuthorizeRequest) -> Result<Value, BadRequest> {
     let action = req.action.trim();
-    if !ALL_ACTIONS.contains(&action.to_lowercase()) {
+    if super::reference::canonical_action(action).is_none() {
         return Err(bad(format!(
             "unknown action {action}: not an action of AWS's Service Authorization Reference"
         )));
@@ -319,6 +337,9 @@ pub fn authorize(app: &App, req: &AuthorizeRequest) -> Result<Value, BadRequest>
         .nth(4)
         .filter(|a| !a.is_empty() && resource.starts_with("arn:"));
     let eval = evaluate(&input);
+    if eval.allowed() {
+        record_allow(app, &resolved, action, &context);
+    }
     let matched: Vec<Value> = eval
         .matched
         .iter()

@@ -76,6 +76,16 @@ fn list_resource(action: &str) -> Option<&'static str> {
     })
 }
 
+/// The parameter that carries an operation's resource ARN whole (the access advisor's
+/// operations, whose resource is a user, group, role, policy or delegation request).
+fn arn_parameter(operation: &str) -> Option<&'static str> {
+    match operation {
+        "GenerateServiceLastAccessedDetails" | "ListPoliciesGrantingServiceAccess" => Some("Arn"),
+        "GetHumanReadableSummary" => Some("EntityArn"),
+        _ => None,
+    }
+}
+
 /// The path of a named entity: the stored one, else the request's `Path`, else `/`.
 fn path_of<'a>(stored: Option<&'a str>, params: &'a Params) -> &'a str {
     stored.or_else(|| params.get("Path")).unwrap_or("/")
@@ -615,9 +625,13 @@ pub fn authorize(
     };
     let model = app.store.read();
     let account = model.account(ctx.account());
-    let resource = match list_resource(operation) {
-        Some(kind) => format!("arn:aws:iam::{}:{kind}/", ctx.account()),
-        None => resource_arn(facts.arn_format, account, ctx.account(), ctx, params),
+    let given = arn_parameter(operation)
+        .and_then(|p| params.get(p))
+        .filter(|a| a.starts_with("arn:"));
+    let resource = match (given, list_resource(operation)) {
+        (Some(arn), _) => arn.to_string(),
+        (None, Some(kind)) => format!("arn:aws:iam::{}:{kind}/", ctx.account()),
+        (None, None) => resource_arn(facts.arn_format, account, ctx.account(), ctx, params),
     };
     let action: &'static str = facts.action;
     let Some(policies) = caller_policies(app, &model, ctx)? else {

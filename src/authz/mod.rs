@@ -8,6 +8,7 @@ pub mod cache;
 pub mod decisions;
 pub mod endpoint;
 pub mod enforce;
+pub mod reference;
 
 use http::StatusCode;
 

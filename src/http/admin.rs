@@ -18,6 +18,7 @@ pub async fn reset(State(app): State<App>) -> impl IntoResponse {
     match app.store.reset().await {
         Ok(()) => {
             app.last_used.clear();
+            app.activity.clear();
             app.decisions.clear();
             (StatusCode::OK, Json(json!({"status": "ok"})))
         }

@@ -106,6 +106,8 @@ async fn query(
             source_ip: peer.ip(),
             now,
         };
+        // Every authenticated attempt counts for the access advisor, as on AWS.
+        crate::activity::record_call(&app, &ctx, service, &action);
         // The input is decoded and validated first (AWS answers a malformed request with its
         // ValidationError before deciding it); in audit/enforce the policy evaluator then decides
         // the call before any of its work runs (the handler's future has not been polled yet).

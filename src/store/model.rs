@@ -331,6 +331,9 @@ pub struct User {
     /// Service-specific credentials, in creation order.
     #[serde(default)]
     pub service_credentials: Vec<ServiceCredential>,
+    /// What it used (the access advisor's data), when it used anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Box<Activity>>,
 }
 
 impl User {
@@ -354,6 +357,7 @@ impl User {
             ssh_public_keys: Vec::new(),
             signing_certificates: Vec::new(),
             service_credentials: Vec::new(),
+            activity: None,
         }
     }
 
@@ -404,6 +408,77 @@ pub struct RoleLastUsed {
     pub region: String,
 }
 
+/// When, and from which Region, something was last used (the access advisor's data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastAccess {
+    pub date: i64,
+    pub region: String,
+}
+
+/// What a user or role used (the access advisor's data): by service namespace, its last use,
+/// and for the services whose actions are tracked, the last use of each action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity(pub std::collections::BTreeMap<String, ServiceActivity>);
+
+/// The use of one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceActivity {
+    pub last: LastAccess,
+    /// Action name (`CreateUser`) → its last use.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub actions: std::collections::BTreeMap<String, LastAccess>,
+}
+
+impl Activity {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Records a use of `namespace` (and of `action` of it), unless a later one is known.
+    pub fn record(&mut self, namespace: &str, action: Option<&str>, at: &LastAccess) {
+        let later = |old: &LastAccess| at.date >= old.date;
+        match self.0.get_mut(namespace) {
+            Some(s) => {
+                if later(&s.last) {
+                    s.last = at.clone();
+                }
+                if let Some(a) = action {
+                    match s.actions.get_mut(a) {
+                        Some(old) if !later(old) => {}
+                        Some(old) => *old = at.clone(),
+                        None => {
+                            s.actions.insert(a.to_string(), at.clone());
+                        }
+                    }
+                }
+            }
+            None => {
+                let mut actions = std::collections::BTreeMap::new();
+                if let Some(a) = action {
+                    actions.insert(a.to_string(), at.clone());
+                }
+                self.0.insert(
+                    namespace.to_string(),
+                    ServiceActivity {
+                        last: at.clone(),
+                        actions,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Takes in every use of `other` that is later than what this one knows.
+    pub fn merge(&mut self, other: &Activity) {
+        for (ns, s) in &other.0 {
+            self.record(ns, None, &s.last);
+            for (action, at) in &s.actions {
+                self.record(ns, Some(action), at);
+            }
+        }
+    }
+}
+
 /// An IAM role: a trust policy that says who may assume it, and the policies it grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
@@ -428,6 +503,9 @@ pub struct Role {
     pub attached: Vec<String>,
     #[serde(default)]
     pub inline: InlinePolicies,
+    /// What its sessions used (the access advisor's data), when they used anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Box<Activity>>,
 }
 
 impl Role {
@@ -447,6 +525,7 @@ impl Role {
             last_used: None,
             attached: Vec::new(),
             inline: InlinePolicies::default(),
+            activity: None,
         }
     }
 
@@ -709,6 +788,50 @@ impl std::fmt::Debug for Session {
             .field("expiration", &self.expiration)
             .finish_non_exhaustive()
     }
+}
+
+/// A service last accessed report (GenerateServiceLastAccessedDetails): what it covers, as it
+/// was when generated. Its ID and name are the job ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReport {
+    pub job_id: String,
+    pub account_id: String,
+    /// The principal that generated it, the only one that may read it: its ARN, and the access
+    /// key of its session when it used temporary credentials.
+    pub owner_arn: String,
+    #[serde(default)]
+    pub owner_session: Option<String>,
+    /// The user, group, role or policy it is about.
+    pub arn: String,
+    /// `SERVICE_LEVEL` or `ACTION_LEVEL`.
+    pub granularity: String,
+    pub created: i64,
+    /// The users and roles it covers, with what they used of the services it lists.
+    pub entities: Vec<ReportEntity>,
+    /// The services the policies allow, by namespace.
+    pub services: Vec<ReportService>,
+}
+
+/// A user or role a report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEntity {
+    pub arn: String,
+    pub name: String,
+    /// `USER` or `ROLE`.
+    pub kind: String,
+    pub id: String,
+    pub path: String,
+    #[serde(default)]
+    pub activity: Activity,
+}
+
+/// A service a report lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportService {
+    pub namespace: String,
+    /// The tracked actions the policies allow (action-level reports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracked_actions: Vec<String>,
 }
 
 /// A virtual MFA device (TOTP, RFC 6238: 30-second steps, 6 digits, HMAC-SHA1). Its ID and name
@@ -1346,6 +1469,10 @@ impl Entity for IssuerKeys {
     keyed_entity!("issuer-keys", issuer, issuer_keys);
 }
 
+impl Entity for AccessReport {
+    keyed_entity!("access-report", job_id, access_reports);
+}
+
 impl Entity for MfaDevice {
     const KIND: &'static str = "mfa-device";
     fn id(&self) -> &str {
@@ -1544,6 +1671,8 @@ pub struct Account {
     pub issuer_keys: Table<IssuerKeys>,
     /// Virtual MFA devices, by serial number.
     pub mfa_devices: Table<MfaDevice>,
+    /// Service last accessed reports, by job ID.
+    pub access_reports: Table<AccessReport>,
     pub settings: Table<AccountSettings>,
     pub links: Links,
 }
@@ -2015,6 +2144,7 @@ pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
         ServerCertificate::KIND => one::<ServerCertificate>(body),
         OidcProvider::KIND => one::<OidcProvider>(body),
         IssuerKeys::KIND => one::<IssuerKeys>(body),
+        AccessReport::KIND => one::<AccessReport>(body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(body),
         AccountSettings::KIND => one::<AccountSettings>(body),
         other => Err(format!("unknown record kind {other}")),
@@ -2046,6 +2176,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 Session::KIND => remove::<Session>(&mut tx, account, id),
                 OidcProvider::KIND => remove::<OidcProvider>(&mut tx, account, id),
                 IssuerKeys::KIND => remove::<IssuerKeys>(&mut tx, account, id),
+                AccessReport::KIND => remove::<AccessReport>(&mut tx, account, id),
                 MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 SamlProvider::KIND => remove::<SamlProvider>(&mut tx, account, id),
                 ServerCertificate::KIND => remove::<ServerCertificate>(&mut tx, account, id),

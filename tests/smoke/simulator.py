@@ -6,50 +6,19 @@ Usage: python3 tests/smoke/simulator.py http://127.0.0.1:PORT
 Exits 0 when every check passed, 1 otherwise. Driven by tests/simulator_api.rs.
 """
 import json
-import os
-import subprocess
-import sys
 import uuid
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-ENDPOINT = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4593"
-ACCOUNT = "000000000000"
+from checks import ACCOUNT, check, cli, client, finish
+
 SUFFIX = uuid.uuid4().hex[:8]
-FAILURES = []
 
 DOC = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*",'
        '"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}')
 
 
-def check(cond, what, detail=None):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        FAILURES.append(what)
-        print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
-
-
-iam = boto3.client(
-    "iam",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
-    config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-)
-
-
-def cli(*args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
-    out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", *args],
-                         capture_output=True, text=True, env=env, timeout=120)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)
+iam = client("iam")
 
 
 # 1. The AWS CLI reference example of simulate-custom-policy, run through the CLI itself.
@@ -112,7 +81,4 @@ except ClientError as e:
           and e.response["ResponseMetadata"]["HTTPStatusCode"] == 404,
           "boto3: unknown user is NoSuchEntity", e.response["Error"])
 
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("all simulator checks passed")
+finish("simulator")

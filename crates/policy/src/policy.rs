@@ -135,6 +135,22 @@ impl<'a> Statement<'a> {
     pub fn has_principal(&self) -> bool {
         !matches!(self.principal, PrincipalSpec::Absent)
     }
+    /// Whether its `Action` / `NotAction` covers `action` (`service:Name`, compared
+    /// ASCII-case-insensitively), whatever its resources and conditions.
+    pub fn covers_action(&self, action: &str) -> bool {
+        self.matches_action(action)
+    }
+    /// Whether it applies to every resource (`"Resource": "*"`) and has no `Condition`: what it
+    /// says about an action then holds for every request.
+    pub fn is_unconditional(&self) -> bool {
+        self.conditions.is_empty()
+            && match self.resources {
+                ResourceSpec::Resource(r) => r
+                    .iter()
+                    .any(|p| matches!(p, ResPat::Static(ArnPattern::Any))),
+                _ => false,
+            }
+    }
 }
 
 /// The compiled elements of a policy, borrowed from its arena.
@@ -574,6 +590,23 @@ mod tests {
             }
         );
         assert!(p.statements()[1].has_principal());
+    }
+
+    #[test]
+    fn statements_tell_which_actions_they_cover_and_whether_they_hold_everywhere() {
+        let p = Policy::parse(
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:Get*","iam:ListUsers"],"Resource":"*"},
+            {"Effect":"Deny","NotAction":"iam:*","Resource":["arn:aws:s3:::b","*"]},
+            {"Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}},
+            {"Effect":"Allow","Action":"sts:*","Resource":"arn:aws:iam::1:role/r"}]}"#,
+        )
+        .unwrap();
+        let s = p.statements();
+        assert!(s[0].covers_action("S3:getobject") && s[0].covers_action("iam:ListUsers"));
+        assert!(!s[0].covers_action("s3:PutObject") && !s[0].covers_action("iam:GetUser"));
+        assert!(s[1].covers_action("s3:PutObject") && !s[1].covers_action("iam:GetUser"));
+        let everywhere: Vec<bool> = s.iter().map(Statement::is_unconditional).collect();
+        assert_eq!(everywhere, [true, true, false, false]);
     }
 
     #[test]
