@@ -10,8 +10,7 @@ use crate::api::inline_policies::inline_size_quota;
 use crate::api::login_profiles::password_rules;
 use crate::api::{
     access_keys, groups, instance_profiles, policies, roles, server_certificates,
-    signing_certificates, users, Ctx,
-    Registry,
+    signing_certificates, users, Ctx, Registry,
 };
 use crate::error::ApiError;
 use crate::protocol::iam;

@@ -406,7 +406,7 @@ pub(crate) fn settle(
             reason: Some(e.message.clone()),
             enforced: app.config.auth == AuthMode::Enforce,
             matched: Vec::new(),
-            context_keys: Vec::new(),
+            context_keys: Default::default(),
         });
     }
     match (decision, app.config.auth) {

@@ -42,7 +42,35 @@ pub struct Record {
     pub matched: Vec<Matched>,
     /// The context keys the decision used: the keys of the request context that the caller's
     /// policies read (conditions and policy variables).
-    pub context_keys: Vec<String>,
+    pub context_keys: ContextKeys,
+}
+
+/// Context keys kept as one string (one allocation per decision rather than one per key), served
+/// as a JSON list.
+#[derive(Debug, Clone, Default)]
+pub struct ContextKeys(String);
+
+impl ContextKeys {
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> ContextKeys {
+        let mut out = String::new();
+        for k in keys {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(k);
+        }
+        ContextKeys(out)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split('\n').filter(|k| !k.is_empty())
+    }
+}
+
+impl Serialize for ContextKeys {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// The ring of recent decisions.
@@ -179,7 +207,7 @@ mod tests {
             reason: None,
             enforced: true,
             matched: Vec::new(),
-            context_keys: Vec::new(),
+            context_keys: ContextKeys::default(),
         }
     }
 

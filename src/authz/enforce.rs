@@ -26,7 +26,7 @@ use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
-use super::decisions::{Matched, Record};
+use super::decisions::{ContextKeys, Matched, Record};
 use super::{role_policies, user_policies, AppliedPolicies};
 
 /// One action of the Service Authorization Reference.
@@ -345,6 +345,16 @@ impl<'p> Needed<'p> {
         self.keys.iter().any(|k| k.eq_ignore_ascii_case(key))
     }
 
+    /// Whether a policy reads the key `prefix` + `rest` (without building it).
+    fn has_parts(&self, prefix: &str, rest: &str) -> bool {
+        self.keys.iter().any(|k| {
+            k.len() == prefix.len() + rest.len()
+                && k.is_char_boundary(prefix.len())
+                && k[..prefix.len()].eq_ignore_ascii_case(prefix)
+                && k[prefix.len()..].eq_ignore_ascii_case(rest)
+        })
+    }
+
     /// Whether a policy reads a key that starts with `prefix` (ASCII, any case).
     fn any_with_prefix(&self, prefix: &str) -> bool {
         self.keys.iter().any(|k| {
@@ -352,6 +362,29 @@ impl<'p> Needed<'p> {
                 && k.is_char_boundary(prefix.len())
                 && k[..prefix.len()].eq_ignore_ascii_case(prefix)
         })
+    }
+}
+
+/// An address as text; IPv4 (the usual case) without the formatting machinery.
+fn ip_string(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+            out
+        }
+        v6 => v6.to_string(),
     }
 }
 
@@ -379,7 +412,7 @@ fn request_context(
         }
     };
     let now = ctx.now;
-    put(&mut c, "aws:SourceIp", &|| Some(ctx.source_ip.to_string()));
+    put(&mut c, "aws:SourceIp", &|| Some(ip_string(ctx.source_ip)));
     put(&mut c, "aws:CurrentTime", &|| {
         now.format(&time::format_description::well_known::Rfc3339)
             .ok()
@@ -427,9 +460,8 @@ fn request_context(
         let account = model.account(&ctx.principal.account_id);
         for t in resource_tags(account, resource) {
             for prefix in ["aws:ResourceTag/", "iam:ResourceTag/"] {
-                let key = format!("{prefix}{}", t.key);
-                if want(&key) {
-                    c.insert(&key, t.value.clone());
+                if needed.has_parts(prefix, &t.key) {
+                    c.insert(&format!("{prefix}{}", t.key), t.value.clone());
                 }
             }
         }
@@ -583,7 +615,7 @@ fn decide(
                 effect: m.effect.as_str(),
             })
             .collect(),
-        context_keys: context.keys().map(str::to_string).collect(),
+        context_keys: ContextKeys::new(context.keys()),
         resource,
         action,
     });
@@ -722,6 +754,21 @@ mod tests {
             .collect();
         // UpdateDelegationRequest is newer than the reference data.
         assert_eq!(missing, ["UpdateDelegationRequest"]);
+    }
+
+    #[test]
+    fn addresses_are_written_as_std_writes_them() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.100.255",
+            "192.168.1.9",
+            "::1",
+            "2001:db8::7",
+        ] {
+            let parsed: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_string(parsed), parsed.to_string());
+        }
     }
 
     #[test]
