@@ -6,12 +6,14 @@ pub mod account;
 pub mod authorization_details;
 pub mod common;
 pub mod credential_report;
+pub mod delegation;
 pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod mfa;
 pub mod oidc_providers;
+pub mod organizations;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -72,5 +74,7 @@ pub fn registry() -> Registry {
     web_identity::register(&mut r);
     saml_providers::register(&mut r);
     sts_saml::register(&mut r);
+    organizations::register(&mut r);
+    delegation::register(&mut r);
     r
 }
