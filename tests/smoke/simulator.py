@@ -6,8 +6,6 @@ Usage: python3 tests/smoke/simulator.py http://127.0.0.1:PORT
 Exits 0 when every check passed, 1 otherwise. Driven by tests/simulator_api.rs.
 """
 import json
-import os
-import subprocess
 import sys
 import uuid
 
@@ -15,21 +13,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import smokelib
+from smokelib import FAILURES, check
+
 ENDPOINT = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4593"
 ACCOUNT = "000000000000"
 SUFFIX = uuid.uuid4().hex[:8]
-FAILURES = []
 
 DOC = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*",'
        '"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}')
-
-
-def check(cond, what, detail=None):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        FAILURES.append(what)
-        print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
 
 
 iam = boto3.client(
@@ -43,13 +35,7 @@ iam = boto3.client(
 
 
 def cli(*args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
-    out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", *args],
-                         capture_output=True, text=True, env=env, timeout=120)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)
+    return smokelib.cli(ENDPOINT, *args)
 
 
 # 1. The AWS CLI reference example of simulate-custom-policy, run through the CLI itself.
