@@ -1211,6 +1211,20 @@ async fn delegated_credentials_are_limited_by_the_rendered_policy_under_enforce(
         )),
         "{denied:?}"
     );
+    // Nor may someone who does not own it forward it.
+    let (_, key, secret) = user_with_key(&srv, "mallory", None).await;
+    let denied = expect_err(
+        srv.iam_with(&key, &secret, None)
+            .update_delegation_request()
+            .delegation_request_id(&id)
+            .send()
+            .await,
+    );
+    assert_eq!((denied.code.as_str(), denied.status), ("AccessDenied", 403));
+    assert!(
+        denied.message.contains("iam:UpdateDelegationRequest"),
+        "{denied:?}"
+    );
     // Another identity's request is not bob's to view.
     assert_code(
         bob.list_delegation_requests()
@@ -1332,5 +1346,59 @@ async fn preferences_and_delegation_requests_survive_a_restart() {
         .unwrap();
     let published = notifications(&srv, &topic(PARTNER)).await;
     assert_eq!(published.len(), 4, "{published:?}");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn delegation_requests_are_listed_in_pages() {
+    let srv = TestServer::start().await;
+    let template = partner_template(&srv).await;
+    let customer = srv.iam();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = create_request(&srv, &template, Some(DEFAULT_ACCOUNT), 900, false).await;
+        customer
+            .associate_delegation_request()
+            .delegation_request_id(&id)
+            .send()
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let first = customer
+        .list_delegation_requests()
+        .max_items(2)
+        .send()
+        .await
+        .unwrap();
+    assert!(first.is_truncated());
+    let second = customer
+        .list_delegation_requests()
+        .max_items(2)
+        .marker(first.marker().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(!second.is_truncated());
+    assert_eq!(second.marker(), None);
+    let mut listed: Vec<String> = first
+        .delegation_requests()
+        .iter()
+        .chain(second.delegation_requests())
+        .map(|r| r.delegation_request_id().unwrap().to_string())
+        .collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+    assert_err(
+        customer
+            .list_delegation_requests()
+            .marker("not-a-marker")
+            .send()
+            .await,
+        "ValidationError",
+        400,
+        "Invalid Marker.",
+    );
     srv.stop().await;
 }

@@ -210,39 +210,49 @@ fn enabled(directive: &Value, params: &[TemplateParameter]) -> Result<bool, ApiE
     Ok(on != negated)
 }
 
+/// A template's statements rendered: those whose `@Enabled` directive says so left out, the
+/// others with their strings expanded (a single statement stays one).
+fn render_statements(statements: Value, params: &[TemplateParameter]) -> Result<Value, ApiError> {
+    let single = statements.is_object();
+    let list = match statements {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut kept = Vec::with_capacity(list.len());
+    for mut st in list {
+        if let Some(directive) = st.as_object_mut().and_then(|o| o.remove("@Enabled")) {
+            if !enabled(&directive, params)? {
+                continue;
+            }
+        }
+        kept.push(render_value(&st, params)?);
+    }
+    Ok(if single && kept.len() == 1 {
+        kept.remove(0)
+    } else {
+        Value::Array(kept)
+    })
+}
+
 /// The permission policy a template renders to with these parameters, checked as IAM checks
 /// identity policies and against AWS's 2,048-character limit on rendered policies.
 pub fn render_template(template: &str, params: &[TemplateParameter]) -> Result<String, ApiError> {
     let bad_template =
         || ApiError::invalid_input("The policy template is not a valid policy document.");
-    let mut doc: Value = serde_json::from_str(template).map_err(|_| bad_template())?;
-    let Some(obj) = doc.as_object_mut() else {
+    let doc: Value = serde_json::from_str(template).map_err(|_| bad_template())?;
+    let Value::Object(members) = doc else {
         return Err(bad_template());
     };
-    if let Some(statements) = obj.get_mut("Statement") {
-        let single = statements.is_object();
-        let list: Vec<Value> = match statements.take() {
-            Value::Array(items) => items,
-            other => vec![other],
-        };
-        let mut kept = Vec::with_capacity(list.len());
-        for mut st in list {
-            if let Some(o) = st.as_object_mut() {
-                if let Some(directive) = o.remove("@Enabled") {
-                    if !enabled(&directive, params)? {
-                        continue;
-                    }
-                }
-            }
-            kept.push(render_value(&st, params)?);
-        }
-        *statements = if single && kept.len() == 1 {
-            kept.remove(0)
+    let mut out = serde_json::Map::new();
+    for (key, value) in members {
+        let rendered = if key == "Statement" {
+            render_statements(value, params)?
         } else {
-            Value::Array(kept)
+            render_value(&value, params)?
         };
+        out.insert(key, rendered);
     }
-    let rendered = render_value(&doc, params)?.to_string();
+    let rendered = Value::Object(out).to_string();
     validate(&rendered, PolicyKind::Identity).map_err(|e| ApiError::invalid_input(e.message))?;
     if rendered.chars().count() > MAX_RENDERED_POLICY {
         return Err(ApiError::limit_exceeded(format!(
@@ -1038,6 +1048,17 @@ mod tests {
         // A parameter the template names must be given.
         let err = render_template(template, &on[..1]).unwrap_err();
         assert_eq!(err.code, "InvalidInput");
+        // Values are substituted once: one that looks like a parameter stays as it is.
+        let odd = [
+            param("bucketNames", &["@{prefix}"], "stringList"),
+            param("prefix", &["data"], "string"),
+            param("ENABLE_S3_WRITE", &["True"], "string"),
+        ];
+        let doc: Value = serde_json::from_str(&render_template(template, &odd).unwrap()).unwrap();
+        assert_eq!(
+            doc["Statement"][1]["Resource"],
+            "arn:aws:s3:::@{prefix}/data/*"
+        );
     }
 
     #[test]
@@ -1061,9 +1082,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn requests_expire_a_day_unassigned_and_a_week_otherwise() {
-        let mut r = DelegationRequest {
+    fn request() -> DelegationRequest {
+        DelegationRequest {
             account_id: SHARED_ACCOUNT.into(),
             id: "dr-x".into(),
             requestor_id: "111111111111".into(),
@@ -1090,11 +1110,45 @@ mod tests {
             exchange_token: None,
             token_expiration: None,
             notifications: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn requests_expire_a_day_unassigned_and_a_week_otherwise() {
+        let mut r = request();
         assert_eq!(r.state_at(1000 + 86_399), DelegationState::Unassigned);
         assert_eq!(r.state_at(1000 + 86_400), DelegationState::Expired);
         r.state = DelegationState::Assigned;
         assert_eq!(r.state_at(1000 + 86_400), DelegationState::Assigned);
         assert_eq!(r.state_at(1000 + 7 * 86_400), DelegationState::Expired);
+    }
+
+    #[test]
+    fn an_expired_request_is_announced_at_its_expiry() {
+        let mut model = Model::default();
+        let mut ops = Vec::new();
+        let mut r = request();
+        r.notification_channel = "arn:aws:sns:us-east-1:111111111111:t".into();
+        r.owner_account_id = Some("000000000000".into());
+        r.state = DelegationState::Assigned;
+        notify(&mut r, ts(1000));
+        crate::store::Tx::new(&mut model, &mut ops)
+            .insert(r)
+            .unwrap();
+        let messages = |now| -> Vec<Value> {
+            notifications(&model, Some("arn:aws:sns:us-east-1:111111111111:t"), now)
+                .iter()
+                .map(|n| serde_json::from_str(n["Message"].as_str().unwrap()).unwrap())
+                .collect()
+        };
+        assert_eq!(messages(2000).len(), 1);
+        let later = messages(1000 + 7 * 86_400);
+        assert_eq!(later.len(), 2);
+        assert_eq!(later[0]["State"], "ASSIGNED");
+        assert_eq!(later[1]["State"], "EXPIRED");
+        assert_eq!(later[1]["UpdatedAt"], "1970-01-08T00:16:40.000Z");
+        assert!(
+            notifications(&model, Some("arn:aws:sns:us-east-1:111111111111:other"), 0).is_empty()
+        );
     }
 }

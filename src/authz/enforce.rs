@@ -35,6 +35,14 @@ struct ActionFacts {
     arn_format: &'static str,
 }
 
+/// Actions newer than the reference data `actions.tsv` is generated from: (service, action, ARN
+/// format), as AWS documents them.
+const NEWER_ACTIONS: &[(&str, &str, &str)] = &[(
+    "iam",
+    "UpdateDelegationRequest",
+    "arn:${Partition}:iam::${Account}:delegation-request/${DelegationRequestId}",
+)];
+
 static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), ActionFacts>> =
     LazyLock::new(|| {
         include_str!("actions.tsv")
@@ -45,6 +53,9 @@ static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), ActionFacts>> =
                 let (service, action, _rtype, arn) = (f.next()?, f.next()?, f.next()?, f.next()?);
                 Some(((service, action), ActionFacts { arn_format: arn }))
             })
+            .chain(NEWER_ACTIONS.iter().map(|&(service, action, arn)| {
+                ((service, action), ActionFacts { arn_format: arn })
+            }))
             .collect()
     });
 
@@ -643,8 +654,8 @@ mod tests {
     use super::*;
     use crate::protocol::{iam, sts};
 
-    /// Every operation of the pinned models is an action of the Service Authorization Reference,
-    /// except the ones AWS authorizes under another action's name.
+    /// Every operation of the pinned models is an action of the Service Authorization Reference
+    /// (or of the actions added after it).
     #[test]
     fn the_reference_covers_every_operation() {
         let missing: Vec<&str> = iam::OPERATIONS
@@ -657,8 +668,8 @@ mod tests {
             )
             .copied()
             .collect();
-        // UpdateDelegationRequest is newer than the reference data.
-        assert_eq!(missing, ["UpdateDelegationRequest"]);
+        // UpdateDelegationRequest, newer than the reference data, is in NEWER_ACTIONS.
+        assert!(missing.is_empty(), "{missing:?}");
     }
 
     #[test]
