@@ -1074,6 +1074,62 @@ async fn the_permission_check_weighs_the_callers_own_permissions() {
     srv.stop().await;
 }
 
+/// A request of the default account for itself, for the template's `action` set to ListUsers.
+async fn own_account_request(root: &aws_sdk_iam::Client, template: &str, workflow: &str) -> String {
+    root.create_delegation_request()
+        .owner_account_id(DEFAULT_ACCOUNT)
+        .description("list users")
+        .permissions(
+            DelegationPermission::builder()
+                .policy_template_arn(template)
+                .parameters(param(
+                    "action",
+                    &["ListUsers"],
+                    PolicyParameterTypeEnum::String,
+                ))
+                .build(),
+        )
+        .requestor_workflow_id(workflow)
+        .notification_channel(topic(DEFAULT_ACCOUNT))
+        .session_duration(900)
+        .send()
+        .await
+        .unwrap()
+        .delegation_request_id()
+        .unwrap()
+        .to_string()
+}
+
+/// The customer's steps up to the release: associating, viewing and releasing need no permission
+/// for the request's owner; accepting does.
+async fn approve_and_release(approver: &aws_sdk_iam::Client, id: &str) {
+    let ok = |step: &str, r: Option<ErrInfo>| assert!(r.is_none(), "{step}: {r:?}");
+    let r = approver
+        .associate_delegation_request()
+        .delegation_request_id(id)
+        .send()
+        .await;
+    ok("associate", r.err().map(|e| err_info(&e)));
+    let r = approver
+        .get_delegation_request()
+        .delegation_request_id(id)
+        .send()
+        .await;
+    ok("get", r.err().map(|e| err_info(&e)));
+    let r = approver
+        .accept_delegation_request()
+        .delegation_request_id(id)
+        .send()
+        .await;
+    ok("accept", r.err().map(|e| err_info(&e)));
+    let r = approver
+        .send_delegation_token()
+        .delegation_request_id(id)
+        .send()
+        .await;
+    ok("send", r.err().map(|e| err_info(&e)));
+}
+
 #[tokio::test]
 async fn delegated_credentials_are_limited_by_the_rendered_policy_under_enforce() {
     let srv = TestServer::start_auth(AuthMode::Enforce).await;
@@ -1089,65 +1145,8 @@ async fn delegated_credentials_are_limited_by_the_rendered_policy_under_enforce(
     let (alice_arn, key, secret) = user_with_key(&srv, "alice", Some(rights)).await;
     let alice = srv.iam_with(&key, &secret, None);
     let sts = srv.sts();
-    let approve_and_release = |approver: aws_sdk_iam::Client, workflow: &'static str| {
-        let template = template.clone();
-        let root = root.clone();
-        let srv_topic = topic(DEFAULT_ACCOUNT);
-        async move {
-            let id = root
-                .create_delegation_request()
-                .owner_account_id(DEFAULT_ACCOUNT)
-                .description("list users")
-                .permissions(
-                    DelegationPermission::builder()
-                        .policy_template_arn(template)
-                        .parameters(param(
-                            "action",
-                            &["ListUsers"],
-                            PolicyParameterTypeEnum::String,
-                        ))
-                        .build(),
-                )
-                .requestor_workflow_id(workflow)
-                .notification_channel(srv_topic)
-                .session_duration(900)
-                .send()
-                .await
-                .unwrap()
-                .delegation_request_id()
-                .unwrap()
-                .to_string();
-            // Associating, viewing and releasing need no permission for the request's owner;
-            // accepting does.
-            let ok = |step: &str, r: Option<ErrInfo>| assert!(r.is_none(), "{step}: {r:?}");
-            let r = approver
-                .associate_delegation_request()
-                .delegation_request_id(&id)
-                .send()
-                .await;
-            ok("associate", r.err().map(|e| err_info(&e)));
-            let r = approver
-                .get_delegation_request()
-                .delegation_request_id(&id)
-                .send()
-                .await;
-            ok("get", r.err().map(|e| err_info(&e)));
-            let r = approver
-                .accept_delegation_request()
-                .delegation_request_id(&id)
-                .send()
-                .await;
-            ok("accept", r.err().map(|e| err_info(&e)));
-            let r = approver
-                .send_delegation_token()
-                .delegation_request_id(&id)
-                .send()
-                .await;
-            ok("send", r.err().map(|e| err_info(&e)));
-            id
-        }
-    };
-    approve_and_release(alice.clone(), "alice-workflow").await;
+    let id = own_account_request(&root, &template, "alice-workflow").await;
+    approve_and_release(&alice, &id).await;
     let token_of = |messages: Vec<serde_json::Value>| -> Vec<String> {
         messages
             .iter()
@@ -1164,29 +1163,7 @@ async fn delegated_credentials_are_limited_by_the_rendered_policy_under_enforce(
     // Without a permission, accepting is refused even for the owner.
     let (_, key, secret) = user_with_key(&srv, "bob", None).await;
     let bob = srv.iam_with(&key, &secret, None);
-    let id = root
-        .create_delegation_request()
-        .owner_account_id(DEFAULT_ACCOUNT)
-        .description("d")
-        .permissions(
-            DelegationPermission::builder()
-                .policy_template_arn(&template)
-                .parameters(param(
-                    "action",
-                    &["ListUsers"],
-                    PolicyParameterTypeEnum::String,
-                ))
-                .build(),
-        )
-        .requestor_workflow_id("bob-workflow")
-        .notification_channel(topic(DEFAULT_ACCOUNT))
-        .session_duration(900)
-        .send()
-        .await
-        .unwrap()
-        .delegation_request_id()
-        .unwrap()
-        .to_string();
+    let id = own_account_request(&root, &template, "bob-workflow").await;
     bob.associate_delegation_request()
         .delegation_request_id(&id)
         .send()
@@ -1257,7 +1234,8 @@ async fn delegated_credentials_are_limited_by_the_rendered_policy_under_enforce(
     assert_eq!((e.code.as_str(), e.status), ("AccessDenied", 403), "{e:?}");
 
     // The root user's delegated credentials are limited by the rendered policy too.
-    approve_and_release(root.clone(), "root-workflow").await;
+    let id = own_account_request(&root, &template, "root-workflow").await;
+    approve_and_release(&root, &id).await;
     let tokens = token_of(admin_get(&srv, "/_localiam/notifications").await);
     assert_eq!(tokens.len(), 2);
     let out = sts

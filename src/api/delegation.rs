@@ -80,9 +80,10 @@ fn not_authorized(ctx: &Ctx, operation: &str, id: &str) -> ApiError {
 }
 
 /// A request in a state the operation does not apply to.
-fn wrong_state(id: &str, state: DelegationState, operation: &str) -> String {
+fn wrong_state(r: &DelegationRequest, state: DelegationState, operation: &str) -> String {
     format!(
-        "The delegation request {id} is in state {} and cannot be {operation}.",
+        "The delegation request {} is in state {} and cannot be {operation}.",
+        r.id,
         state.as_str()
     )
 }
@@ -702,14 +703,17 @@ async fn list_delegation_requests(
     })
 }
 
-/// Changes the request as `f` says, after checking it is the caller's to act on: visible to the
-/// caller's account and, once the request has an owner account, the caller's account is it.
+/// Changes the request as `f` says (given its state and the time of the call), after checking it
+/// is the caller's to act on: visible to the caller's account and, once the request has an owner
+/// account, the caller's account is it.
 async fn change(
     app: &App,
     ctx: &Ctx,
     operation: &'static str,
     id: String,
-    f: impl FnOnce(&mut DelegationRequest, DelegationState) -> Result<(), ApiError> + Send + 'static,
+    f: impl FnOnce(&mut DelegationRequest, DelegationState, OffsetDateTime) -> Result<(), ApiError>
+        + Send
+        + 'static,
 ) -> Result<(), ApiError> {
     let ctx = ctx.clone();
     app.store
@@ -721,7 +725,7 @@ async fn change(
             }
             let state = r.state_at(ctx.now.unix_timestamp());
             let mut new = (*r).clone();
-            f(&mut new, state)?;
+            f(&mut new, state, ctx.now)?;
             tx.update(SHARED_ACCOUNT, &id, |e: &mut DelegationRequest| *e = new)?;
             Ok(())
         })
@@ -740,19 +744,14 @@ async fn associate_delegation_request(
     ctx: Ctx,
     input: iam::AssociateDelegationRequestRequest,
 ) -> Result<(), ApiError> {
-    let (caller, account, now) = (
-        ctx.principal.arn.clone(),
-        ctx.account().to_string(),
-        ctx.now,
-    );
-    let id = input.delegation_request_id;
-    let rid = id.clone();
+    let (caller, account) = (ctx.principal.arn.clone(), ctx.account().to_string());
+    let op = "AssociateDelegationRequest";
     change(
         &app,
         &ctx,
-        "AssociateDelegationRequest",
-        id,
-        move |r, state| {
+        op,
+        input.delegation_request_id,
+        move |r, state, now| {
             match state {
                 DelegationState::Unassigned => {
                     r.owner_id = Some(caller);
@@ -764,11 +763,7 @@ async fn associate_delegation_request(
                 DelegationState::Assigned if r.owner_id.as_deref() == Some(caller.as_str()) => {
                     Ok(())
                 }
-                _ => Err(ApiError::invalid_input(wrong_state(
-                    &rid,
-                    state,
-                    "associated",
-                ))),
+                _ => Err(ApiError::invalid_input(wrong_state(r, state, "associated"))),
             }
         },
     )
@@ -780,16 +775,14 @@ async fn update_delegation_request(
     ctx: Ctx,
     input: iam::UpdateDelegationRequestRequest,
 ) -> Result<(), ApiError> {
-    let now = ctx.now;
-    let id = input.delegation_request_id;
-    let rid = id.clone();
     let notes = input.notes;
+    let op = "UpdateDelegationRequest";
     change(
         &app,
         &ctx,
-        "UpdateDelegationRequest",
-        id,
-        move |r, state| match state {
+        op,
+        input.delegation_request_id,
+        move |r, state, now| match state {
             DelegationState::Assigned | DelegationState::PendingApproval => {
                 if notes.is_some() {
                     r.notes = notes;
@@ -801,7 +794,7 @@ async fn update_delegation_request(
                 }
                 Ok(())
             }
-            _ => Err(ApiError::invalid_input(wrong_state(&rid, state, "updated"))),
+            _ => Err(ApiError::invalid_input(wrong_state(r, state, "updated"))),
         },
     )
     .await
@@ -833,20 +826,19 @@ async fn accept_delegation_request(
     ctx: Ctx,
     input: iam::AcceptDelegationRequestRequest,
 ) -> Result<(), ApiError> {
-    let now = ctx.now;
     let approver = approver_of(&app, &ctx);
     let root = ctx.principal.is_root();
-    let id = input.delegation_request_id;
-    let rid = id.clone();
-    change(&app, &ctx, "AcceptDelegationRequest", id, move |r, state| {
+    let op = "AcceptDelegationRequest";
+    change(&app, &ctx, op, input.delegation_request_id, move |r, state, now| {
         if !matches!(
             state,
             DelegationState::Assigned | DelegationState::PendingApproval
         ) {
+            // The model of AcceptDelegationRequest has no InvalidInput.
             return Err(ApiError::new(
                 "ConcurrentModification",
                 http::StatusCode::CONFLICT,
-                wrong_state(&rid, state, "accepted"),
+                wrong_state(r, state, "accepted"),
             ));
         }
         if root && r.session_duration > ROOT_MAX_APPROVAL_SECONDS {
@@ -866,16 +858,14 @@ async fn reject_delegation_request(
     ctx: Ctx,
     input: iam::RejectDelegationRequestRequest,
 ) -> Result<(), ApiError> {
-    let now = ctx.now;
-    let id = input.delegation_request_id;
-    let rid = id.clone();
     let notes = input.notes;
+    let op = "RejectDelegationRequest";
     change(
         &app,
         &ctx,
-        "RejectDelegationRequest",
-        id,
-        move |r, state| match state {
+        op,
+        input.delegation_request_id,
+        move |r, state, now| match state {
             DelegationState::Assigned
             | DelegationState::PendingApproval
             | DelegationState::Accepted => {
@@ -883,9 +873,7 @@ async fn reject_delegation_request(
                 transition(r, DelegationState::Rejected, now);
                 Ok(())
             }
-            _ => Err(ApiError::invalid_input(wrong_state(
-                &rid, state, "rejected",
-            ))),
+            _ => Err(ApiError::invalid_input(wrong_state(r, state, "rejected"))),
         },
     )
     .await
@@ -896,26 +884,30 @@ async fn send_delegation_token(
     ctx: Ctx,
     input: iam::SendDelegationTokenRequest,
 ) -> Result<(), ApiError> {
-    let now = ctx.now;
-    let id = input.delegation_request_id;
-    let rid = id.clone();
-    let refused = not_authorized(&ctx, "SendDelegationToken", &id);
+    let refused = not_authorized(&ctx, "SendDelegationToken", &input.delegation_request_id);
     let caller = ctx.principal.arn.clone();
-    change(&app, &ctx, "SendDelegationToken", id, move |r, state| {
-        if state != DelegationState::Accepted {
-            return Err(ApiError::invalid_input(wrong_state(&rid, state, "sent")));
-        }
-        if r.only_send_by_owner && r.owner_id.as_deref() != Some(caller.as_str()) {
-            return Err(refused);
-        }
-        r.exchange_token = Some(ids::exchange_token());
-        r.token_expiration = Some(
-            now.unix_timestamp()
-                .saturating_add(i64::from(r.session_duration)),
-        );
-        transition(r, DelegationState::Finalized, now);
-        Ok(())
-    })
+    let op = "SendDelegationToken";
+    change(
+        &app,
+        &ctx,
+        op,
+        input.delegation_request_id,
+        move |r, state, now| {
+            if state != DelegationState::Accepted {
+                return Err(ApiError::invalid_input(wrong_state(r, state, "sent")));
+            }
+            if r.only_send_by_owner && r.owner_id.as_deref() != Some(caller.as_str()) {
+                return Err(refused);
+            }
+            r.exchange_token = Some(ids::exchange_token());
+            r.token_expiration = Some(
+                now.unix_timestamp()
+                    .saturating_add(i64::from(r.session_duration)),
+            );
+            transition(r, DelegationState::Finalized, now);
+            Ok(())
+        },
+    )
     .await
 }
 
