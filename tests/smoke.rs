@@ -100,6 +100,13 @@ async fn boto3_and_aws_cli_smoke() {
     run_script("boto3_and_aws_cli_smoke", "smoke.py", Vec::new()).await;
 }
 
+/// boto3 and the AWS CLI: STS preferences in the account summary, Organizations' refusal, and a
+/// delegation request from a partner account approved by the customer and redeemed through STS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_delegation_round_trip() {
+    run_script("boto3_delegation_round_trip", "delegation.py", Vec::new()).await;
+}
+
 /// boto3 against `--auth enforce`: a user's policies decide, with AWS's denial messages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_under_enforce() {

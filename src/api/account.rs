@@ -1,9 +1,10 @@
 //! The account: CreateAccountAlias, DeleteAccountAlias, ListAccountAliases;
 //! UpdateAccountPasswordPolicy, GetAccountPasswordPolicy, DeleteAccountPasswordPolicy (enforced by
-//! `login_profiles.rs`); GetAccountSummary.
+//! `login_profiles.rs`); GetAccountSummary; SetSecurityTokenServicePreferences.
 //!
-//! The alias, the password policy and the credential report's time are kept in the account's
-//! [`AccountSettings`] record, so they survive a restart like every entity.
+//! The alias, the password policy, the credential report's time and the STS global endpoint's
+//! token version are kept in the account's [`AccountSettings`] record, so they survive a restart
+//! like every entity.
 
 use crate::api::common::*;
 use crate::api::inline_policies::inline_size_quota;
@@ -25,6 +26,7 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::GetAccountPasswordPolicy, _, _>(get_account_password_policy);
     r.iam::<iam::DeleteAccountPasswordPolicy, _, _>(delete_account_password_policy);
     r.iam::<iam::GetAccountSummary, _, _>(get_account_summary);
+    r.iam::<iam::SetSecurityTokenServicePreferences, _, _>(set_sts_preferences);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ async fn delete_account_password_policy(app: App, ctx: Ctx, _input: ()) -> Resul
 
 /// AWS's default quotas, as GetAccountSummary answers them (recorded on real AWS). The ones
 /// localiam enforces come from the constants that enforce them.
-fn quotas() -> [(&'static str, usize); 20] {
+fn quotas() -> [(&'static str, usize); 19] {
     [
         ("AccessKeysPerUserQuota", access_keys::KEYS_PER_USER),
         ("AssumeRolePolicySizeQuota", roles::TRUST_POLICY_QUOTA),
@@ -217,7 +219,6 @@ fn quotas() -> [(&'static str, usize); 20] {
             "AttachedPoliciesPerUserQuota",
             policies::MAX_ATTACHED_POLICIES,
         ),
-        ("GlobalEndpointTokenVersion", 1),
         (
             "GroupPolicySizeQuota",
             inline_size_quota(PrincipalKind::Group),
@@ -306,6 +307,14 @@ fn usage(app: &App, account: &Account, account_id: &str) -> [(&'static str, usiz
     ]
 }
 
+/// The version of the tokens STS's global endpoint issues for the account: 1 (AWS's default) or 2.
+fn global_endpoint_token_version(account: &Account) -> usize {
+    account
+        .settings()
+        .and_then(|s| s.global_endpoint_token_version)
+        .map_or(1, usize::from)
+}
+
 async fn get_account_summary(
     app: App,
     ctx: Ctx,
@@ -316,10 +325,40 @@ async fn get_account_summary(
     let mut map: Vec<(String, i32)> = quotas()
         .into_iter()
         .chain(usage(&app, account, ctx.account()))
+        .chain([(
+            "GlobalEndpointTokenVersion",
+            global_endpoint_token_version(account),
+        )])
         .map(|(k, v)| (k.to_string(), i32::try_from(v).unwrap_or(i32::MAX)))
         .collect();
     map.sort();
     Ok(iam::GetAccountSummaryResponse {
         summary_map: Some(map),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// STS preferences
+
+/// SetSecurityTokenServicePreferences: the version of the tokens STS's global endpoint issues
+/// (`v1Token` or `v2Token`; the protocol layer refuses anything else with AWS's
+/// `ValidationError`). GetAccountSummary reports it as `GlobalEndpointTokenVersion` 1 or 2.
+async fn set_sts_preferences(
+    app: App,
+    ctx: Ctx,
+    input: iam::SetSecurityTokenServicePreferencesRequest,
+) -> Result<(), ApiError> {
+    let version: u8 = match input.global_endpoint_token_version.as_str() {
+        "v2Token" => 2,
+        _ => 1,
+    };
+    let account = ctx.account().to_string();
+    app.store
+        .write(move |tx| {
+            tx.update_settings(&account, |s: &mut AccountSettings| {
+                s.global_endpoint_token_version = Some(version)
+            })?;
+            Ok(())
+        })
+        .await
 }

@@ -7,12 +7,14 @@ pub mod account;
 pub mod authorization_details;
 pub mod common;
 pub mod credential_report;
+pub mod delegation;
 pub mod groups;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod mfa;
 pub mod oidc_providers;
+pub mod organizations;
 pub mod permissions_boundary;
 pub mod policies;
 pub mod registry;
@@ -82,5 +84,7 @@ pub fn registry() -> Registry {
     signing_certificates::register(&mut r);
     service_credentials::register(&mut r);
     access_advisor::register(&mut r);
+    organizations::register(&mut r);
+    delegation::register(&mut r);
     r
 }

@@ -85,18 +85,21 @@ async fn assume_root(
     )))
 }
 
-/// Trade-in tokens come from delegation requests, which a standalone account has none of: every
-/// token is refused as AWS refuses an unknown one.
+/// The exchange token of a finalized delegation request, redeemed by the account that created the
+/// request ([`crate::api::delegation::redeem`]).
 async fn get_delegated_access_token(
-    _app: App,
-    _ctx: Ctx,
-    _input: sts::GetDelegatedAccessTokenRequest,
+    app: App,
+    ctx: Ctx,
+    input: sts::GetDelegatedAccessTokenRequest,
 ) -> Result<sts::GetDelegatedAccessTokenResponse, ApiError> {
-    Err(ApiError::new(
-        "ExpiredTradeInTokenException",
-        http::StatusCode::BAD_REQUEST,
-        "The trade-in token is invalid or has expired.",
-    ))
+    let (session, principal) =
+        crate::api::delegation::redeem(&app, &ctx, &input.trade_in_token).await?;
+    Ok(sts::GetDelegatedAccessTokenResponse {
+        credentials: Some(credentials_shape(&session)),
+        // Not populated by AWS for this operation (the SDKs mark it deprecated).
+        packed_policy_size: None,
+        assumed_principal: Some(principal),
+    })
 }
 
 /// A new session's credentials: `ASIA…` key, 40-character secret, an opaque token.

@@ -134,16 +134,31 @@ fn resolve(app: &App, model: &Model, who: &str) -> Result<Resolved, BadRequest> 
                             .map(|u| (s.account_id.clone(), EntityKind::User, u.user_id.clone())),
                     })
                 }
-                SessionKind::User => {
-                    let arn = s.arn.clone();
-                    resolve(app, model, &arn)
+                // A user's or the root user's own session (GetSessionToken), or their delegated
+                // credentials (GetDelegatedAccessToken), limited by the delegation's policy.
+                SessionKind::User | SessionKind::Root => {
+                    let mut resolved = if s.kind == SessionKind::User {
+                        let arn = s.arn.clone();
+                        resolve(app, model, &arn)?
+                    } else {
+                        Resolved {
+                            principal: Principal::root(&s.account_id),
+                            applied: None,
+                            session: None,
+                            entity: None,
+                        }
+                    };
+                    if s.session_policy.is_some() {
+                        if resolved.applied.is_none() {
+                            resolved.applied = Some(AppliedPolicies::default());
+                        }
+                        resolved.session = Some(
+                            super::applied::session_policies(account, cache, s)
+                                .map_err(internal)?,
+                        );
+                    }
+                    Ok(resolved)
                 }
-                SessionKind::Root => Ok(Resolved {
-                    principal: Principal::root(&s.account_id),
-                    applied: None,
-                    session: None,
-                    entity: None,
-                }),
             };
         }
         return match &loc.user_id {

@@ -96,6 +96,21 @@ pub async fn put_oidc_keys(
     }
 }
 
+/// `GET /_localiam/notifications[?topic=ARN]`: what IAM would have published to the SNS topics of
+/// delegation requests (state changes, and the exchange token when a request is finalized), oldest
+/// first, as SNS delivers them. localiam publishes nothing: a partner's test reads its exchange
+/// token here.
+pub async fn notifications(
+    State(app): State<App>,
+    axum::extract::Query(filter): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> impl IntoResponse {
+    let model = app.store.read();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let list =
+        crate::api::delegation::notifications(&model, filter.get("topic").map(String::as_str), now);
+    Json(json!({"notifications": list}))
+}
+
 /// The account's own issuer, if outbound web identity federation was ever enabled.
 fn own_issuer(app: &App, account: &str) -> Option<crate::store::model::OutboundFederation> {
     crate::api::oidc_providers::outbound(app.store.read().account(account))

@@ -36,6 +36,7 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/decisions", get(admin::decisions))
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
         .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
+        .route("/_localiam/notifications", get(admin::notifications))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             admin::require_root,

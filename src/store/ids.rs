@@ -52,6 +52,20 @@ pub fn certificate_id() -> String {
     random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32)
 }
 
+/// A delegation request ID: `dr-` and 20 characters of `a-z0-9` (AWS's IDs are 16 to 128 word
+/// characters or hyphens).
+pub fn delegation_request_id() -> String {
+    format!(
+        "dr-{}",
+        random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
+    )
+}
+
+/// An exchange (trade-in) token of a delegation request: 64 opaque characters.
+pub fn exchange_token() -> String {
+    random_from(SECRET, 64)
+}
+
 /// A base32 TOTP seed of `len` characters (AWS uses 64).
 pub fn base32_seed(len: usize) -> String {
     random_from(BASE32, len)

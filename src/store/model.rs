@@ -719,6 +719,164 @@ impl ServerCertificate {
     }
 }
 
+/// The state of a delegation request (IAM temporary delegation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DelegationState {
+    Unassigned,
+    Assigned,
+    PendingApproval,
+    Accepted,
+    Finalized,
+    Rejected,
+    Expired,
+}
+
+impl DelegationState {
+    /// As AWS spells it (`PENDING_APPROVAL`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DelegationState::Unassigned => "UNASSIGNED",
+            DelegationState::Assigned => "ASSIGNED",
+            DelegationState::PendingApproval => "PENDING_APPROVAL",
+            DelegationState::Accepted => "ACCEPTED",
+            DelegationState::Finalized => "FINALIZED",
+            DelegationState::Rejected => "REJECTED",
+            DelegationState::Expired => "EXPIRED",
+        }
+    }
+
+    /// How long a request stays in this state without action before it expires: a day
+    /// unassigned, seven days in any other state (AWS's request lifecycle).
+    pub fn lifetime(self) -> i64 {
+        match self {
+            DelegationState::Unassigned => 86_400,
+            _ => 7 * 86_400,
+        }
+    }
+}
+
+/// One parameter of a delegation request's policy template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateParameter {
+    pub name: String,
+    pub values: Vec<String>,
+    /// `string` or `stringList`.
+    pub kind: String,
+}
+
+/// The identity that accepted a delegation request: what the delegated credentials act as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationApprover {
+    pub account_id: String,
+    pub kind: SessionKind,
+    /// The principal's ARN (user, role session, federated user or root).
+    pub arn: String,
+    /// The principal's unique ID (`AIDA…`, `AROA…:SESSION`, …).
+    pub principal_id: String,
+    /// The user's or role's unique ID, when there is one.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub session_name: Option<String>,
+}
+
+/// A message IAM publishes to the request's SNS topic (localiam keeps them for
+/// `/_localiam/notifications`, as it publishes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationNotification {
+    pub message_id: String,
+    /// Unix milliseconds.
+    pub timestamp_ms: i64,
+    /// The `Message` (a JSON document as text).
+    pub message: String,
+}
+
+/// An IAM delegation request: a partner account (the requestor) asks a customer account (the
+/// owner) for temporary, templated permissions. Requests span accounts, so they are kept in
+/// [`SHARED_ACCOUNT`], found by ID from any account. Its ID and name are its request ID.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationRequest {
+    /// Where it is kept: [`SHARED_ACCOUNT`].
+    pub account_id: String,
+    pub id: String,
+    /// The partner account that created it.
+    pub requestor_id: String,
+    #[serde(default)]
+    pub requestor_name: Option<String>,
+    pub requestor_workflow_id: String,
+    #[serde(default)]
+    pub owner_account_id: Option<String>,
+    /// The ARN of the identity that associated it.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub approver: Option<DelegationApprover>,
+    pub description: String,
+    #[serde(default)]
+    pub request_message: Option<String>,
+    pub policy_template_arn: String,
+    #[serde(default)]
+    pub parameters: Vec<TemplateParameter>,
+    /// The template rendered with the parameters (a policy document).
+    pub permission_policy: String,
+    /// The permissions boundaries the rendered policy requires of roles it creates.
+    #[serde(default)]
+    pub role_permission_restriction_arns: Vec<String>,
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    pub notification_channel: String,
+    pub session_duration: i32,
+    #[serde(default)]
+    pub only_send_by_owner: bool,
+    /// The state last set by a call ([`DelegationRequest::state_at`] adds expiry).
+    pub state: DelegationState,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub rejection_reason: Option<String>,
+    pub create_date: i64,
+    /// When the state was last set (unix seconds).
+    pub updated: i64,
+    /// The exchange token released by SendDelegationToken, and until when it can be redeemed.
+    #[serde(default)]
+    pub exchange_token: Option<String>,
+    #[serde(default)]
+    pub token_expiration: Option<i64>,
+    #[serde(default)]
+    pub notifications: Vec<DelegationNotification>,
+}
+
+// The exchange token never reaches logs.
+impl std::fmt::Debug for DelegationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DelegationRequest")
+            .field("id", &self.id)
+            .field("requestor_id", &self.requestor_id)
+            .field("owner_account_id", &self.owner_account_id)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DelegationRequest {
+    /// When the request expires (or expired) if nothing happens to it.
+    pub fn expiration(&self) -> i64 {
+        self.updated.saturating_add(self.state.lifetime())
+    }
+
+    /// Its state at `now`: the stored one, or `EXPIRED` once its time is up.
+    pub fn state_at(&self, now: i64) -> DelegationState {
+        if now >= self.expiration() {
+            DelegationState::Expired
+        } else {
+            self.state
+        }
+    }
+}
+
 /// Who an STS session acts as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionKind {
@@ -1033,6 +1191,10 @@ pub struct AccountSettings {
     /// When GenerateCredentialReport last started a report (unix seconds).
     #[serde(default)]
     pub credential_report: Option<i64>,
+    /// The version of the tokens STS's global endpoint issues (SetSecurityTokenServicePreferences:
+    /// 1 for `v1Token`, 2 for `v2Token`); `None` is AWS's default, 1.
+    #[serde(default)]
+    pub global_endpoint_token_version: Option<u8>,
 }
 
 impl AccountSettings {
@@ -1473,6 +1635,10 @@ impl Entity for AccessReport {
     keyed_entity!("access-report", job_id, access_reports);
 }
 
+impl Entity for DelegationRequest {
+    keyed_entity!("delegation-request", id, delegation_requests);
+}
+
 impl Entity for MfaDevice {
     const KIND: &'static str = "mfa-device";
     fn id(&self) -> &str {
@@ -1669,6 +1835,8 @@ pub struct Account {
     pub oidc_providers: Table<OidcProvider>,
     /// Issuer keys given to localiam (only in [`SHARED_ACCOUNT`]).
     pub issuer_keys: Table<IssuerKeys>,
+    /// Delegation requests, by request ID (only in [`SHARED_ACCOUNT`]).
+    pub delegation_requests: Table<DelegationRequest>,
     /// Virtual MFA devices, by serial number.
     pub mfa_devices: Table<MfaDevice>,
     /// Service last accessed reports, by job ID.
@@ -2145,6 +2313,7 @@ pub(crate) fn decode_record(kind: &str, body: &str) -> Result<Loaded, String> {
         OidcProvider::KIND => one::<OidcProvider>(body),
         IssuerKeys::KIND => one::<IssuerKeys>(body),
         AccessReport::KIND => one::<AccessReport>(body),
+        DelegationRequest::KIND => one::<DelegationRequest>(body),
         ManagedPolicy::KIND => one::<ManagedPolicy>(body),
         AccountSettings::KIND => one::<AccountSettings>(body),
         other => Err(format!("unknown record kind {other}")),
@@ -2177,6 +2346,7 @@ pub(crate) fn replay(model: &mut Model, ops: &[Op]) -> Result<(), String> {
                 OidcProvider::KIND => remove::<OidcProvider>(&mut tx, account, id),
                 IssuerKeys::KIND => remove::<IssuerKeys>(&mut tx, account, id),
                 AccessReport::KIND => remove::<AccessReport>(&mut tx, account, id),
+                DelegationRequest::KIND => remove::<DelegationRequest>(&mut tx, account, id),
                 MfaDevice::KIND => remove::<MfaDevice>(&mut tx, account, id),
                 SamlProvider::KIND => remove::<SamlProvider>(&mut tx, account, id),
                 ServerCertificate::KIND => remove::<ServerCertificate>(&mut tx, account, id),

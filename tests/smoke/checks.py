@@ -23,9 +23,10 @@ def check(cond, what, detail=None):
         print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
 
 
-def client(service, key="test", secret="test"):
+def client(service, key="test", secret="test", token=None):
     return boto3.client(service, endpoint_url=ENDPOINT, region_name="us-east-1",
-                        aws_access_key_id=key, aws_secret_access_key=secret, config=CONFIG)
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        aws_session_token=token, config=CONFIG)
 
 
 def cli(*args):

@@ -21,22 +21,15 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from checks import FAILURES, check
+
 ENDPOINT = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4593"
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 SUFFIX = uuid.uuid4().hex[:8]
-FAILURES = []
 
 # No retries: an error must surface at once.
 BOTO_CONFIG = Config(region_name=REGION, retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-def check(cond, what, detail=None):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        FAILURES.append(what)
-        print(f"FAIL {what}" + (f": {detail}" if detail is not None else ""))
 
 
 def client(service, key="test", secret="test", token=None):

@@ -568,8 +568,14 @@ pub fn evaluate<'a>(input: &EvalInput<'a>) -> Evaluation<'a> {
     let same_account = input.resource_account.is_none_or(|a| a == p.account);
 
     let identity_side = || -> Result<(), Reason> {
+        // The root user is not limited by identity policies; only session policies (of its
+        // delegated or task-scoped sessions) narrow what it may do.
         if p.kind == PrincipalKind::Root {
-            return Ok(());
+            return if session_ok {
+                Ok(())
+            } else {
+                Err(Reason::NoSessionAllow)
+            };
         }
         if !p.kind.has_identity_policies() || !id.allow {
             return Err(Reason::NoIdentityAllow);
@@ -594,7 +600,7 @@ pub fn evaluate<'a>(input: &EvalInput<'a>) -> Evaluation<'a> {
         }
     } else if same_account {
         match grant {
-            _ if p.kind == PrincipalKind::Root => Ok(()),
+            _ if p.kind == PrincipalKind::Root => identity_side(),
             Some(Grant::Direct) => Ok(()),
             Some(Grant::Role) if !boundary_ok => Err(Reason::NoBoundaryAllow),
             Some(Grant::Role) if !session_ok => Err(Reason::NoSessionAllow),

@@ -240,3 +240,40 @@ fn policies_are_send_and_sync() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn the_root_user_is_limited_by_session_policies_only() {
+    let session = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#,
+    )
+    .unwrap();
+    let root = Principal::root("111122223333");
+    let ctx = Context::new();
+    let session_refs = [PolicyRef {
+        id: "SessionPolicy",
+        source: SourceType::SessionPolicy,
+        policy: &session,
+    }];
+    let decide = |action: &str, with_session: bool| {
+        let req = Request {
+            principal: &root,
+            action,
+            resource: "*",
+            context: &ctx,
+        };
+        let mut input = EvalInput::new(req, &[]);
+        if with_session {
+            input.session = Some(&session_refs);
+        }
+        let e = evaluate(&input);
+        (e.decision, e.reason)
+    };
+    // Without identity policies, the root user may do anything...
+    assert_eq!(decide("iam:CreateUser", false).0, Decision::Allow);
+    // ...except what its session policy leaves out.
+    assert_eq!(decide("iam:ListUsers", true).0, Decision::Allow);
+    assert_eq!(
+        decide("iam:CreateUser", true),
+        (Decision::ImplicitDeny, Reason::NoSessionAllow)
+    );
+}
