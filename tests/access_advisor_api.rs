@@ -593,7 +593,7 @@ async fn errors_are_awss() {
         "NoSuchEntity",
         404,
     );
-    // Summaries are of delegation requests, which a standalone account has none of.
+    // Summaries are of delegation requests (tests/organizations_api.rs): an unknown one is not found.
     let dr = format!("arn:aws:iam::{ACCT}:delegation-request/abcdef0123456789");
     assert_err(
         iam.get_human_readable_summary()
@@ -602,7 +602,7 @@ async fn errors_are_awss() {
             .await,
         "NoSuchEntity",
         404,
-        "The delegation request with id abcdef0123456789 cannot be found.",
+        "The delegation request with ID abcdef0123456789 cannot be found.",
     );
     assert_code(
         iam.get_human_readable_summary()

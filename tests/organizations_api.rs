@@ -339,6 +339,42 @@ async fn a_delegation_request_goes_from_the_partner_to_the_customer_and_back() {
     );
     let created = r.create_date().unwrap().secs();
     assert_eq!(r.expiration_time().unwrap().secs(), created + 86_400);
+    // Its summary says who asks, for what and how long (English; other locales not supported).
+    let entity = format!("arn:aws:iam::{DEFAULT_ACCOUNT}:delegation-request/{id}");
+    let summary = customer
+        .get_human_readable_summary()
+        .entity_arn(&entity)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.summary_state(),
+        Some(&aws_sdk_iam::types::SummaryStateType::Available)
+    );
+    assert_eq!(summary.locale(), Some("en-US"));
+    let text = summary.summary_content().unwrap();
+    for part in [
+        PARTNER,
+        "1.0 hour(s)",
+        "Second attempt",
+        "arn:aws:s3:::customer-logs/*",
+        "arn:aws:s3:::list-1, arn:aws:s3:::list-2",
+        "The request is unassigned.",
+    ] {
+        assert!(text.contains(part), "{part:?} not in {text}");
+    }
+    let other = customer
+        .get_human_readable_summary()
+        .entity_arn(&entity)
+        .locale("ja-JP")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.summary_state(),
+        Some(&aws_sdk_iam::types::SummaryStateType::NotSupported)
+    );
+    assert_eq!(other.summary_content(), None);
     // Not listed until someone owns it.
     let list = customer.list_delegation_requests().send().await.unwrap();
     assert!(list.delegation_requests().is_empty());

@@ -1,6 +1,5 @@
 //! The access advisor: GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails,
-//! GetServiceLastAccessedDetailsWithEntities, ListPoliciesGrantingServiceAccess and
-//! GetHumanReadableSummary.
+//! GetServiceLastAccessedDetailsWithEntities and ListPoliciesGrantingServiceAccess.
 //!
 //! Reports are made of what localiam saw ([`crate::activity`]): the IAM and STS calls of users
 //! and roles, and the `Allow`s of `/_localiam/authorize`. Following AWS's documentation:
@@ -48,7 +47,6 @@ pub fn register(r: &mut Registry) {
     r.iam::<iam::GetServiceLastAccessedDetails, _, _>(get_details);
     r.iam::<iam::GetServiceLastAccessedDetailsWithEntities, _, _>(get_with_entities);
     r.iam::<iam::ListPoliciesGrantingServiceAccess, _, _>(list_policies_granting);
-    r.iam::<iam::GetHumanReadableSummary, _, _>(get_human_readable_summary);
 }
 
 /// How long a report job is kept after it was generated.
@@ -632,27 +630,4 @@ async fn list_policies_granting(
         is_truncated: Some(marker.is_some()),
         marker,
     })
-}
-
-/// Summaries are of delegation requests, which a standalone account has none of.
-async fn get_human_readable_summary(
-    _app: App,
-    ctx: Ctx,
-    input: iam::GetHumanReadableSummaryRequest,
-) -> Result<iam::GetHumanReadableSummaryResponse, ApiError> {
-    let arn = input.entity_arn.as_str();
-    let request_id = arn
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|r| r.split_once(':'))
-        .filter(|(account, _)| *account == ctx.account())
-        .and_then(|(_, resource)| resource.strip_prefix("delegation-request/"));
-    match request_id {
-        Some(id) if !id.is_empty() => Err(ApiError::no_such_entity(format!(
-            "The delegation request with id {id} cannot be found."
-        ))),
-        _ if arn.starts_with("arn:") => Err(ApiError::invalid_input(format!(
-            "The entity {arn} is not supported: only a delegation-request can be summarized."
-        ))),
-        _ => Err(invalid_arn(arn)),
-    }
 }
