@@ -995,6 +995,128 @@ fn approver_exists(account: &Account, a: &DelegationApprover) -> bool {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// GetHumanReadableSummary
+
+/// A summary of a delegation request (the only entity AWS summarizes), for whoever may read the
+/// request (GetDelegationRequest's rules). AWS writes it with a language model; localiam writes
+/// the same facts from a template: who asks, for which account, for how long, why, and each
+/// statement of the rendered policy. English only: another locale is `NOT_SUPPORTED`.
+async fn get_human_readable_summary(
+    app: App,
+    ctx: Ctx,
+    input: iam::GetHumanReadableSummaryRequest,
+) -> Result<iam::GetHumanReadableSummaryResponse, ApiError> {
+    let arn = input.entity_arn.as_str();
+    let id = arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split_once(':'))
+        .filter(|(account, _)| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, resource)| resource);
+    let id = match id {
+        Some(resource) => match resource.strip_prefix("delegation-request/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => id,
+            _ => return Err(ApiError::invalid_input(format!(
+                "The entity {arn} is not supported: only a delegation-request can be summarized."
+            ))),
+        },
+        None => return Err(ApiError::invalid_input(format!("ARN {arn} is not valid."))),
+    };
+    let locale = input.locale.unwrap_or_else(|| "en-US".to_string());
+    let model = app.store.read();
+    let r = visible(&model, &ctx, "GetHumanReadableSummary", id)?;
+    if !locale.to_ascii_lowercase().starts_with("en") {
+        return Ok(iam::GetHumanReadableSummaryResponse {
+            summary_content: None,
+            locale: Some(locale),
+            summary_state: Some("NOT_SUPPORTED".to_string()),
+        });
+    }
+    Ok(iam::GetHumanReadableSummaryResponse {
+        summary_content: Some(summary(&r, ctx.now.unix_timestamp())),
+        locale: Some(locale),
+        summary_state: Some("AVAILABLE".to_string()),
+    })
+}
+
+/// The summary's text.
+fn summary(r: &DelegationRequest, now: i64) -> String {
+    let who = match &r.requestor_name {
+        Some(name) => format!("{name} (account {})", r.requestor_id),
+        None => format!("Account {}", r.requestor_id),
+    };
+    let whom = match &r.owner_account_id {
+        Some(a) => format!("account {a}"),
+        None => "the account that accepts it".to_string(),
+    };
+    let hours = f64::from(r.session_duration) / 3600.0;
+    let mut out = format!(
+        "{who} requests temporary access to {whom} for sessions of up to {hours:.1} hour(s). Purpose: {}",
+        r.description.trim_end_matches('.')
+    );
+    out.push('.');
+    if let Some(m) = r.request_message.as_deref().filter(|m| !m.is_empty()) {
+        out.push_str(&format!(" Message from the requester: \"{m}\"."));
+    }
+    out.push_str(" The requested permissions:");
+    let doc: Value = serde_json::from_str(&r.permission_policy).unwrap_or(Value::Null);
+    let list = |v: Option<&Value>| -> String {
+        match v {
+            Some(Value::String(s)) => describe(s),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => String::new(),
+        }
+    };
+    for st in statements(&doc) {
+        let effect = if st.get("Effect").and_then(Value::as_str) == Some("Deny") {
+            "deny"
+        } else {
+            "allow"
+        };
+        let actions = match st.get("NotAction") {
+            Some(na) => format!("every action except {}", list(Some(na))),
+            None => list(st.get("Action")),
+        };
+        let resources = match st.get("NotResource") {
+            Some(nr) => format!("every resource except {}", list(Some(nr))),
+            None => list(st.get("Resource")),
+        };
+        out.push_str(&format!("\n- {effect} {actions} on {resources}"));
+        if st.get("Condition").is_some() {
+            out.push_str(", under conditions");
+        }
+        out.push('.');
+    }
+    if !r.role_permission_restriction_arns.is_empty() {
+        out.push_str(&format!(
+            "\nRoles it creates must have the permissions boundary {}.",
+            r.role_permission_restriction_arns.join(" or ")
+        ));
+    }
+    out.push_str(&format!(
+        "\nThe request is {}.",
+        r.state_at(now)
+            .as_str()
+            .to_ascii_lowercase()
+            .replace('_', " ")
+    ));
+    out
+}
+
+/// An action or resource as a reader says it: `*` is "all".
+fn describe(s: &str) -> String {
+    if s == "*" {
+        "all".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1143,127 +1265,5 @@ mod tests {
         assert!(
             notifications(&model, Some("arn:aws:sns:us-east-1:111111111111:other"), 0).is_empty()
         );
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// GetHumanReadableSummary
-
-/// A summary of a delegation request (the only entity AWS summarizes), for whoever may read the
-/// request (GetDelegationRequest's rules). AWS writes it with a language model; localiam writes
-/// the same facts from a template: who asks, for which account, for how long, why, and each
-/// statement of the rendered policy. English only: another locale is `NOT_SUPPORTED`.
-async fn get_human_readable_summary(
-    app: App,
-    ctx: Ctx,
-    input: iam::GetHumanReadableSummaryRequest,
-) -> Result<iam::GetHumanReadableSummaryResponse, ApiError> {
-    let arn = input.entity_arn.as_str();
-    let id = arn
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|r| r.split_once(':'))
-        .filter(|(account, _)| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        .map(|(_, resource)| resource);
-    let id = match id {
-        Some(resource) => match resource.strip_prefix("delegation-request/") {
-            Some(id) if !id.is_empty() && !id.contains('/') => id,
-            _ => return Err(ApiError::invalid_input(format!(
-                "The entity {arn} is not supported: only a delegation-request can be summarized."
-            ))),
-        },
-        None => return Err(ApiError::invalid_input(format!("ARN {arn} is not valid."))),
-    };
-    let locale = input.locale.unwrap_or_else(|| "en-US".to_string());
-    let model = app.store.read();
-    let r = visible(&model, &ctx, "GetHumanReadableSummary", id)?;
-    if !locale.to_ascii_lowercase().starts_with("en") {
-        return Ok(iam::GetHumanReadableSummaryResponse {
-            summary_content: None,
-            locale: Some(locale),
-            summary_state: Some("NOT_SUPPORTED".to_string()),
-        });
-    }
-    Ok(iam::GetHumanReadableSummaryResponse {
-        summary_content: Some(summary(&r, ctx.now.unix_timestamp())),
-        locale: Some(locale),
-        summary_state: Some("AVAILABLE".to_string()),
-    })
-}
-
-/// The summary's text.
-fn summary(r: &DelegationRequest, now: i64) -> String {
-    let who = match &r.requestor_name {
-        Some(name) => format!("{name} (account {})", r.requestor_id),
-        None => format!("Account {}", r.requestor_id),
-    };
-    let whom = match &r.owner_account_id {
-        Some(a) => format!("account {a}"),
-        None => "the account that accepts it".to_string(),
-    };
-    let hours = f64::from(r.session_duration) / 3600.0;
-    let mut out = format!(
-        "{who} requests temporary access to {whom} for sessions of up to {hours:.1} hour(s). Purpose: {}",
-        r.description.trim_end_matches('.')
-    );
-    out.push('.');
-    if let Some(m) = r.request_message.as_deref().filter(|m| !m.is_empty()) {
-        out.push_str(&format!(" Message from the requester: \"{m}\"."));
-    }
-    out.push_str(" The requested permissions:");
-    let doc: Value = serde_json::from_str(&r.permission_policy).unwrap_or(Value::Null);
-    let list = |v: Option<&Value>| -> String {
-        match v {
-            Some(Value::String(s)) => describe(s),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(describe)
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => String::new(),
-        }
-    };
-    for st in statements(&doc) {
-        let effect = if st.get("Effect").and_then(Value::as_str) == Some("Deny") {
-            "deny"
-        } else {
-            "allow"
-        };
-        let actions = match st.get("NotAction") {
-            Some(na) => format!("every action except {}", list(Some(na))),
-            None => list(st.get("Action")),
-        };
-        let resources = match st.get("NotResource") {
-            Some(nr) => format!("every resource except {}", list(Some(nr))),
-            None => list(st.get("Resource")),
-        };
-        out.push_str(&format!("\n- {effect} {actions} on {resources}"));
-        if st.get("Condition").is_some() {
-            out.push_str(", under conditions");
-        }
-        out.push('.');
-    }
-    if !r.role_permission_restriction_arns.is_empty() {
-        out.push_str(&format!(
-            "\nRoles it creates must have the permissions boundary {}.",
-            r.role_permission_restriction_arns.join(" or ")
-        ));
-    }
-    out.push_str(&format!(
-        "\nThe request is {}.",
-        r.state_at(now)
-            .as_str()
-            .to_ascii_lowercase()
-            .replace('_', " ")
-    ));
-    out
-}
-
-/// An action or resource as a reader says it: `*` is "all".
-fn describe(s: &str) -> String {
-    if s == "*" {
-        "all".to_string()
-    } else {
-        s.to_string()
     }
 }
