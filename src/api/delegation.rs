@@ -1016,9 +1016,11 @@ async fn get_human_readable_summary(
     let id = match id {
         Some(resource) => match resource.strip_prefix("delegation-request/") {
             Some(id) if !id.is_empty() && !id.contains('/') => id,
-            _ => return Err(ApiError::invalid_input(format!(
+            _ => {
+                return Err(ApiError::invalid_input(format!(
                 "The entity {arn} is not supported: only a delegation-request can be summarized."
-            ))),
+            )))
+            }
         },
         None => return Err(ApiError::invalid_input(format!("ARN {arn} is not valid."))),
     };
