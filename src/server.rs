@@ -71,6 +71,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         last_used: LastUsedTracker::default(),
         activity: Default::default(),
         policies: crate::authz::PolicyCache::default(),
+        plans: crate::authz::PlanCache::default(),
         decisions: crate::authz::decisions::DecisionLog::default(),
     }))
 }

@@ -95,6 +95,8 @@ pub struct AppState {
     pub started: OffsetDateTime,
     /// Compiled policies, shared by enforcement and the simulator.
     pub policies: crate::authz::PolicyCache,
+    /// Per caller, what authorizing its calls needs from the current model snapshot.
+    pub plans: crate::authz::PlanCache<crate::authz::enforce::Plan>,
     /// The recent authorization decisions of `audit`/`enforce`.
     pub decisions: crate::authz::decisions::DecisionLog,
 }

@@ -205,7 +205,7 @@ async fn mfa_conditions_need_an_mfa_session_young_enough() {
     assert_code(with_mfa.list_roles().send().await, "AccessDenied", 403);
     assert_code(with_mfa.list_policies().send().await, "AccessDenied", 403);
 
-    // The decision log names the keys the decision used.
+    // The decision log names the context keys the caller's policies read.
     let r = srv
         .admin(
             "GET",
@@ -221,7 +221,7 @@ async fn mfa_conditions_need_an_mfa_session_young_enough() {
         keys.as_array()
             .unwrap()
             .iter()
-            .any(|k| k == "aws:multifactorauthage"),
+            .any(|k| k.as_str() == Some("aws:MultiFactorAuthAge")),
         "{log}"
     );
     srv.stop().await;

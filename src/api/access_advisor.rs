@@ -615,7 +615,7 @@ async fn list_policies_granting(
                 held.iter()
                     .filter(|(p, _)| Grants::new([&*p.policy]).allows_service(ns))
                     .map(|(p, owner)| iam::PolicyGrantingServiceAccess {
-                        policy_name: p.id.clone(),
+                        policy_name: p.id.to_string(),
                         policy_type: if owner.is_some() { "INLINE" } else { "MANAGED" }.to_string(),
                         policy_arn: p.arn.clone(),
                         entity_type: owner.as_ref().map(|(k, _)| k.to_string()),

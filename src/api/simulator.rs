@@ -590,7 +590,7 @@ impl Simulation {
             .or(self
                 .resource_policy
                 .as_ref()
-                .filter(|p| p.id == m.source_id && p.source == m.source))
+                .filter(|p| &*p.id == m.source_id && p.source == m.source))
             .map_or_else(|| m.source.simulator_name(), |p| p.simulator_type);
         let pos = |p: crate::policy::Position| iam::Position {
             line: Some(i32::try_from(p.line).unwrap_or(i32::MAX)),

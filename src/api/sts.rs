@@ -401,8 +401,8 @@ pub(crate) fn settle(
     if let Err(e) = &decision {
         app.decisions.record(crate::authz::decisions::Record {
             time: ctx.now.unix_timestamp(),
-            request_id: ctx.request_id.clone(),
-            principal: ctx.principal.arn.clone(),
+            request_id: crate::authz::decisions::RequestId::parse(&ctx.request_id),
+            principal: ctx.principal.arn.as_str().into(),
             action: format!("sts:{operation}").into(),
             resource: role_arn.to_string(),
             decision: "ImplicitDeny",

@@ -26,7 +26,7 @@ use crate::store::model::{
 pub struct AppliedPolicy {
     /// The simulator's `SourcePolicyId` (policy name, `PolicyInputList.1`, …); also the id the
     /// evaluator reports in matched statements.
-    pub id: String,
+    pub id: Arc<str>,
     /// Where the evaluator files it (`PermissionsBoundary` for boundary policies).
     pub source: SourceType,
     /// The simulator's `SourcePolicyType`: `user`, `group`, `role`, `aws-managed`, `user-managed`,
@@ -41,7 +41,7 @@ impl AppliedPolicy {
     /// A policy given as input to a call (the simulator's `PolicyInputList.N`, …).
     pub fn input(id: String, source: SourceType, policy: Arc<Policy>) -> AppliedPolicy {
         AppliedPolicy {
-            id,
+            id: id.into(),
             source,
             simulator_type: match source {
                 SourceType::ResourcePolicy => "resource",
@@ -94,7 +94,7 @@ impl AppliedPolicies {
 
     /// The policy a matched statement came from.
     pub fn find(&self, id: &str, source: SourceType) -> Option<&AppliedPolicy> {
-        self.all().find(|p| p.id == id && p.source == source)
+        self.all().find(|p| &*p.id == id && p.source == source)
     }
 }
 
@@ -143,7 +143,7 @@ pub fn session_policies(
     if let Some(doc) = &session.session_policy {
         let policy = compile(cache, "SessionPolicy", doc)?;
         out.identity.push(AppliedPolicy {
-            id: "SessionPolicy".to_string(),
+            id: "SessionPolicy".into(),
             source: SourceType::SessionPolicy,
             simulator_type: "session",
             arn: None,
@@ -159,7 +159,7 @@ pub fn session_policies(
         };
         let policy = compile(cache, &p.name, &version.document)?;
         out.identity.push(AppliedPolicy {
-            id: p.name.clone(),
+            id: p.name.as_str().into(),
             source: SourceType::SessionPolicy,
             simulator_type: "session",
             arn: Some(arn.clone()),
@@ -202,7 +202,7 @@ fn inline(
     for p in policies.iter() {
         let policy = compile(cache, &p.name, &p.document)?;
         out.identity.push(AppliedPolicy {
-            id: p.name.clone(),
+            id: p.name.as_str().into(),
             source,
             simulator_type,
             arn: None,
@@ -236,7 +236,7 @@ fn attached(
         };
         out.identity.push(AppliedPolicy {
             arn: Some(p.arn()),
-            id: p.name.clone(),
+            id: p.name.as_str().into(),
             source,
             simulator_type,
             policy,
@@ -260,7 +260,7 @@ fn boundary(
     let policy = compile(cache, &p.name, &version.document)?;
     Ok(vec![AppliedPolicy {
         arn: Some(p.arn()),
-        id: p.name.clone(),
+        id: p.name.as_str().into(),
         source: SourceType::PermissionsBoundary,
         simulator_type: if is_aws_managed(p) {
             "aws-managed"

@@ -6,7 +6,9 @@
 //! is in use (documents are small and parsing is cheap; what matters is not parsing per request).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+
+use crate::store::model::Model;
 
 use crate::policy::{ParseError, Policy};
 
@@ -69,6 +71,67 @@ impl PolicyCache {
     }
 }
 
+/// How many callers' plans [`PlanCache`] holds before it starts over.
+pub const PLAN_CACHE_MAX: usize = 4096;
+
+/// Per caller (access key ID), what authorizing its calls needs that depends only on the model
+/// (its policies, tags, the context keys its policies read): built once per published model, so
+/// that a caller's many calls between two writes do not gather it again. An entry is used only
+/// for the very model snapshot it was built from (compared by identity: the entry's `Weak` keeps
+/// that snapshot's allocation, so its address is never reused while the entry exists); any write
+/// publishes a new snapshot, and every entry built before it is a miss from then on.
+pub struct PlanCache<T> {
+    map: RwLock<PlanMap<T>>,
+}
+
+/// Access key ID → (the snapshot a plan was built for, the plan).
+type PlanMap<T> = HashMap<String, (Weak<Model>, Arc<T>), foldhash::fast::RandomState>;
+
+impl<T> Default for PlanCache<T> {
+    fn default() -> Self {
+        PlanCache {
+            map: RwLock::new(HashMap::default()),
+        }
+    }
+}
+
+impl<T> PlanCache<T> {
+    /// The plan of `key` for `model`, built by `build` when there is none for this model.
+    pub fn get_or_build<E>(
+        &self,
+        model: &Arc<Model>,
+        key: &str,
+        build: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let current = Arc::as_ptr(model);
+        if let Ok(map) = self.map.read() {
+            if let Some((built_for, plan)) = map.get(key) {
+                if std::ptr::eq(built_for.as_ptr(), current) {
+                    return Ok(plan.clone());
+                }
+            }
+        }
+        let plan = Arc::new(build()?);
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= PLAN_CACHE_MAX && !map.contains_key(key) {
+                map.clear();
+            }
+            map.insert(key.to_string(), (Arc::downgrade(model), plan.clone()));
+        }
+        Ok(plan)
+    }
+
+    /// Number of cached plans.
+    pub fn len(&self) -> usize {
+        self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no plan is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +156,26 @@ mod tests {
             c.get_or_parse(&doc).unwrap();
             assert!(c.len() <= 2);
         }
+    }
+
+    #[test]
+    fn plans_are_for_one_model_snapshot() {
+        let c: PlanCache<u32> = PlanCache::default();
+        let first = Arc::new(Model::default());
+        let built = |n: u32| move || Ok::<u32, ()>(n);
+        assert_eq!(*c.get_or_build(&first, "AKIA1", built(1)).unwrap(), 1);
+        // The same snapshot: the plan built for it.
+        assert_eq!(*c.get_or_build(&first, "AKIA1", built(2)).unwrap(), 1);
+        // Another key, or another snapshot: built again.
+        assert_eq!(*c.get_or_build(&first, "AKIA2", built(3)).unwrap(), 3);
+        let second = Arc::new(Model::default());
+        assert_eq!(*c.get_or_build(&second, "AKIA1", built(4)).unwrap(), 4);
+        assert_eq!(*c.get_or_build(&second, "AKIA1", built(5)).unwrap(), 4);
+        // A snapshot dropped and a new one made: never mistaken for it.
+        drop(first);
+        let third = Arc::new(Model::default());
+        assert_eq!(*c.get_or_build(&third, "AKIA2", built(6)).unwrap(), 6);
+        assert_eq!(c.len(), 2);
     }
 
     #[test]

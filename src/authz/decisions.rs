@@ -16,7 +16,7 @@ pub const CAPACITY: usize = 10_000;
 /// One statement that applied.
 #[derive(Debug, Clone, Serialize)]
 pub struct Matched {
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     pub source: &'static str,
     pub statement: usize,
     pub sid: Option<String>,
@@ -28,8 +28,9 @@ pub struct Matched {
 pub struct Record {
     /// Unix seconds.
     pub time: i64,
-    pub request_id: String,
-    pub principal: String,
+    #[serde(serialize_with = "as_text")]
+    pub request_id: RequestId,
+    pub principal: std::sync::Arc<str>,
     pub action: std::borrow::Cow<'static, str>,
     pub resource: String,
     /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
@@ -40,15 +41,37 @@ pub struct Record {
     /// Whether `audit` let a denied call through.
     pub enforced: bool,
     pub matched: Vec<Matched>,
-    /// The context keys the decision used: the keys of the request context that the caller's
-    /// policies read (conditions and policy variables).
+    /// The context keys the decision read: those the caller's policies use (conditions and policy
+    /// variables, as written there), whether the request had them or not, and any a call adds
+    /// beyond them (STS's keys on AssumeRole).
     pub context_keys: ContextKeys,
 }
 
-/// Context keys kept as one string (one allocation per decision rather than one per key), served
-/// as a JSON list.
+/// A request ID (a UUID) kept without an allocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestId(uuid::Uuid);
+
+impl RequestId {
+    /// The request's ID (the nil UUID for an ID that is not one, which localiam does not make).
+    pub fn parse(id: &str) -> RequestId {
+        RequestId(uuid::Uuid::parse_str(id).unwrap_or_default())
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+fn as_text<S: serde::Serializer>(v: &RequestId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Context keys kept as one shared string (a caller's keys are the same for many decisions),
+/// served as a JSON list.
 #[derive(Debug, Clone, Default)]
-pub struct ContextKeys(String);
+pub struct ContextKeys(std::sync::Arc<str>);
 
 impl ContextKeys {
     pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> ContextKeys {
@@ -59,7 +82,7 @@ impl ContextKeys {
             }
             out.push_str(k);
         }
-        ContextKeys(out)
+        ContextKeys(out.into())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
@@ -123,7 +146,7 @@ impl DecisionLog {
         };
         ring.iter()
             .rev()
-            .filter(|r| f.principal.as_deref().is_none_or(|p| r.principal == p))
+            .filter(|r| f.principal.as_deref().is_none_or(|p| &*r.principal == p))
             .filter(|r| {
                 f.action
                     .as_deref()
@@ -199,7 +222,7 @@ mod tests {
     fn rec(action: &str, resource: &str, decision: &'static str) -> Record {
         Record {
             time: 0,
-            request_id: String::new(),
+            request_id: RequestId::default(),
             principal: "p".into(),
             action: action.to_string().into(),
             resource: resource.into(),

@@ -26,7 +26,7 @@ use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
-use super::decisions::{ContextKeys, Matched, Record};
+use super::decisions::{ContextKeys, Matched, Record, RequestId};
 use super::{role_policies, user_policies, AppliedPolicies};
 
 /// One action of the Service Authorization Reference.
@@ -345,26 +345,27 @@ fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
 /// [`crate::policy::Policy::context_keys`] lists them): the request context is built with these
 /// only, so a call pays for the keys its policies read, and the decision log reports them.
 pub(crate) struct Needed<'p> {
-    keys: Vec<&'p str>,
+    keys: &'p [String],
+}
+
+/// The context keys `policies` read, without case-insensitive duplicates.
+fn needed_keys(policies: &CallerPolicies) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let all = policies
+        .applied
+        .all()
+        .chain(policies.session.iter().flat_map(AppliedPolicies::all));
+    for p in all {
+        for k in p.policy.context_keys() {
+            if !keys.iter().any(|e| e.eq_ignore_ascii_case(k)) {
+                keys.push(k.to_string());
+            }
+        }
+    }
+    keys
 }
 
 impl<'p> Needed<'p> {
-    fn of(policies: &'p CallerPolicies) -> Needed<'p> {
-        let mut keys: Vec<&'p str> = Vec::new();
-        let all = policies
-            .applied
-            .all()
-            .chain(policies.session.iter().flat_map(AppliedPolicies::all));
-        for p in all {
-            for k in p.policy.context_keys() {
-                if !keys.iter().any(|e| e.eq_ignore_ascii_case(k)) {
-                    keys.push(k);
-                }
-            }
-        }
-        Needed { keys }
-    }
-
     /// Whether a policy reads `key` (condition keys are case-insensitive).
     fn has(&self, key: &str) -> bool {
         self.keys.iter().any(|k| k.eq_ignore_ascii_case(key))
@@ -537,6 +538,47 @@ fn tag_keys_param(params: &Params) -> Option<Vec<String>> {
     (!keys.is_empty()).then_some(keys)
 }
 
+/// What authorizing a caller's calls needs from one model snapshot (cached per access key in
+/// [`crate::authz::PlanCache`]): its policies, the context keys they read, and the caller as the
+/// evaluator sees it. `policies` is `None` for the root user.
+pub struct Plan {
+    policies: Option<CallerPolicies>,
+    needed: Vec<String>,
+    /// The same keys as the decision log keeps them.
+    keys: ContextKeys,
+    principal: Principal,
+    principal_arn: Arc<str>,
+}
+
+impl Plan {
+    fn build(app: &App, model: &Model, ctx: &Ctx) -> Result<Plan, ApiError> {
+        let policies = caller_policies(app, model, ctx)?;
+        let needed = policies.as_ref().map(needed_keys).unwrap_or_default();
+        let principal = caller_principal(model, ctx, &Needed { keys: &needed });
+        Ok(Plan {
+            policies,
+            keys: ContextKeys::new(needed.iter().map(String::as_str)),
+            needed,
+            principal,
+            principal_arn: ctx.principal.arn.as_str().into(),
+        })
+    }
+
+    fn needed(&self) -> Needed<'_> {
+        Needed { keys: &self.needed }
+    }
+}
+
+/// The caller's plan for `model`: cached per access key, built directly for a caller without one.
+fn plan_for(app: &App, model: &Arc<Model>, ctx: &Ctx) -> Result<Arc<Plan>, ApiError> {
+    match ctx.principal.access_key_id.as_deref() {
+        Some(key) => app
+            .plans
+            .get_or_build(model, key, || Plan::build(app, model, ctx)),
+        None => Plan::build(app, model, ctx).map(Arc::new),
+    }
+}
+
 /// The policies of the calling principal, and its session policies. `None` for the root user.
 struct CallerPolicies {
     applied: AppliedPolicies,
@@ -633,26 +675,25 @@ pub fn caller_allows(
     action: &str,
     resource: &str,
 ) -> Result<bool, ApiError> {
-    let Some(policies) = caller_policies(app, model, ctx)? else {
+    let plan = Plan::build(app, model, ctx)?;
+    let Some(policies) = &plan.policies else {
         return Ok(true);
     };
-    let needed = Needed::of(&policies);
-    let principal = caller_principal(model, ctx, &needed);
     let context = request_context(
         model,
         ctx,
-        &principal,
+        &plan.principal,
         &Params::default(),
         resource,
-        &needed,
+        &plan.needed(),
     );
     let request = Request {
-        principal: &principal,
+        principal: &plan.principal,
         action,
         resource,
         context: &context,
     };
-    Ok(evaluate_caller(&policies, request, |e| {
+    Ok(evaluate_caller(policies, request, |e| {
         e.decision == Decision::Allow
     }))
 }
@@ -663,17 +704,26 @@ pub fn caller_allows(
 fn decide(
     app: &App,
     ctx: &Ctx,
+    plan: &Plan,
     policies: &CallerPolicies,
     action: Cow<'static, str>,
     resource: String,
     context: Context,
-    principal: &Principal,
 ) -> Result<(), ApiError> {
     let request = Request {
-        principal,
+        principal: &plan.principal,
         action: &action,
         resource: &resource,
         context: &context,
+    };
+    // The id of the policy a statement matched in, shared rather than copied.
+    let policy_id = |id: &str| -> Arc<str> {
+        policies
+            .applied
+            .all()
+            .chain(policies.session.iter().flat_map(AppliedPolicies::all))
+            .find(|p| std::ptr::eq(p.id.as_ptr(), id.as_ptr()))
+            .map_or_else(|| id.into(), |p| p.id.clone())
     };
     let (denial, record) = evaluate_caller(policies, request, |eval| {
         let allowed = eval.decision == Decision::Allow;
@@ -685,7 +735,7 @@ fn decide(
             eval.matched
                 .iter()
                 .map(|m| Matched {
-                    policy: m.source_id.to_string(),
+                    policy: policy_id(m.source_id),
                     source: m.source.simulator_name(),
                     statement: m.index,
                     sid: m.sid.map(str::to_string),
@@ -696,15 +746,21 @@ fn decide(
         (denial, record)
     });
     let (decision, reason, matched) = record;
+    // The keys the caller's policies read, and those a call adds beyond them (STS's).
+    let context_keys = if context.keys().all(|k| plan.needed().has(k)) {
+        plan.keys.clone()
+    } else {
+        ContextKeys::new(context.keys())
+    };
     app.decisions.record(Record {
         time: ctx.now.unix_timestamp(),
-        request_id: ctx.request_id.clone(),
-        principal: ctx.principal.arn.clone(),
+        request_id: RequestId::parse(&ctx.request_id),
+        principal: plan.principal_arn.clone(),
         decision,
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
         matched,
-        context_keys: ContextKeys::new(context.keys()),
+        context_keys,
         resource,
         action,
     });
@@ -763,21 +819,21 @@ pub fn authorize(
         (None, None) => resource_arn(facts.arn_format, account, ctx.account(), ctx, params),
     };
     let action: &'static str = facts.action;
-    let Some(policies) = caller_policies(app, &model, ctx)? else {
+    let plan = plan_for(app, &model, ctx)?;
+    let Some(policies) = &plan.policies else {
         return Ok(());
     };
-    let needed = Needed::of(&policies);
-    let principal = caller_principal(&model, ctx, &needed);
-    let context = request_context(&model, ctx, &principal, params, &resource, &needed);
+    let needed = plan.needed();
+    let context = request_context(&model, ctx, &plan.principal, params, &resource, &needed);
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
     match decide(
         app,
         ctx,
-        &policies,
+        &plan,
+        policies,
         Cow::Borrowed(action),
         resource,
         context,
-        &principal,
     ) {
         Ok(()) => Ok(()),
         Err(e) if app.config.auth == AuthMode::Audit => {
@@ -832,28 +888,27 @@ pub fn identity_allows(
     extra: impl FnOnce(&mut Context),
 ) -> Result<(), ApiError> {
     let model = app.store.read();
-    let Some(policies) = caller_policies(app, &model, ctx)? else {
+    let plan = plan_for(app, &model, ctx)?;
+    let Some(policies) = &plan.policies else {
         return Ok(());
     };
-    let needed = Needed::of(&policies);
-    let principal = caller_principal(&model, ctx, &needed);
     let mut context = request_context(
         &model,
         ctx,
-        &principal,
+        &plan.principal,
         &Params::default(),
         resource,
-        &needed,
+        &plan.needed(),
     );
     extra(&mut context);
     decide(
         app,
         ctx,
-        &policies,
+        &plan,
+        policies,
         Cow::Owned(action.to_string()),
         resource.to_string(),
         context,
-        &principal,
     )
 }
 

@@ -15,7 +15,7 @@ use http::StatusCode;
 use crate::error::ApiError;
 
 pub use applied::{group_policies, role_policies, user_policies, AppliedPolicies, AppliedPolicy};
-pub use cache::PolicyCache;
+pub use cache::{PlanCache, PolicyCache};
 
 /// AWS's `PolicyEvaluation` error (500): a policy could not be evaluated.
 pub fn policy_evaluation_error(policy_name: &str) -> ApiError {
