@@ -9,21 +9,6 @@ use localiam::config::AuthMode;
 
 const ACCOUNT: &str = "000000000000";
 
-struct Caller {
-    key: String,
-    secret: String,
-    token: Option<String>,
-}
-
-impl Caller {
-    fn iam(&self, srv: &TestServer) -> aws_sdk_iam::Client {
-        srv.iam_with(&self.key, &self.secret, self.token.as_deref())
-    }
-    fn sts(&self, srv: &TestServer) -> aws_sdk_sts::Client {
-        srv.sts_with(&self.key, &self.secret, self.token.as_deref())
-    }
-}
-
 async fn user(srv: &TestServer, name: &str, path: &str, policy: Option<&str>) -> Caller {
     let iam = srv.iam();
     iam.create_user()

@@ -8,21 +8,6 @@ mod common;
 use common::*;
 use localiam::config::AuthMode;
 
-struct Caller {
-    key: String,
-    secret: String,
-    token: Option<String>,
-}
-
-impl Caller {
-    fn iam(&self, srv: &TestServer) -> aws_sdk_iam::Client {
-        srv.iam_with(&self.key, &self.secret, self.token.as_deref())
-    }
-    fn sts(&self, srv: &TestServer) -> aws_sdk_sts::Client {
-        srv.sts_with(&self.key, &self.secret, self.token.as_deref())
-    }
-}
-
 /// A user of the client's account with one inline policy (when given) and an access key.
 async fn user(iam: &aws_sdk_iam::Client, name: &str, policy: Option<&str>) -> Caller {
     iam.create_user().user_name(name).send().await.unwrap();
@@ -112,22 +97,6 @@ async fn time_conditions_follow_the_clock() {
     srv.stop().await;
 }
 
-/// The 6-digit TOTP code of a base32 seed for a 30-second step.
-fn code(seed: &str, step: u64) -> String {
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(seed.as_bytes())
-        .expect("base32 seed");
-    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, step * 30)
-}
-
-fn now_step() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        / 30
-}
-
 #[tokio::test]
 async fn mfa_conditions_need_an_mfa_session_young_enough() {
     let srv = TestServer::start_auth(AuthMode::Enforce).await;
@@ -155,12 +124,12 @@ async fn mfa_conditions_need_an_mfa_session_young_enough() {
     let dev = dev.virtual_mfa_device().unwrap();
     let serial = dev.serial_number().to_string();
     let seed = String::from_utf8(dev.base32_string_seed().unwrap().as_ref().to_vec()).unwrap();
-    let s = now_step();
+    let s = totp_step();
     root.enable_mfa_device()
         .user_name("mia")
         .serial_number(&serial)
-        .authentication_code1(code(&seed, s - 1))
-        .authentication_code2(code(&seed, s))
+        .authentication_code1(totp(&seed, s - 1))
+        .authentication_code2(totp(&seed, s))
         .send()
         .await
         .unwrap();
@@ -195,7 +164,7 @@ async fn mfa_conditions_need_an_mfa_session_young_enough() {
         .sts(&srv)
         .get_session_token()
         .serial_number(&serial)
-        .token_code(code(&seed, s + 1))
+        .token_code(totp(&seed, s + 1))
         .send()
         .await
         .unwrap();

@@ -8,22 +8,6 @@ use aws_sdk_iam::types::AssignmentStatusType;
 use common::*;
 use localiam::config::AuthMode;
 
-/// The 6-digit TOTP code of a base32 seed for a 30-second step.
-fn code(seed: &str, step: u64) -> String {
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(seed.as_bytes())
-        .expect("base32 seed");
-    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, step * 30)
-}
-
-fn now_step() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        / 30
-}
-
 #[tokio::test]
 async fn enable_use_and_remove_a_virtual_device() {
     let srv = TestServer::start_auth(AuthMode::Strict).await;
@@ -61,13 +45,13 @@ async fn enable_use_and_remove_a_virtual_device() {
     );
 
     // Enabling needs two consecutive codes.
-    let s = now_step();
+    let s = totp_step();
     assert_err(
         iam.enable_mfa_device()
             .user_name("alice")
             .serial_number(&serial)
-            .authentication_code1(code(&seed, s - 1))
-            .authentication_code2(code(&seed, s - 3))
+            .authentication_code1(totp(&seed, s - 1))
+            .authentication_code2(totp(&seed, s - 3))
             .send()
             .await,
         "InvalidAuthenticationCode",
@@ -77,8 +61,8 @@ async fn enable_use_and_remove_a_virtual_device() {
     iam.enable_mfa_device()
         .user_name("alice")
         .serial_number(&serial)
-        .authentication_code1(code(&seed, s - 1))
-        .authentication_code2(code(&seed, s))
+        .authentication_code1(totp(&seed, s - 1))
+        .authentication_code2(totp(&seed, s))
         .send()
         .await
         .unwrap();
@@ -113,7 +97,7 @@ async fn enable_use_and_remove_a_virtual_device() {
 
     // A session with a valid code; the same code again, or a wrong one, is refused.
     let sts = srv.sts_with(key.access_key_id(), key.secret_access_key(), None);
-    let next = code(&seed, s + 1);
+    let next = totp(&seed, s + 1);
     sts.get_session_token()
         .serial_number(&serial)
         .token_code(&next)
@@ -206,12 +190,12 @@ async fn mfa_sessions_satisfy_mfa_conditions_in_trust_policies() {
     let dev = dev.virtual_mfa_device().unwrap();
     let serial = dev.serial_number().to_string();
     let seed = String::from_utf8(dev.base32_string_seed().unwrap().as_ref().to_vec()).unwrap();
-    let s = now_step();
+    let s = totp_step();
     iam.enable_mfa_device()
         .user_name("bob")
         .serial_number(&serial)
-        .authentication_code1(code(&seed, s - 1))
-        .authentication_code2(code(&seed, s))
+        .authentication_code1(totp(&seed, s - 1))
+        .authentication_code2(totp(&seed, s))
         .send()
         .await
         .unwrap();
@@ -237,7 +221,7 @@ async fn mfa_sessions_satisfy_mfa_conditions_in_trust_policies() {
         .role_arn(arn)
         .role_session_name("with-mfa")
         .serial_number(&serial)
-        .token_code(code(&seed, s + 1))
+        .token_code(totp(&seed, s + 1))
         .send()
         .await
         .unwrap();

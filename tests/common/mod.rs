@@ -689,3 +689,40 @@ pub async fn create_role(iam: &aws_sdk_iam::Client, name: &str, trust_policy: &s
         .arn()
         .to_string()
 }
+
+/// The 6-digit TOTP code (RFC 6238, SHA-1, 30-second steps) of a base32 seed for `step`.
+#[allow(dead_code)]
+pub fn totp(seed: &str, step: u64) -> String {
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(seed.as_bytes())
+        .expect("base32 seed");
+    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, step * 30)
+}
+
+/// The current TOTP step (Unix seconds / 30).
+#[allow(dead_code)]
+pub fn totp_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
+/// A caller's credentials: an IAM user's access key, or a session's (with its token).
+#[allow(dead_code)]
+pub struct Caller {
+    pub key: String,
+    pub secret: String,
+    pub token: Option<String>,
+}
+
+#[allow(dead_code)]
+impl Caller {
+    pub fn iam(&self, srv: &TestServer) -> aws_sdk_iam::Client {
+        srv.iam_with(&self.key, &self.secret, self.token.as_deref())
+    }
+    pub fn sts(&self, srv: &TestServer) -> aws_sdk_sts::Client {
+        srv.sts_with(&self.key, &self.secret, self.token.as_deref())
+    }
+}
