@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// How requests are authenticated and authorized (design notes §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -12,11 +12,11 @@ pub enum AuthMode {
     Open,
     /// Every request must be signed by a known, active, unexpired key.
     Strict,
-    /// `strict`, and every call authorized, denials logged but allowed (authorization is not
-    /// built yet: behaves as `strict`).
+    /// `strict`, and every call decided by the policy evaluator; a denial is logged and kept in
+    /// the decision log, and the call goes through.
     Audit,
-    /// `strict`, and every call authorized by the policy evaluator (not built yet: behaves as
-    /// `strict`).
+    /// `strict`, and every call decided by the policy evaluator; a denial is AWS's
+    /// `AccessDenied`.
     Enforce,
 }
 
@@ -33,12 +33,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// What `localiam --help` says after the flags: the variables that are not flags.
+const AFTER_HELP: &str = "\
+Every flag can be given as the environment variable shown beside it instead.
+Other environment variables:
+  LOCALIAM_LOG  the log filter (tracing's EnvFilter syntax) [default: info], e.g. debug
+
+Admin endpoints on the same address: GET /_localiam/health, GET /_localiam/metrics (Prometheus),
+and others under /_localiam/ (README, \"Admin endpoints\"). Outside `open` the ones that reveal or
+change state answer only requests signed with the default account's root credentials.";
+
 /// localiam: AWS IAM and STS, locally.
 #[derive(Clone, Parser)]
-#[command(name = "localiam", version, about)]
+#[command(name = "localiam", version, about, after_help = AFTER_HELP)]
 pub struct Config {
-    /// Address IAM and STS are served on.
-    #[arg(long, env = "LOCALIAM_LISTEN", default_value = "127.0.0.1:4593")]
+    /// Address IAM and STS are served on (the container image sets 0.0.0.0:4593); port 0 picks a
+    /// free port, which the "ready" log line names.
+    #[arg(
+        long,
+        env = "LOCALIAM_LISTEN",
+        default_value = "127.0.0.1:4593",
+        global = true
+    )]
     pub listen: SocketAddr,
     /// SQLite database: `:memory:` (gone at exit) or a file path (durable).
     #[arg(long, env = "LOCALIAM_DB", default_value = ":memory:")]
@@ -63,9 +79,32 @@ pub struct Config {
     /// JSON file of users, groups, roles, policies and keys to create at start.
     #[arg(long, env = "LOCALIAM_INIT")]
     pub init: Option<PathBuf>,
-    /// Log line format.
+    /// Log line format: one line per request with request ID, action, principal, decision
+    /// (audit/enforce), status and latency.
     #[arg(long, env = "LOCALIAM_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Instead of serving, run a command (none: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `localiam` does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Exit 0 if the server on --listen answers /_localiam/health in time, else 1.
+    ///
+    /// For the container image's HEALTHCHECK, which has no shell or curl. An unspecified
+    /// address (0.0.0.0, ::) is reached on loopback.
+    Healthcheck {
+        /// Seconds to wait for the answer.
+        #[arg(
+            long,
+            env = "LOCALIAM_HEALTHCHECK_TIMEOUT",
+            default_value = "2",
+            value_parser = parse_seconds
+        )]
+        timeout: std::time::Duration,
+    },
 }
 
 fn parse_account_id(s: &str) -> Result<String, String> {
@@ -73,6 +112,14 @@ fn parse_account_id(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err("an account ID is 12 digits".to_string())
+    }
+}
+
+/// A positive number of seconds (fractions allowed), at most an hour.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(std::time::Duration::from_secs_f64(v)),
+        _ => Err("a number of seconds, more than 0 and at most 3600".to_string()),
     }
 }
 
@@ -88,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("root_secret_key", &"<redacted>")
             .field("init", &self.init)
             .field("log_format", &self.log_format)
+            .field("command", &self.command)
             .finish()
     }
 }

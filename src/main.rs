@@ -1,11 +1,14 @@
 use clap::Parser;
-use localiam::config::{Config, LogFormat};
+use localiam::config::{Command, Config, LogFormat};
 use localiam::server;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
     let config = Config::parse();
+    if let Some(Command::Healthcheck { timeout }) = config.command {
+        return localiam::healthcheck::main(config.listen, timeout);
+    }
     let filter = EnvFilter::try_from_env("LOCALIAM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // Log lines are written by a background thread so a request never waits on stdout: a request
     // appends its line to a buffer, the thread writes what gathered in one write a few ms later

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::auth::authenticate::root_key;
 use crate::auth::sigv4::SigningKeyCache;
-use crate::config::Config;
+use crate::config::{AuthMode, Config};
 use crate::http;
 use crate::state::{App, AppState, LastUsedTracker};
 use crate::store::Store;
@@ -73,6 +73,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         policies: crate::authz::PolicyCache::default(),
         plans: crate::authz::PlanCache::default(),
         decisions: crate::authz::decisions::DecisionLog::default(),
+        metrics: crate::metrics::Metrics::default(),
     }))
 }
 
@@ -115,6 +116,14 @@ pub async fn start(
         app2.store.close().await;
         tracing::info!("stopped");
     });
+    if app.config.auth == AuthMode::Open && !local.ip().is_loopback() {
+        tracing::warn!(
+            address = %local,
+            "auth mode `open` on a non-loopback address: anyone who can reach {local} is the \
+             root user of every account, can read every secret and reset the state; use \
+             --auth strict, audit or enforce (LOCALIAM_AUTH) outside a laptop or a test container"
+        );
+    }
     tracing::info!(address = %local, "localiam ready on http://{local}");
     Ok(Running {
         addr: local,

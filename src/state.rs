@@ -99,6 +99,8 @@ pub struct AppState {
     pub plans: crate::authz::PlanCache<crate::authz::enforce::Plan>,
     /// The recent authorization decisions of `audit`/`enforce`.
     pub decisions: crate::authz::decisions::DecisionLog,
+    /// Request counters for `GET /_localiam/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Cheaply clonable handle on the shared state.

@@ -8,25 +8,11 @@ use std::process::Command;
 
 use common::*;
 
-fn available(cmd: &str, args: &[&str]) -> bool {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn tools_present() -> Result<(), String> {
-    if !available("python3", &["--version"]) {
-        return Err("python3 not found".into());
-    }
-    if !available("python3", &["-c", "import boto3"]) {
-        return Err("python3 cannot import boto3 (pip install boto3)".into());
-    }
-    if !available("aws", &["--version"]) {
-        return Err("the aws CLI is not on PATH (pip install awscli)".into());
-    }
-    Ok(())
+fn tools_present() -> Option<String> {
+    boto3_missing().or_else(|| {
+        (!tool_works("aws", &["--version"]))
+            .then(|| "the aws CLI is not on PATH (pip install awscli)".to_string())
+    })
 }
 
 /// Runs a Python script of `tests/smoke/` against a fresh in-process server; fails with its output
@@ -42,37 +28,14 @@ async fn run_script_on(
     script: &str,
     args: impl FnOnce(&TestServer) -> Vec<String>,
 ) -> Option<()> {
-    if let Err(why) = tools_present() {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os("LOCALIAM_REQUIRE_SMOKE").is_some();
-        assert!(!required, "smoke test tools missing in CI: {why}");
-        eprintln!("SKIPPED {test}: {why}");
+    if !tools_or_skip(test, tools_present()) {
         return None;
     }
     let extra = args(&srv);
     let script = format!("{}/tests/smoke/{script}", env!("CARGO_MANIFEST_DIR"));
-    let url = srv.url();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(&script)
-            .arg(url)
-            .args(extra)
-            .env("PYTHONUNBUFFERED", "1")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .expect("run python3")
-    })
-    .await
-    .expect("script task");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        out.status.success(),
-        "{test} failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script).arg(srv.url()).args(extra);
+    run_ok(test, cmd).await;
     srv.stop().await;
     Some(())
 }

@@ -3,6 +3,7 @@
 //! principal did (`GET /_localiam/decisions/policy`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -100,7 +101,12 @@ impl Serialize for ContextKeys {
 #[derive(Default)]
 pub struct DecisionLog {
     ring: Mutex<VecDeque<Record>>,
+    /// Decisions since start by result (`DECISIONS` order), for the metrics; never cleared.
+    tallies: [AtomicU64; 3],
 }
+
+/// The results a decision can have.
+pub const DECISIONS: [&str; 3] = ["Allow", "ExplicitDeny", "ImplicitDeny"];
 
 /// Filters of `GET /_localiam/decisions`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -117,6 +123,13 @@ pub struct Filter {
 
 impl DecisionLog {
     pub fn record(&self, r: Record) {
+        if let Some(t) = DECISIONS
+            .iter()
+            .position(|d| *d == r.decision)
+            .and_then(|i| self.tallies.get(i))
+        {
+            t.fetch_add(1, Ordering::Relaxed);
+        }
         let evicted = match self.ring.lock() {
             Ok(mut ring) => {
                 let evicted = if ring.len() >= CAPACITY {
@@ -131,6 +144,11 @@ impl DecisionLog {
         };
         // Freed after the lock is released.
         drop(evicted);
+    }
+
+    /// How many decisions of each result were made since start.
+    pub fn tallies(&self) -> [(&'static str, u64); 3] {
+        std::array::from_fn(|i| (DECISIONS[i], self.tallies[i].load(Ordering::Relaxed)))
     }
 
     pub fn clear(&self) {

@@ -709,7 +709,7 @@ fn decide(
     action: Cow<'static, str>,
     resource: String,
     context: Context,
-) -> Result<(), ApiError> {
+) -> (&'static str, Result<(), ApiError>) {
     let request = Request {
         principal: &plan.principal,
         action: &action,
@@ -764,29 +764,48 @@ fn decide(
         resource,
         action,
     });
-    match denial {
+    let verdict = match denial {
         None => Ok(()),
         Some(message) => Err(ApiError::access_denied(message)),
-    }
+    };
+    (decision, verdict)
 }
 
 /// Authorizes one IAM or STS call before it runs: `AccessDenied` in `enforce`; in `audit` the
-/// denial is logged and the call goes on. Open and strict modes do not authorize.
+/// denial is logged and the call goes on. Open and strict modes do not authorize. With the
+/// decision made (`Allow`, `ExplicitDeny`, `ImplicitDeny`), if the policies decided the call.
 pub fn authorize(
     app: &App,
     ctx: &Ctx,
     service: Service,
     operation: &str,
     params: &Params,
-) -> Result<(), ApiError> {
+) -> (Option<&'static str>, Result<(), ApiError>) {
     if !matches!(app.config.auth, AuthMode::Audit | AuthMode::Enforce) {
-        return Ok(());
+        return (None, Ok(()));
     }
+    match policies_decide(app, ctx, service, operation, params) {
+        Ok(Some((decision, verdict))) => (Some(decision), verdict),
+        Ok(None) => (None, Ok(())),
+        Err(e) => (None, Err(e)),
+    }
+}
+
+/// [`authorize`] past the mode: `None` when no policy decides the call (the root user, calls that
+/// need no permission or are decided elsewhere).
+#[allow(clippy::type_complexity)]
+fn policies_decide(
+    app: &App,
+    ctx: &Ctx,
+    service: Service,
+    operation: &str,
+    params: &Params,
+) -> Result<Option<(&'static str, Result<(), ApiError>)>, ApiError> {
     let model = app.store.read();
     // The root user is never limited, except through delegated credentials.
     if ctx.principal.is_root() && session_of(&model, ctx).is_none_or(|s| s.session_policy.is_none())
     {
-        return Ok(());
+        return Ok(None);
     }
     // Decided elsewhere (trust policies in api::sts) or needing no permission, as on AWS.
     if service == Service::Sts
@@ -799,15 +818,15 @@ pub fn authorize(
                 | "GetSessionToken"
         )
     {
-        return Ok(());
+        return Ok(None);
     }
     let prefix = service.action_prefix();
     let Some(&facts) = ACTIONS.get(&(prefix, operation)) else {
         // Not an action of the reference (an invalid action answers later, by the registry).
-        return Ok(());
+        return Ok(None);
     };
     if service == Service::Iam && delegation_default_allows(&model, ctx, operation, params) {
-        return Ok(());
+        return Ok(None);
     }
     let account = model.account(ctx.account());
     let given = arn_parameter(operation)
@@ -821,12 +840,12 @@ pub fn authorize(
     let action: &'static str = facts.action;
     let plan = plan_for(app, &model, ctx)?;
     let Some(policies) = &plan.policies else {
-        return Ok(());
+        return Ok(None);
     };
     let needed = plan.needed();
     let context = request_context(&model, ctx, &plan.principal, params, &resource, &needed);
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
-    match decide(
+    let (decision, verdict) = decide(
         app,
         ctx,
         &plan,
@@ -834,21 +853,25 @@ pub fn authorize(
         Cow::Borrowed(action),
         resource,
         context,
-    ) {
-        Ok(()) => Ok(()),
-        Err(e) if app.config.auth == AuthMode::Audit => {
-            tracing::warn!(
-                request_id = %ctx.request_id,
-                principal = %ctx.principal.arn,
-                action = %action,
-                resource = %audited.unwrap_or_default(),
-                "audit: the call would be denied"
-            );
-            drop(e);
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
+    );
+    Ok(Some((
+        decision,
+        match verdict {
+            Ok(()) => Ok(()),
+            Err(e) if app.config.auth == AuthMode::Audit => {
+                tracing::warn!(
+                    request_id = %ctx.request_id,
+                    principal = %ctx.principal.arn,
+                    action = %action,
+                    resource = %audited.unwrap_or_default(),
+                    "audit: the call would be denied"
+                );
+                drop(e);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    )))
 }
 
 /// What IAM grants by default on delegation requests (AWS's "Managing permissions for delegation
@@ -910,6 +933,7 @@ pub fn identity_allows(
         resource.to_string(),
         context,
     )
+    .1
 }
 
 #[cfg(test)]

@@ -13,6 +13,30 @@ pub async fn health() -> impl IntoResponse {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
+/// The admin routes that answer anyone in every mode: nothing they show is secret (the
+/// issuers' documents are public keys, fetched by relying parties).
+pub const PUBLIC: [&str; 4] = [
+    "/_localiam/health",
+    "/_localiam/metrics",
+    "/_localiam/oidc/{account}/.well-known/jwks.json",
+    "/_localiam/oidc/{account}/.well-known/openid-configuration",
+];
+
+/// `GET /_localiam/metrics`: Prometheus text (requests by action and status, latency, policy
+/// decisions, entity counts).
+pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    let text = app
+        .metrics
+        .render(app.decisions.tallies(), &app.store.read());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        text,
+    )
+}
+
 /// Back to the freshly started state.
 pub async fn reset(State(app): State<App>) -> impl IntoResponse {
     match app.store.reset().await {
@@ -226,13 +250,17 @@ pub async fn decisions_policy(
 }
 
 /// Outside `open`, only requests signed (SigV4, service `iam`) with the default account's root
-/// credentials reach the endpoints that reveal or change state; others get 403.
+/// credentials reach the admin endpoints, but for the [`PUBLIC`] ones; others get 403.
 pub async fn require_root(
     State(app): State<App>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if !app.config.auth.is_strict() {
+    let public = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| PUBLIC.contains(&p.as_str()));
+    if public || !app.config.auth.is_strict() {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();

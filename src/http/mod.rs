@@ -27,9 +27,13 @@ use crate::state::App;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub fn router(app: App) -> Router {
-    // What reveals or changes state answers, outside `open`, only the default account's root
-    // (design notes §2).
+    // Every admin route is behind `require_root`: outside `open`, only requests signed with the
+    // default account's root credentials reach it, except the public ones of `admin::PUBLIC`
+    // (health, metrics, the OpenID documents of the accounts' own issuers), so a new route is
+    // guarded unless it is named there (design notes §2).
     let guarded = Router::new()
+        .route("/_localiam/health", get(admin::health))
+        .route("/_localiam/metrics", get(admin::metrics))
         .route("/_localiam/reset", post(admin::reset))
         .route("/moto-api/reset", post(admin::reset))
         .route("/_localiam/authorize", post(admin::authorize))
@@ -37,13 +41,6 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
         .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
         .route("/_localiam/notifications", get(admin::notifications))
-        .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            admin::require_root,
-        ));
-    Router::new()
-        .route("/_localiam/health", get(admin::health))
-        .merge(guarded)
         .route(
             "/_localiam/oidc/{account}/.well-known/jwks.json",
             get(admin::own_jwks),
@@ -52,6 +49,12 @@ pub fn router(app: App) -> Router {
             "/_localiam/oidc/{account}/.well-known/openid-configuration",
             get(admin::own_openid_configuration),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            admin::require_root,
+        ));
+    Router::new()
+        .merge(guarded)
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
@@ -84,6 +87,8 @@ async fn query(
     };
     let now = OffsetDateTime::now_utc();
     let mut principal_arn = String::new();
+    // The policies' decision in audit/enforce (none for the root user and calls needing none).
+    let mut decision: Option<&'static str> = None;
     let mut service = Service::of_action(&action).unwrap_or(Service::Iam);
     let result = async {
         let auth = authenticate(&app, &parts, &action, now).await?;
@@ -118,7 +123,10 @@ async fn query(
             .registry
             .dispatch(app.clone(), ctx, service, &action, &params)?;
         if let Some(ctx) = &check {
-            crate::authz::enforce::authorize(&app, ctx, service, &action, &params)?;
+            let (decided, verdict) =
+                crate::authz::enforce::authorize(&app, ctx, service, &action, &params);
+            decision = decided;
+            verdict?;
         }
         let body = work.await?;
         Ok::<_, ApiError>(body)
@@ -149,12 +157,16 @@ async fn query(
             )
         }
     };
+    let elapsed = started.elapsed();
+    app.metrics
+        .observe(service, &action, status.as_u16(), elapsed);
     tracing::info!(
         request_id = %request_id,
         action = %logged_action,
         principal = %principal_arn,
+        decision,
         status = status.as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
+        latency_us = elapsed.as_micros() as u64,
         "request"
     );
     xml_response(status, body, &request_id)

@@ -621,17 +621,25 @@ impl TestServer {
     /// An admin endpoint request signed (SigV4, service `iam`) with the default root credentials,
     /// as the endpoints that reveal or change state require outside `open`.
     pub async fn admin(&self, method: &str, path_and_query: &str, body: &[u8]) -> RawResponse {
+        let (key, secret) = (&self.config.root_access_key, &self.config.root_secret_key);
+        self.admin_as(key, secret, method, path_and_query, body)
+            .await
+    }
+
+    /// An admin endpoint request signed (SigV4, service `iam`) with the given credentials.
+    pub async fn admin_as(
+        &self,
+        key: &str,
+        secret: &str,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+    ) -> RawResponse {
         use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
         let url = format!("{}{path_and_query}", self.url());
         let host = self.addr.to_string();
-        let identity = aws_credential_types::Credentials::new(
-            &self.config.root_access_key,
-            &self.config.root_secret_key,
-            None,
-            None,
-            "test",
-        )
-        .into();
+        let identity =
+            aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
@@ -725,4 +733,65 @@ impl Caller {
     pub fn sts(&self, srv: &TestServer) -> aws_sdk_sts::Client {
         srv.sts_with(&self.key, &self.secret, self.token.as_deref())
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// External tools (python3, boto3, the AWS CLI, pytest)
+
+/// Whether `cmd args…` runs and exits 0.
+pub fn tool_works(cmd: &str, args: &[&str]) -> bool {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Whether a test needing a tool runs: `false` (printing why, so the skip shows) when `missing`
+/// says what is absent; with `CI` or `LOCALIAM_REQUIRE_SMOKE` set an absent tool fails the test.
+pub fn tools_or_skip(test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return true;
+    };
+    let required =
+        std::env::var_os("CI").is_some() || std::env::var_os("LOCALIAM_REQUIRE_SMOKE").is_some();
+    assert!(!required, "{test}: tools missing in CI: {why}");
+    eprintln!("SKIPPED {test}: {why}");
+    false
+}
+
+/// What is missing of python3 and boto3, if anything.
+pub fn boto3_missing() -> Option<String> {
+    if !tool_works("python3", &["--version"]) {
+        Some("python3 not found".into())
+    } else if !tool_works("python3", &["-c", "import boto3"]) {
+        Some("python3 cannot import boto3 (pip install boto3)".into())
+    } else {
+        None
+    }
+}
+
+/// Runs `cmd` to its end (blocking, on a blocking thread), printing its output; panics with it
+/// unless it exits 0.
+pub async fn run_ok(what: &str, mut cmd: std::process::Command) -> String {
+    let what = what.to_string();
+    tokio::task::spawn_blocking(move || {
+        let out = cmd
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!("{what}:\n{stdout}");
+        eprintln!("{stderr}");
+        assert!(
+            out.status.success(),
+            "{what} failed ({}):\n{stdout}\n{stderr}",
+            out.status
+        );
+        stdout
+    })
+    .await
+    .expect("command task")
 }
