@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod log_writer;
 pub mod protocol;
 pub mod saml;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -97,6 +97,8 @@ pub struct AppState {
     pub policies: crate::authz::PolicyCache,
     /// The recent authorization decisions of `audit`/`enforce`.
     pub decisions: crate::authz::decisions::DecisionLog,
+    /// The state built from the `--init` seed file: what a reset returns to.
+    pub seed: Option<Arc<crate::store::Model>>,
 }
 
 /// Cheaply clonable handle on the shared state.
