@@ -682,6 +682,34 @@ impl Builder {
         Ok(())
     }
 
+    /// Changes a user (what an operation just made for it: its newest key, certificate, …).
+    async fn fix_user(
+        &self,
+        a: &str,
+        user: &str,
+        at: &str,
+        f: impl FnOnce(&mut User) + Send + 'static,
+    ) -> R {
+        let (acct, name) = (a.to_string(), user.to_string());
+        self.fix(at, move |tx| {
+            let u = require_user(tx.account(&acct), &name)?;
+            tx.update(&acct, &u.user_id, f)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The ID of a user's newest item (what an operation just made), for the Update call that
+    /// sets its status.
+    fn newest(&self, a: &str, user: &str, id: impl Fn(&User) -> Option<String>) -> String {
+        self.model()
+            .account(a)
+            .users
+            .get(user)
+            .and_then(|u| id(u))
+            .unwrap_or_default()
+    }
+
     /// The owner of a user's (or, without a name, the root user's) credentials.
     fn owner(tx: &Tx<'_>, a: &str, user: Option<&str>) -> Result<Owner, ApiError> {
         resolve_owner(tx.account(a), &Principal::root(a, None), user)
@@ -823,30 +851,25 @@ impl Builder {
         let set = date(&lp.password_last_set, at, "PasswordLastSet")?;
         let history = lp.password_history.clone();
         let reset = lp.password_reset_required.unwrap_or(false);
-        let (acct, name) = (a.to_string(), user.to_string());
-        self.fix(at, move |tx| {
-            let u = require_user(tx.account(&acct), &name)?;
-            tx.update(&acct, &u.user_id, |u: &mut User| {
-                if let Some(h) = hash {
-                    let now = crate::store::ids::now();
-                    u.login_profile = Some(LoginProfile {
-                        password_hash: h,
-                        password_reset_required: reset,
-                        create_date: now,
-                        password_changed: Some(now),
-                    });
+        self.fix_user(a, user, at, move |u| {
+            if let Some(h) = hash {
+                let now = crate::store::ids::now();
+                u.login_profile = Some(LoginProfile {
+                    password_hash: h,
+                    password_reset_required: reset,
+                    create_date: now,
+                    password_changed: Some(now),
+                });
+            }
+            if let Some(p) = &mut u.login_profile {
+                if let Some(d) = created {
+                    p.create_date = d;
                 }
-                if let Some(p) = &mut u.login_profile {
-                    if let Some(d) = created {
-                        p.create_date = d;
-                    }
-                    if set.is_some() {
-                        p.password_changed = set;
-                    }
+                if set.is_some() {
+                    p.password_changed = set;
                 }
-                u.password_history = history;
-            })?;
-            Ok(())
+            }
+            u.password_history = history;
         })
         .await
     }
@@ -864,41 +887,29 @@ impl Builder {
         .await?;
         let id = given_id(&k.ssh_public_key_id, at, "SSHPublicKeyId")?;
         let uploaded = date(&k.upload_date, at, "UploadDate")?;
-        let (acct, name) = (a.to_string(), user.to_string());
-        let (tx_id, tx_name) = (id.clone(), name.clone());
-        self.fix(at, move |tx| {
-            let u = require_user(tx.account(&acct), &tx_name)?;
-            tx.update(&acct, &u.user_id, |u: &mut User| {
-                if let Some(k) = u.ssh_public_keys.last_mut() {
-                    let k: &mut SshPublicKey = k;
-                    if let Some(id) = tx_id {
-                        k.ssh_public_key_id = id;
-                    }
-                    if let Some(d) = uploaded {
-                        k.upload_date = d;
-                    }
+        self.fix_user(a, user, at, move |u| {
+            if let Some(k) = u.ssh_public_keys.last_mut() {
+                let k: &mut SshPublicKey = k;
+                if let Some(id) = id {
+                    k.ssh_public_key_id = id;
                 }
-            })?;
-            Ok(())
+                if let Some(d) = uploaded {
+                    k.upload_date = d;
+                }
+            }
         })
         .await?;
         if let Some(status) = &k.status {
-            let id = self
-                .model()
-                .account(a)
-                .users
-                .get(user)
-                .and_then(|u| {
-                    u.ssh_public_keys
-                        .last()
-                        .map(|k| k.ssh_public_key_id.clone())
-                })
-                .unwrap_or_default();
+            let id = self.newest(a, user, |u| {
+                u.ssh_public_keys
+                    .last()
+                    .map(|k| k.ssh_public_key_id.clone())
+            });
             self.call(
                 a,
                 "UpdateSSHPublicKey",
                 P::default()
-                    .s("UserName", &name)
+                    .s("UserName", user)
                     .s("SSHPublicKeyId", &id)
                     .s("Status", status),
                 at,
@@ -1001,47 +1012,36 @@ impl Builder {
             }
         }
         let seed = c.clone();
-        let (acct, name) = (a.to_string(), user.to_string());
-        self.fix(at, move |tx| {
-            let u = require_user(tx.account(&acct), &name)?;
-            tx.update(&acct, &u.user_id, |u: &mut User| {
-                if let Some(c) = u.service_credentials.last_mut() {
-                    let c: &mut ServiceCredential = c;
-                    if let Some(id) = id {
-                        c.credential_id = id;
-                    }
-                    if seed.service_user_name.is_some() {
-                        c.service_user_name = seed.service_user_name;
-                    }
-                    if seed.service_credential_alias.is_some() {
-                        c.alias = seed.service_credential_alias;
-                    }
-                    if let Some(h) = seed.secret_sha256 {
-                        c.secret_sha256 = h.to_ascii_lowercase();
-                    }
-                    if let Some(d) = created {
-                        c.create_date = d;
-                    }
-                    if expires.is_some() {
-                        c.expiration_date = expires;
-                    }
+        self.fix_user(a, user, at, move |u| {
+            if let Some(c) = u.service_credentials.last_mut() {
+                let c: &mut ServiceCredential = c;
+                if let Some(id) = id {
+                    c.credential_id = id;
                 }
-            })?;
-            Ok(())
+                if seed.service_user_name.is_some() {
+                    c.service_user_name = seed.service_user_name;
+                }
+                if seed.service_credential_alias.is_some() {
+                    c.alias = seed.service_credential_alias;
+                }
+                if let Some(h) = seed.secret_sha256 {
+                    c.secret_sha256 = h.to_ascii_lowercase();
+                }
+                if let Some(d) = created {
+                    c.create_date = d;
+                }
+                if expires.is_some() {
+                    c.expiration_date = expires;
+                }
+            }
         })
         .await?;
         if let Some(status) = &c.status {
-            let id = self
-                .model()
-                .account(a)
-                .users
-                .get(user)
-                .and_then(|u| {
-                    u.service_credentials
-                        .last()
-                        .map(|c| c.credential_id.clone())
-                })
-                .unwrap_or_default();
+            let id = self.newest(a, user, |u| {
+                u.service_credentials
+                    .last()
+                    .map(|c| c.credential_id.clone())
+            });
             self.call(
                 a,
                 "UpdateServiceSpecificCredential",
