@@ -890,6 +890,27 @@ async fn rich_state(srv: &TestServer) -> Made {
         ("RoleName", "r1"),
         ("PolicyName", "inline"),
     ]);
+    // Service-linked roles, one with a custom suffix: made again by CreateServiceLinkedRole.
+    iam.create_service_linked_role()
+        .aws_service_name("autoscaling.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    iam.create_service_linked_role()
+        .aws_service_name("autoscaling.amazonaws.com")
+        .custom_suffix("rt")
+        .description("with a suffix")
+        .send()
+        .await
+        .unwrap();
+    for role in [
+        "AWSServiceRoleForAutoScaling",
+        "AWSServiceRoleForAutoScaling_rt",
+    ] {
+        for action in ["GetRole", "ListAttachedRolePolicies"] {
+            m.read(&[("Action", action), ("RoleName", role)]);
+        }
+    }
     for action in ["GetInstanceProfile", "ListInstanceProfileTags"] {
         m.read(&[("Action", action), ("InstanceProfileName", "ip")]);
     }

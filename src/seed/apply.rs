@@ -1159,59 +1159,30 @@ impl Builder {
     /// A role AWS makes for a service (CreateServiceLinkedRole): its name is the service's, with
     /// the suffix the file's name carries.
     async fn service_linked_role(&self, a: &str, r: &RoleSeed, service: &str, at: &str) -> R {
-        let known: HashSet<String> = self
-            .model()
-            .account(a)
-            .roles
-            .iter()
-            .map(|r| r.role_id.clone())
-            .collect();
-        let create = |suffix: Option<String>| {
-            self.call(
-                a,
-                "CreateServiceLinkedRole",
-                P::default()
-                    .s("AWSServiceName", service)
-                    .o("Description", r.description.as_deref())
-                    .o("CustomSuffix", suffix.as_deref()),
-                at,
-                None,
-            )
+        let base = crate::api::roles::service_role_name(service);
+        let suffix = match r.role_name.strip_prefix(&base) {
+            Some("") => None,
+            Some(rest) if rest.starts_with('_') => Some(&rest[1..]),
+            _ => {
+                return Err(SeedError::at(
+                    join(at, Some("RoleName")),
+                    format!(
+                        "InvalidInput: the service-linked role of {service} is named {base} or {base}_SUFFIX"
+                    ),
+                ))
+            }
         };
-        create(None).await?;
-        let made = self
-            .model()
-            .account(a)
-            .roles
-            .iter()
-            .find(|x| !known.contains(&x.role_id))
-            .cloned();
-        let Some(made) = made else {
-            return Ok(());
-        };
-        if made.name == r.role_name {
-            return Ok(());
-        }
-        let suffix = r
-            .role_name
-            .strip_prefix(&format!("{}_", made.name))
-            .map(str::to_string);
-        let (acct, id) = (a.to_string(), made.role_id.clone());
-        self.fix(at, move |tx| {
-            tx.remove::<Role>(&acct, &id)?;
-            Ok(())
-        })
-        .await?;
-        match suffix {
-            Some(s) => create(Some(s)).await,
-            None => Err(SeedError::at(
-                join(at, Some("RoleName")),
-                format!(
-                    "InvalidInput: the service-linked role of {service} is named {0} or {0}_SUFFIX",
-                    made.name
-                ),
-            )),
-        }
+        self.call(
+            a,
+            "CreateServiceLinkedRole",
+            P::default()
+                .s("AWSServiceName", service)
+                .o("Description", r.description.as_deref())
+                .o("CustomSuffix", suffix),
+            at,
+            None,
+        )
+        .await
     }
 
     /// Sets a role's own trust policy (UpdateAssumeRolePolicy's checks, as CreateRole's).
