@@ -981,6 +981,31 @@ async fn rich_state(srv: &TestServer) -> Made {
         ("ServerCertificateName", "web-cert"),
     ]);
 
+    // The account's own issuer (its signing keys), and an outside issuer's keys given to localiam.
+    iam.enable_outbound_web_identity_federation()
+        .send()
+        .await
+        .unwrap();
+    m.read(&[("Action", "GetOutboundWebIdentityFederationInfo")]);
+    let jwks = srv
+        .raw()
+        .get(&format!("/_localiam/oidc/{acct}/.well-known/jwks.json"))
+        .await;
+    assert_eq!(jwks.status, 200, "{}", jwks.body);
+    let body = format!(
+        r#"{{"url": "https://issuer.example.com", "jwks": {}}}"#,
+        jwks.body
+    );
+    let r = srv
+        .raw()
+        .post(
+            "/_localiam/oidc-keys",
+            "application/json",
+            body.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
     // Use: the key's and the role's last use, the access advisor's data.
     let sts = srv.sts_with(&keys[0].0, &keys[0].1, None);
     sts.get_caller_identity().send().await.unwrap();
@@ -1070,10 +1095,22 @@ async fn export_reset_import_gives_the_same_answers_to_every_read() {
     assert_eq!(r.status, 200, "{}", r.body);
     let after = answers(&srv, &made).await;
     assert_same(&before, &after, "YAML");
-    // The export of an import is the export.
+    // The export of an import is the export (the issuers' keys included).
     let again = raw.get("/_localiam/state").await;
     let again: serde_json::Value = serde_json::from_str(&again.body).unwrap();
     assert_eq!(again, state);
+    assert_eq!(
+        state["oidc_issuer_keys"][0]["url"],
+        "https://issuer.example.com"
+    );
+    assert!(state["accounts"][0]["outbound_web_identity_federation"]["keys"].is_array());
+    let jwks = raw
+        .get(&format!(
+            "/_localiam/oidc/{}/.well-known/jwks.json",
+            srv.account_id()
+        ))
+        .await;
+    assert_eq!(jwks.status, 200);
     let me = srv
         .sts_with(&key, &secret, None)
         .get_caller_identity()
