@@ -1120,3 +1120,34 @@ async fn export_reset_import_gives_the_same_answers_to_every_read() {
     assert!(me.arn().unwrap().ends_with(":user/rt/u1"));
     srv.stop().await;
 }
+
+/// The README's short example is a valid seed: its key signs, its MFA seed is the device's.
+#[tokio::test]
+async fn the_readme_example_is_a_valid_seed() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let from = readme
+        .find("A seed with the usual pieces")
+        .expect("the README's example");
+    let start = readme[from..].find("```yaml\n").expect("its YAML block") + from + 8;
+    let end = readme[start..].find("```").expect("its end") + start;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "readme.yaml", &readme[start..end]);
+    let srv = TestServer::start_with(|c| c.init = Some(file)).await;
+    let me = srv
+        .sts_with(ALICE_KEY, ALICE_SECRET, None)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("the README's key");
+    assert!(me.arn().unwrap().ends_with(":user/engineering/alice"));
+    let role = srv
+        .iam()
+        .get_role()
+        .role_name("deployer")
+        .send()
+        .await
+        .unwrap();
+    assert!(role.role().is_some());
+    srv.stop().await;
+}
