@@ -424,6 +424,11 @@ async fn an_invalid_seed_stops_the_start_with_the_path_and_the_reason_and_leaves
             "accounts[0].users[1]",
         ),
         (
+            "unknown-field.yaml",
+            "accounts:\n  - users:\n      - UserName: a\n        Tagz: []\n".to_string(),
+            "accounts[0].users[0].Tagz: unknown field `Tagz`",
+        ),
+        (
             "duplicate-user.yaml",
             format!("accounts:\n  - users:\n      - {fine_user}\n      - {{UserName: FINE}}\n"),
             "accounts[0].users[1]: EntityAlreadyExists: User with name FINE already exists.",

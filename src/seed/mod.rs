@@ -109,8 +109,17 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<SeedFile, SeedError> {
         }
         Syntax::Yaml => {
             let de = serde_norway::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de)
-                .map_err(|e| located(e.path().to_string(), e.inner().to_string()))
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                // serde_norway's message starts with its own (shorter) path: said once is enough.
+                let reason = e.inner().to_string();
+                let reason = match reason.split_once(": ") {
+                    Some((head, rest)) if !head.contains(' ') && head.contains(['.', '[']) => {
+                        rest.to_string()
+                    }
+                    _ => reason,
+                };
+                located(e.path().to_string(), reason)
+            })
         }
     }
 }
