@@ -76,7 +76,9 @@ pub struct Config {
         hide_env_values = true
     )]
     pub root_secret_key: String,
-    /// JSON file of users, groups, roles, policies and keys to create at start.
+    /// Seed file (JSON or YAML) of accounts, users, access keys, groups, roles, policies… to
+    /// create at start, into a database that holds no state yet; `POST /_localiam/reset` returns
+    /// to it. An invalid file stops the start.
     #[arg(long, env = "LOCALIAM_INIT")]
     pub init: Option<PathBuf>,
     /// Log line format: one line per request with request ID, action, principal, decision

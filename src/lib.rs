@@ -17,6 +17,7 @@ pub mod log_writer;
 pub mod metrics;
 pub mod protocol;
 pub mod saml;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -45,6 +45,8 @@ fn main() -> std::process::ExitCode {
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot start");
+                // Also on stderr: the log line may be JSON, or filtered out.
+                eprintln!("localiam: cannot start: {e}");
                 std::process::ExitCode::FAILURE
             }
         }

@@ -22,8 +22,8 @@ const SESSION_PRUNE_TICKS: u64 = 30;
 pub enum StartError {
     #[error("cannot open the database: {0}")]
     Store(String),
-    #[error("{0} is not implemented yet")]
-    Unsupported(&'static str),
+    #[error("invalid seed file {0}")]
+    Seed(crate::seed::SeedError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -53,15 +53,49 @@ impl Running {
 }
 
 /// Builds the state for `config`: opens the store and applies migrations.
+/// The seed file of `--init` is read and built first (on a scratch store, through the API's own
+/// handlers): an invalid one stops the start before the database is even opened. The seed's state
+/// is written (in one transaction) only into a database that holds no state yet; one that does
+/// keeps its state (`POST /_localiam/reset` goes back to the seed).
 pub async fn build_app(config: Config) -> Result<App, StartError> {
-    if config.init.is_some() {
-        // Refused rather than ignored: a suite relying on its entities would fail confusingly later.
-        return Err(StartError::Unsupported("--init"));
-    }
+    let seed = match &config.init {
+        Some(path) => Some(
+            crate::seed::build_file(&config, path)
+                .await
+                .map_err(StartError::Seed)?,
+        ),
+        None => None,
+    };
     let store = Store::open(&config.db)
         .await
         .map_err(|e| StartError::Store(e.to_string()))?;
+    if let (Some(seed), Some(path)) = (&seed, &config.init) {
+        if store.read().accounts().next().is_none() {
+            let state = seed.clone();
+            store
+                .write(move |tx| {
+                    tx.put_all(&state);
+                    Ok::<_, crate::store::StoreError>(())
+                })
+                .await
+                .map_err(|e| StartError::Store(e.to_string()))?;
+            tracing::info!(file = %path.display(), "seed file applied");
+        } else {
+            tracing::info!(
+                file = %path.display(),
+                "the database already holds state: the seed file is not applied again (POST /_localiam/reset returns to it)"
+            );
+        }
+    }
     Ok(App::new(AppState {
+        seed,
+        ..app_state(config, store)
+    }))
+}
+
+/// The shared state of a server on `store` (with no seed).
+pub fn app_state(config: Config, store: Store) -> AppState {
+    AppState {
         root_key: root_key(&config),
         started: time::OffsetDateTime::now_utc(),
         config,
@@ -74,7 +108,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         plans: crate::authz::PlanCache::default(),
         decisions: crate::authz::decisions::DecisionLog::default(),
         metrics: crate::metrics::Metrics::default(),
-    }))
+        seed: None,
+    }
 }
 
 /// Starts serving `config.listen` in the background; stops on `Running::stop` or when `signal` resolves.

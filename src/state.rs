@@ -101,6 +101,8 @@ pub struct AppState {
     pub decisions: crate::authz::decisions::DecisionLog,
     /// Request counters for `GET /_localiam/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The state built from the `--init` seed file: what a reset returns to.
+    pub seed: Option<Arc<crate::store::Model>>,
 }
 
 /// Cheaply clonable handle on the shared state.

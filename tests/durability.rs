@@ -290,22 +290,3 @@ async fn sigterm_and_sigint_shut_down_cleanly() {
         p.kill();
     }
 }
-
-/// `--init` is not implemented yet: the server refuses to start rather than ignore it.
-#[test]
-fn init_file_is_refused_until_implemented() {
-    let out = Command::new(env!("CARGO_BIN_EXE_localiam"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--init",
-            "/nonexistent/init.json",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run localiam");
-    assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("--init is not implemented yet"), "{text}");
-}

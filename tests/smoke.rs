@@ -89,3 +89,12 @@ async fn boto3_under_enforce() {
 async fn boto3_access_advisor() {
     run_script("boto3_access_advisor", "access_advisor.py", Vec::new()).await;
 }
+
+/// A server started with the README's seed file (`docker/seed.example.yaml`): boto3 signs with a
+/// seeded key, computes the seeded MFA device's codes, exports, resets and imports the state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_with_a_seed_file() {
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/docker/seed.example.yaml");
+    let srv = TestServer::start_with(|c| c.init = Some(seed.into())).await;
+    run_script_on(srv, "boto3_with_a_seed_file", "seed.py", |_| Vec::new()).await;
+}

@@ -54,7 +54,7 @@ pub fn register(r: &mut Registry) {
 // ------------------------------------------------------------------------------------------------
 
 /// The 6-digit code of `seed` (base32) for a time step.
-fn code_at(seed: &str, step: u64) -> Option<String> {
+pub(crate) fn code_at(seed: &str, step: u64) -> Option<String> {
     let secret = data_encoding::BASE32_NOPAD
         .decode(seed.trim_end_matches('=').as_bytes())
         .ok()?;
@@ -66,7 +66,7 @@ fn code_at(seed: &str, step: u64) -> Option<String> {
     ))
 }
 
-fn now_step() -> u64 {
+pub(crate) fn now_step() -> u64 {
     u64::try_from(ids::now()).unwrap_or(0) / STEP
 }
 

@@ -52,6 +52,29 @@ pub fn provider_name(url: &str) -> Option<String> {
     ok.then(|| rest.to_string())
 }
 
+/// The public keys of an OpenID Connect issuer given to localiam (`POST /_localiam/oidc-keys`, a
+/// seed's `oidc_issuer_keys`): the entity, and how many keys it has; else why not.
+pub fn issuer_keys(
+    url: &str,
+    jwks: &serde_json::Value,
+) -> Result<(crate::store::model::IssuerKeys, usize), String> {
+    let Some(issuer) = provider_name(url) else {
+        return Err("\"url\" must be an https:// URL, as OpenID Connect providers are".into());
+    };
+    let text = jwks.to_string();
+    let keys = match crate::jwt::parse_jwks(&text) {
+        Ok(set) if !set.keys.is_empty() => set.keys.len(),
+        Ok(_) => return Err("\"jwks\" has no keys".into()),
+        Err(e) => return Err(format!("\"jwks\" is not a JWKS document: {e}")),
+    };
+    let entity = crate::store::model::IssuerKeys {
+        account_id: crate::store::model::SHARED_ACCOUNT.to_string(),
+        issuer,
+        jwks: text,
+    };
+    Ok((entity, keys))
+}
+
 fn invalid_url() -> ApiError {
     ApiError::validation("Invalid Open ID Connect Provider URL")
 }

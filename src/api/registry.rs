@@ -82,6 +82,16 @@ fn pattern_messages(operation: &str) -> &'static [(&'static str, &'static str)] 
     }
 }
 
+/// The input of operation `O` decoded from `params` and checked against the model's constraints,
+/// as every request's is: AWS's `ValidationError` when it breaks one.
+pub fn decode_input<O: Operation>(service: Service, params: &Params) -> Result<O::Input, ApiError> {
+    let mut v =
+        Validator::new(service.echo_values()).with_pattern_messages(pattern_messages(O::NAME));
+    let input = O::Input::from_params(params, "", "", &mut v);
+    v.finish()?;
+    Ok(input)
+}
+
 /// A handler's future, type-erased: resolves to the XML body of the response.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send>>;
 type Erased = Box<dyn Fn(App, Ctx, &Params) -> Result<BoxFuture, ApiError> + Send + Sync>;
@@ -101,10 +111,7 @@ impl Registry {
         Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
     {
         let erased: Erased = Box::new(move |app: App, ctx: Ctx, params: &Params| {
-            let mut v = Validator::new(service.echo_values())
-                .with_pattern_messages(pattern_messages(O::NAME));
-            let input = O::Input::from_params(params, "", "", &mut v);
-            v.finish()?;
+            let input = decode_input::<O>(service, params)?;
             let request_id = ctx.request_id.clone();
             let fut = handler(app, ctx, input);
             Ok(Box::pin(async move {

@@ -470,6 +470,15 @@ fn default_role_name(service: &str) -> String {
     format!("AWSServiceRoleFor{camel}")
 }
 
+/// The name of the role CreateServiceLinkedRole makes for `service` (without a custom suffix).
+pub fn service_role_name(service: &str) -> String {
+    LINKED_SERVICES
+        .iter()
+        .find(|s| s.service == service)
+        .map(|s| s.role_name.to_string())
+        .unwrap_or_else(|| default_role_name(service))
+}
+
 /// The trust policy AWS gives a service-linked role.
 fn service_trust_policy(service: &str) -> String {
     serde_json::json!({
@@ -495,9 +504,7 @@ async fn create_service_linked_role(
         )));
     }
     let known = LINKED_SERVICES.iter().find(|s| s.service == service);
-    let mut name = known
-        .map(|s| s.role_name.to_string())
-        .unwrap_or_else(|| default_role_name(&service));
+    let mut name = service_role_name(&service);
     if let Some(suffix) = &input.custom_suffix {
         if known.is_some_and(|s| !s.custom_suffix) {
             return Err(ApiError::invalid_input(format!(

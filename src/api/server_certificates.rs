@@ -112,6 +112,49 @@ fn metadata(c: &ServerCertificate) -> iam::ServerCertificateMetadata {
     }
 }
 
+/// Stores a new server certificate within the account's quota, unless its name is taken.
+pub fn insert_certificate(
+    tx: &mut crate::store::Tx<'_>,
+    cert: ServerCertificate,
+) -> Result<Arc<ServerCertificate>, ApiError> {
+    let acct = tx.account(&cert.account_id);
+    if acct.server_certificates.get(&cert.name).is_some() {
+        return Err(server_certificate_exists(&cert.name));
+    }
+    if acct.server_certificates.len() >= SERVER_CERTIFICATES_PER_ACCOUNT {
+        return Err(ApiError::limit_exceeded(format!(
+            "Cannot exceed quota for ServerCertificatesPerAccount: {SERVER_CERTIFICATES_PER_ACCOUNT}"
+        )));
+    }
+    let name = cert.name.clone();
+    tx.insert(cert).map_err(|e| match e {
+        StoreError::UniqueViolation(_) => server_certificate_exists(&name),
+        other => other.into(),
+    })
+}
+
+/// A certificate as an export gives it back (IAM keeps no private key to check it against): one
+/// PEM X.509 certificate, stored as uploaded; `MalformedCertificate` else.
+pub fn exported_certificate(
+    account: &str,
+    input: &iam::UploadServerCertificateRequest,
+    upload_date: i64,
+) -> Result<ServerCertificate, ApiError> {
+    let not_after = pki::not_after(&input.certificate_body)
+        .ok_or_else(|| refusal_error(&Refusal::Unparsable("not one certificate")))?;
+    Ok(ServerCertificate {
+        server_certificate_id: ids::unique_id(ids::prefix::SERVER_CERTIFICATE),
+        account_id: account.to_string(),
+        name: input.server_certificate_name.clone(),
+        path: path_or_root(input.path.as_deref()),
+        certificate_body: normalized(&input.certificate_body),
+        certificate_chain: input.certificate_chain.as_deref().map(normalized),
+        upload_date,
+        expiration: not_after,
+        tags: to_store_tags(input.tags.as_deref().unwrap_or_default()),
+    })
+}
+
 async fn upload_server_certificate(
     app: App,
     ctx: Ctx,
@@ -146,22 +189,7 @@ async fn upload_server_certificate(
     };
     let cert = app
         .store
-        .write(move |tx| {
-            let acct = tx.account(&account);
-            if acct.server_certificates.get(&cert.name).is_some() {
-                return Err(server_certificate_exists(&cert.name));
-            }
-            if acct.server_certificates.len() >= SERVER_CERTIFICATES_PER_ACCOUNT {
-                return Err(ApiError::limit_exceeded(format!(
-                    "Cannot exceed quota for ServerCertificatesPerAccount: {SERVER_CERTIFICATES_PER_ACCOUNT}"
-                )));
-            }
-            let name = cert.name.clone();
-            tx.insert(cert).map_err(|e| match e {
-                StoreError::UniqueViolation(_) => server_certificate_exists(&name),
-                other => other.into(),
-            })
-        })
+        .write(move |tx| insert_certificate(tx, cert))
         .await?;
     Ok(iam::UploadServerCertificateResponse {
         server_certificate_metadata: Some(metadata(&cert)),

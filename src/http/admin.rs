@@ -37,22 +37,107 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
     )
 }
 
-/// Back to the freshly started state.
+/// Back to the freshly started state: the seed of `--init`, or nothing.
 pub async fn reset(State(app): State<App>) -> impl IntoResponse {
-    match app.store.reset().await {
+    replace_state(&app, app.seed.clone()).await
+}
+
+/// Puts `state` in place of the whole state (one transaction) and forgets what was recorded of
+/// the old one in memory.
+async fn replace_state(
+    app: &App,
+    state: Option<std::sync::Arc<crate::store::Model>>,
+) -> axum::response::Response {
+    match app.store.replace(state).await {
         Ok(()) => {
             app.last_used.clear();
             app.activity.clear();
             app.decisions.clear();
-            (StatusCode::OK, Json(json!({"status": "ok"})))
+            (StatusCode::OK, Json(json!({"status": "ok"}))).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "reset failed");
+            tracing::error!(error = %e, "replacing the state failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(json!({"status": "error", "message": e.to_string()})),
             )
+                .into_response()
         }
+    }
+}
+
+/// `GET /_localiam/state[?format=yaml]`: every account's state in the seed format, secrets
+/// included (JSON; YAML with `?format=yaml` or `Accept: application/yaml`).
+pub async fn export_state(
+    State(app): State<App>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let yaml = q
+        .get("format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("yaml"))
+        || (accept.contains("yaml") && !accept.contains("json"));
+    let (syntax, content_type) = if yaml {
+        (crate::seed::Syntax::Yaml, "application/yaml")
+    } else {
+        (crate::seed::Syntax::Json, "application/json")
+    };
+    let seed = crate::seed::export(&app.store.read());
+    match crate::seed::render(&seed, syntax) {
+        Ok(text) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, content_type)],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the state could not be written out");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"status": "error", "message": e})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /_localiam/state`: replaces the whole state with a seed's (JSON, or YAML by
+/// `Content-Type`), checked as `--init` checks it; an invalid one changes nothing (400, with the
+/// path inside it and the reason).
+pub async fn import_state(
+    State(app): State<App>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let refused = |e: crate::seed::SeedError| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "error", "message": e.to_string(), "path": e.path, "reason": e.reason})),
+        )
+            .into_response()
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return refused(crate::seed::SeedError {
+            file: None,
+            path: String::new(),
+            reason: "the body is not UTF-8 text".into(),
+        });
+    };
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok());
+    let syntax = crate::seed::Syntax::of_content_type(content_type, text);
+    let seed = match crate::seed::parse(text, syntax) {
+        Ok(s) => s,
+        Err(e) => return refused(e),
+    };
+    match crate::seed::build(&app.config, &seed).await {
+        Ok(state) => replace_state(&app, Some(state)).await,
+        Err(e) => refused(e),
     }
 }
 
@@ -72,23 +157,14 @@ pub async fn put_oidc_keys(
     let Some(url) = body.get("url").and_then(|u| u.as_str()) else {
         return bad("\"url\" (the issuer, https://…) is required");
     };
-    let Some(issuer) = crate::api::oidc_providers::provider_name(url) else {
-        return bad("\"url\" must be an https:// URL, as OpenID Connect providers are");
-    };
     let Some(jwks) = body.get("jwks") else {
         return bad("\"jwks\" (a JWKS document: {\"keys\": [...]}) is required");
     };
-    let text = jwks.to_string();
-    let keys = match crate::jwt::parse_jwks(&text) {
-        Ok(set) if !set.keys.is_empty() => set.keys.len(),
-        Ok(_) => return bad("\"jwks\" has no keys"),
-        Err(e) => return bad(&format!("\"jwks\" is not a JWKS document: {e}")),
+    let (entity, keys) = match crate::api::oidc_providers::issuer_keys(url, jwks) {
+        Ok(k) => k,
+        Err(m) => return bad(&m),
     };
-    let entity = IssuerKeys {
-        account_id: SHARED_ACCOUNT.to_string(),
-        issuer: issuer.clone(),
-        jwks: text,
-    };
+    let issuer = entity.issuer.clone();
     let result = app
         .store
         .write(move |tx| {

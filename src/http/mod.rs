@@ -36,6 +36,10 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/metrics", get(admin::metrics))
         .route("/_localiam/reset", post(admin::reset))
         .route("/moto-api/reset", post(admin::reset))
+        .route(
+            "/_localiam/state",
+            get(admin::export_state).post(admin::import_state),
+        )
         .route("/_localiam/authorize", post(admin::authorize))
         .route("/_localiam/decisions", get(admin::decisions))
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))

@@ -181,10 +181,14 @@ impl Store {
         answered.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
-    /// Back to the freshly started, empty state.
-    pub async fn reset(&self) -> StoreResult<()> {
-        self.write(|tx| {
+    /// Replaces the whole state with `state` (the seed of `--init` for a reset, an imported file's
+    /// state, or nothing: empty), in one transaction.
+    pub async fn replace(&self, state: Option<Arc<Model>>) -> StoreResult<()> {
+        self.write(move |tx| {
             tx.clear();
+            if let Some(s) = state {
+                tx.put_all(&s);
+            }
             Ok(())
         })
         .await

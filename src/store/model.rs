@@ -1845,7 +1845,31 @@ pub struct Account {
     pub links: Links,
 }
 
+/// Something done to every table of an account ([`Account::visit`]): copying a whole state,
+/// exporting it.
+pub trait TableVisitor {
+    fn table<E: Entity>(&mut self, table: &Table<E>);
+}
+
 impl Account {
+    /// Calls `v` with every table of the account (a new family adds its line here).
+    pub fn visit(&self, v: &mut impl TableVisitor) {
+        v.table(&self.users);
+        v.table(&self.groups);
+        v.table(&self.roles);
+        v.table(&self.instance_profiles);
+        v.table(&self.saml_providers);
+        v.table(&self.server_certificates);
+        v.table(&self.policies);
+        v.table(&self.sessions);
+        v.table(&self.oidc_providers);
+        v.table(&self.issuer_keys);
+        v.table(&self.delegation_requests);
+        v.table(&self.mfa_devices);
+        v.table(&self.access_reports);
+        v.table(&self.settings);
+    }
+
     /// The users of a group (IDs), in no particular order.
     pub fn member_ids<'a>(&'a self, group_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let from = (key(group_id), key(""));
@@ -2248,6 +2272,25 @@ impl<'a> Tx<'a> {
     pub fn clear(&mut self) {
         *self.model = Model::default();
         self.ops.push(Op::Clear);
+    }
+
+    /// Puts every entity of `from` (another model: a seed's state) into this one, recording each.
+    /// Entities with the same ID are replaced.
+    pub fn put_all(&mut self, from: &Model) {
+        struct Put<'t, 'a>(&'t mut Tx<'a>);
+        impl TableVisitor for Put<'_, '_> {
+            fn table<E: Entity>(&mut self, table: &Table<E>) {
+                for e in table.iter() {
+                    let old = E::table(self.0.account(e.account_id()))
+                        .get_by_id(e.id())
+                        .cloned();
+                    self.0.store(old.as_ref(), (**e).clone());
+                }
+            }
+        }
+        for (_, account) in from.accounts() {
+            account.visit(&mut Put(self));
+        }
     }
 
     /// Puts `new` in place of `old` (same ID), keeping the indexes and recording the change.

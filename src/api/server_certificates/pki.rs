@@ -296,6 +296,14 @@ fn signature_ok(cert: &Certificate, issuer: &Certificate) -> Option<bool> {
     })
 }
 
+/// The `notAfter` of a text that is one PEM X.509 certificate.
+pub fn not_after(body: &str) -> Option<i64> {
+    match certificates(body)?.as_slice() {
+        [c] => Some(unix(c.tbs_certificate.validity.not_after)),
+        _ => None,
+    }
+}
+
 /// Checks an upload at time `now` (unix seconds), in AWS's order: the certificate, the key and
 /// that they match, the validity period, the chain.
 pub fn check(body: &str, key: &str, chain: Option<&str>, now: i64) -> Result<Checked, Refusal> {
