@@ -81,6 +81,7 @@ pub async fn start(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let addr = config.listen;
+    let limits = config.limits.clone();
     let app = build_app(config).await?;
     let listener = TcpListener::bind(addr)
         .await
@@ -99,15 +100,7 @@ pub async fn start(
                 _ = signal => {}
             }
         };
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server error");
-        }
+        http::conn::serve(listener, router, limits, shutdown).await;
         flusher.abort();
         api::access_keys::flush_last_used(&app2).await;
         crate::activity::flush(&app2).await;
