@@ -928,7 +928,6 @@ fn expired_token() -> ApiError {
 /// by the rendered permission policy (a session policy), until the delegation period ends. Returns
 /// the session and the assumed principal's ARN.
 pub async fn redeem(app: &App, ctx: &Ctx, token: &str) -> Result<(Arc<Session>, String), ApiError> {
-    use subtle::ConstantTimeEq as _;
     let now = ctx.now.unix_timestamp();
     let (request, approver) = {
         let model = app.store.read();
@@ -939,7 +938,7 @@ pub async fn redeem(app: &App, ctx: &Ctx, token: &str) -> Result<(Arc<Session>, 
             .find(|r| {
                 r.exchange_token
                     .as_deref()
-                    .is_some_and(|t| bool::from(t.as_bytes().ct_eq(token.as_bytes())))
+                    .is_some_and(|t| crate::auth::secure_eq(t, token))
             })
             .cloned()
             .ok_or_else(expired_token)?;

@@ -91,28 +91,12 @@ impl TestServer {
 
     /// IAM client signed with the given credentials (a session token for `ASIA…` keys).
     pub fn iam_with(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_iam::Client {
-        let conf = aws_sdk_iam::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(self.url())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(creds(key, secret, token))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts())
-            .build();
-        aws_sdk_iam::Client::from_conf(conf)
+        iam_client_as(&self.url(), key, secret, token)
     }
 
     /// STS client signed with the given credentials (a session token for `ASIA…` keys).
     pub fn sts_with(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .endpoint_url(self.url())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .credentials_provider(creds(key, secret, token))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        sts_client_as(&self.url(), key, secret, token)
     }
 
     /// Raw HTTP access to the server, for unsigned or malformed requests.
@@ -386,15 +370,44 @@ pub mod iam_state;
 /// An IAM client for the server at `url` (`http://127.0.0.1:PORT`), signed with the default root
 /// credentials, retries disabled (a call that got no answer must not be sent twice).
 pub fn iam_client(url: &str) -> aws_sdk_iam::Client {
+    iam_client_as(url, ROOT_KEY, ROOT_SECRET, None)
+}
+
+/// An IAM client for the server at `url` signed with the given credentials (a session token for
+/// `ASIA…` keys), retries disabled.
+pub fn iam_client_as(
+    url: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
-        .credentials_provider(creds(ROOT_KEY, ROOT_SECRET, None))
+        .credentials_provider(creds(key, secret, token))
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts())
         .build();
     aws_sdk_iam::Client::from_conf(conf)
+}
+
+/// An STS client for the server at `url` signed with the given credentials, retries disabled.
+pub fn sts_client_as(
+    url: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .credentials_provider(creds(key, secret, token))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts())
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
 }
 
 /// Whether a call got no answer at all (connection refused or reset, truncated or unreadable
