@@ -117,7 +117,7 @@ pub async fn start(
 }
 
 /// The background chores: writes recorded key use and the access advisor's data, and every
-/// minute forgets expired sessions and service last accessed reports.
+/// minute forgets expired sessions, service last accessed reports and delegation requests.
 async fn flush_last_used(app: App) {
     let mut tick = tokio::time::interval(LAST_USED_FLUSH);
     let mut n: u64 = 0;
@@ -129,6 +129,7 @@ async fn flush_last_used(app: App) {
             let now = time::OffsetDateTime::now_utc();
             api::sts::prune_expired(&app, now).await;
             api::access_advisor::prune_expired(&app, now).await;
+            api::delegation::prune_expired(&app, now).await;
         }
         n = n.wrapping_add(1);
     }

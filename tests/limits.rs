@@ -258,6 +258,7 @@ async fn ten_megabyte_bodies_are_refused() {
     let a = read_answer(&mut rd).await;
     assert_eq!(a.status, 413, "{a:?}");
     assert_eq!(a.code().as_deref(), Some("RequestEntityTooLarge"));
+    closed_within(&mut rd, Duration::from_secs(5)).await;
     let _ = writer.await;
     assert_not_slowed(quiet, during);
 
@@ -320,6 +321,11 @@ async fn too_many_parameters_long_urls_and_large_headers_are_refused() {
         read_answer(&mut s).await.code().as_deref(),
         Some("InvalidQueryParameter")
     );
+    // The body was read: the connection serves the next request.
+    s.write_all(form_request(GCI).as_bytes())
+        .await
+        .expect("send");
+    assert_eq!(read_answer(&mut s).await.status, 200);
 
     // A URL over 16 KiB: 414 in AWS's envelope.
     let long = format!("/?{GCI}&Pad={}", "x".repeat(20_000));

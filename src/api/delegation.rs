@@ -376,6 +376,43 @@ fn notification_message(
     m.to_string()
 }
 
+/// How long a request is kept once it has expired and its exchange token can no longer be
+/// redeemed (README, "Long runs"): then it is forgotten, with its notifications.
+pub const EXPIRED_REQUEST_KEPT_SECONDS: i64 = 86_400;
+
+/// Forgets the requests over [`EXPIRED_REQUEST_KEPT_SECONDS`] past their end (the background
+/// chores, every minute).
+pub async fn prune_expired(app: &App, now: OffsetDateTime) {
+    let before = now.unix_timestamp() - EXPIRED_REQUEST_KEPT_SECONDS;
+    let ended = |r: &DelegationRequest| {
+        r.expiration().max(r.token_expiration.unwrap_or(i64::MIN)) <= before
+    };
+    let gone: Vec<String> = app
+        .store
+        .read()
+        .account(SHARED_ACCOUNT)
+        .delegation_requests
+        .iter()
+        .filter(|r| ended(r))
+        .map(|r| r.id.clone())
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    let result = app
+        .store
+        .write(move |tx| {
+            for id in &gone {
+                let _ = tx.remove::<DelegationRequest>(SHARED_ACCOUNT, id);
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not forget ended delegation requests");
+    }
+}
+
 /// Records the notification of `r`'s new state (and, when finalized, the exchange token's).
 fn notify(r: &mut DelegationRequest, at: OffsetDateTime) {
     let state = r.state;
