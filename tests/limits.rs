@@ -88,6 +88,15 @@ async fn closed_within(stream: &mut (impl AsyncReadExt + Unpin), within: Duratio
     }
 }
 
+/// Sends `request` on a new connection and reads the answer; the connection (still open on the
+/// client's side) and the answer.
+async fn exchange(addr: std::net::SocketAddr, request: &str) -> (TcpStream, Answer) {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request.as_bytes()).await.expect("send");
+    let a = read_answer(&mut s).await;
+    (s, a)
+}
+
 fn form_request(body: &str) -> String {
     format!(
         "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
@@ -378,11 +387,7 @@ async fn connections_past_the_bound_get_service_unavailable() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     // ...so the fifth is refused, in AWS's envelope, and closed.
-    let mut s = TcpStream::connect(srv.addr).await.expect("connect");
-    s.write_all(form_request(GCI).as_bytes())
-        .await
-        .expect("send");
-    let a = read_answer(&mut s).await;
+    let (mut s, a) = exchange(srv.addr, &form_request(GCI)).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(a.code().as_deref(), Some("ServiceUnavailable"));
     assert_eq!(xml_tag(&a.body, "Type").as_deref(), Some("Receiver"));
@@ -416,11 +421,7 @@ async fn requests_in_flight_past_the_bound_get_service_unavailable() {
         pending.push(s);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut s = TcpStream::connect(srv.addr).await.expect("connect");
-    s.write_all(form_request(GCI).as_bytes())
-        .await
-        .expect("send");
-    let a = read_answer(&mut s).await;
+    let (_s, a) = exchange(srv.addr, &form_request(GCI)).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(a.code().as_deref(), Some("ServiceUnavailable"));
     assert_eq!(
