@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -85,6 +86,8 @@ pub struct Config {
     /// (audit/enforce), status and latency.
     #[arg(long, env = "LOCALIAM_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub limits: Limits,
     /// Instead of serving, run a command (none: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -109,19 +112,55 @@ pub enum Command {
     },
 }
 
+/// What one client may take of the server (README, "Limits"): past a bound, an AWS error in
+/// AWS's XML envelope (or, for header sizes, HTTP's 431), never a slower server for the others.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Limits")]
+pub struct Limits {
+    /// Open connections served at once; past it a new connection gets 503 `ServiceUnavailable`
+    /// and is closed.
+    #[arg(long, env = "LOCALIAM_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Requests being read or answered at once; past it 503 `ServiceUnavailable`.
+    #[arg(long, env = "LOCALIAM_MAX_IN_FLIGHT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Largest request body in bytes; past it 413 `RequestEntityTooLarge`.
+    #[arg(long, env = "LOCALIAM_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest request URL (path and query string) in bytes; past it 414 `RequestURITooLong`.
+    #[arg(long, env = "LOCALIAM_MAX_URL_BYTES", default_value_t = 16 * 1024)]
+    pub max_url_bytes: usize,
+    /// Largest header section in bytes (besides the URL); past it, or past 100 header fields,
+    /// HTTP 431 and the connection is closed.
+    #[arg(long, env = "LOCALIAM_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+    /// Most parameters (query string and form body together) in one request; past it
+    /// 400 `InvalidQueryParameter`.
+    #[arg(long, env = "LOCALIAM_MAX_PARAMETERS", default_value_t = 10_000)]
+    pub max_parameters: usize,
+    /// Seconds a client has to send a request's headers, counted from the connection's start or
+    /// the previous answer (so also how long an idle keep-alive connection stays open).
+    #[arg(long, env = "LOCALIAM_HEADER_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a client has to send a request's body once its headers arrived; past it
+    /// 408 `RequestTimeout` and the connection is closed.
+    #[arg(long, env = "LOCALIAM_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    pub body_timeout: Duration,
+}
+
+/// A positive number of seconds, decimals allowed (`30`, `0.5`).
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(Duration::from_secs_f64(v)),
+        _ => Err("a number of seconds, more than 0 and at most 86400".to_string()),
+    }
+}
+
 fn parse_account_id(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
         Err("an account ID is 12 digits".to_string())
-    }
-}
-
-/// A positive number of seconds (fractions allowed), at most an hour.
-fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(std::time::Duration::from_secs_f64(v)),
-        _ => Err("a number of seconds, more than 0 and at most 3600".to_string()),
     }
 }
 
@@ -138,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("init", &self.init)
             .field("log_format", &self.log_format)
             .field("command", &self.command)
+            .field("limits", &self.limits)
             .finish()
     }
 }

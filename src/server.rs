@@ -118,6 +118,7 @@ pub async fn start(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let addr = config.listen;
+    let limits = config.limits.clone();
     let app = build_app(config).await?;
     let listener = TcpListener::bind(addr)
         .await
@@ -136,15 +137,7 @@ pub async fn start(
                 _ = signal => {}
             }
         };
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server error");
-        }
+        http::conn::serve(listener, router, limits, shutdown).await;
         flusher.abort();
         api::access_keys::flush_last_used(&app2).await;
         crate::activity::flush(&app2).await;
@@ -169,7 +162,7 @@ pub async fn start(
 }
 
 /// The background chores: writes recorded key use and the access advisor's data, and every
-/// minute forgets expired sessions and service last accessed reports.
+/// minute forgets expired sessions, service last accessed reports and delegation requests.
 async fn flush_last_used(app: App) {
     let mut tick = tokio::time::interval(LAST_USED_FLUSH);
     let mut n: u64 = 0;
@@ -181,6 +174,7 @@ async fn flush_last_used(app: App) {
             let now = time::OffsetDateTime::now_utc();
             api::sts::prune_expired(&app, now).await;
             api::access_advisor::prune_expired(&app, now).await;
+            api::delegation::prune_expired(&app, now).await;
         }
         n = n.wrapping_add(1);
     }

@@ -51,6 +51,8 @@ pub fn register(r: &mut Registry) {
 
 /// How long a report job is kept after it was generated.
 pub const JOB_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// Most reports kept per account: generating one more forgets the oldest (README, "Long runs").
+pub const MAX_REPORTS_PER_ACCOUNT: usize = 1000;
 
 const SERVICE_LEVEL: &str = "SERVICE_LEVEL";
 const ACTION_LEVEL: &str = "ACTION_LEVEL";
@@ -334,6 +336,7 @@ async fn generate(
     app.store
         .write(move |tx| {
             remove_expired(tx, &account, now)?;
+            remove_oldest(tx, &account, MAX_REPORTS_PER_ACCOUNT - 1)?;
             tx.insert(report)?;
             Ok::<_, ApiError>(())
         })
@@ -370,6 +373,28 @@ fn remove_expired(
         .map(|r| r.job_id.clone())
         .collect();
     for id in expired {
+        tx.remove::<AccessReport>(account, &id)?;
+    }
+    Ok(())
+}
+
+/// Forgets the oldest reports of `account` until it holds at most `keep`.
+fn remove_oldest(
+    tx: &mut crate::store::Tx<'_>,
+    account: &str,
+    keep: usize,
+) -> Result<(), StoreError> {
+    let reports = &tx.account(account).access_reports;
+    let excess = reports.len().saturating_sub(keep);
+    if excess == 0 {
+        return Ok(());
+    }
+    let mut by_age: Vec<(i64, String)> = reports
+        .iter()
+        .map(|r| (r.created, r.job_id.clone()))
+        .collect();
+    by_age.sort_unstable();
+    for (_, id) in by_age.into_iter().take(excess) {
         tx.remove::<AccessReport>(account, &id)?;
     }
     Ok(())

@@ -377,6 +377,43 @@ fn notification_message(
     m.to_string()
 }
 
+/// How long a request is kept once it has expired and its exchange token can no longer be
+/// redeemed (README, "Long runs"): then it is forgotten, with its notifications.
+pub const EXPIRED_REQUEST_KEPT_SECONDS: i64 = 86_400;
+
+/// Forgets the requests over [`EXPIRED_REQUEST_KEPT_SECONDS`] past their end (the background
+/// chores, every minute).
+pub async fn prune_expired(app: &App, now: OffsetDateTime) {
+    let before = now.unix_timestamp() - EXPIRED_REQUEST_KEPT_SECONDS;
+    let ended = |r: &DelegationRequest| {
+        r.expiration().max(r.token_expiration.unwrap_or(i64::MIN)) <= before
+    };
+    let gone: Vec<String> = app
+        .store
+        .read()
+        .account(SHARED_ACCOUNT)
+        .delegation_requests
+        .iter()
+        .filter(|r| ended(r))
+        .map(|r| r.id.clone())
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    let result = app
+        .store
+        .write(move |tx| {
+            for id in &gone {
+                let _ = tx.remove::<DelegationRequest>(SHARED_ACCOUNT, id);
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not forget ended delegation requests");
+    }
+}
+
 /// Records the notification of `r`'s new state (and, when finalized, the exchange token's).
 fn notify(r: &mut DelegationRequest, at: OffsetDateTime) {
     let state = r.state;
@@ -929,7 +966,6 @@ fn expired_token() -> ApiError {
 /// by the rendered permission policy (a session policy), until the delegation period ends. Returns
 /// the session and the assumed principal's ARN.
 pub async fn redeem(app: &App, ctx: &Ctx, token: &str) -> Result<(Arc<Session>, String), ApiError> {
-    use subtle::ConstantTimeEq as _;
     let now = ctx.now.unix_timestamp();
     let (request, approver) = {
         let model = app.store.read();
@@ -940,7 +976,7 @@ pub async fn redeem(app: &App, ctx: &Ctx, token: &str) -> Result<(Arc<Session>, 
             .find(|r| {
                 r.exchange_token
                     .as_deref()
-                    .is_some_and(|t| bool::from(t.as_bytes().ct_eq(token.as_bytes())))
+                    .is_some_and(|t| crate::auth::secure_eq(t, token))
             })
             .cloned()
             .ok_or_else(expired_token)?;

@@ -75,12 +75,7 @@ fn matching_step(device: &MfaDevice, code: &str, window_back: u64, now: u64) -> 
     let first = now.saturating_sub(window_back);
     (first..=now + DRIFT_STEPS)
         .filter(|s| device.last_step.is_none_or(|last| *s > last))
-        .find(|s| code_at(&device.seed, *s).is_some_and(|c| constant_eq(&c, code)))
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq as _;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+        .find(|s| code_at(&device.seed, *s).is_some_and(|c| crate::auth::secure_eq(&c, code)))
 }
 
 /// Two consecutive codes (EnableMFADevice, ResyncMFADevice): the step of the second.
@@ -90,8 +85,8 @@ fn consecutive_codes(device: &MfaDevice, code1: &str, code2: &str) -> Option<u64
     (first..=now + DRIFT_STEPS)
         .filter(|s| device.last_step.is_none_or(|last| *s > last))
         .find(|s| {
-            code_at(&device.seed, *s).is_some_and(|c| constant_eq(&c, code1))
-                && code_at(&device.seed, s + 1).is_some_and(|c| constant_eq(&c, code2))
+            code_at(&device.seed, *s).is_some_and(|c| crate::auth::secure_eq(&c, code1))
+                && code_at(&device.seed, s + 1).is_some_and(|c| crate::auth::secure_eq(&c, code2))
         })
         .map(|s| s + 1)
 }

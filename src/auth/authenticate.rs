@@ -80,7 +80,11 @@ pub async fn authenticate(
         return Err(SigV4Error::invalid_client_token_id().into());
     }
     if let Some(token) = &key.session_token {
-        if signed.security_token.as_deref() != Some(token.as_str()) {
+        if !signed
+            .security_token
+            .as_deref()
+            .is_some_and(|given| super::secure_eq(given, token))
+        {
             return Err(SigV4Error::invalid_client_token_id().into());
         }
         if key.expiration.is_some_and(|exp| exp <= now) {

@@ -340,8 +340,9 @@ pub async fn require_root(
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::MAX_BODY).await else {
-        return forbidden("the request body could not be read");
+    let bytes = match super::conn::read_body(body).await {
+        Ok(bytes) => bytes,
+        Err(e) => return (e.status, Json(json!({"error": e.message}))).into_response(),
     };
     let request = crate::auth::sigv4::RequestParts {
         method: parts.method.as_str(),

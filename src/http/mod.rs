@@ -1,11 +1,12 @@
 //! HTTP surface (design notes §2): the Query API on `/` and the admin endpoints under `/_localiam/`.
 
 mod admin;
+pub mod conn;
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -22,9 +23,6 @@ use crate::ids;
 use crate::protocol::query::Params;
 use crate::protocol::xml::error_envelope;
 use crate::state::App;
-
-/// The largest request body accepted (SAML metadata documents may be up to 10 MB).
-const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub fn router(app: App) -> Router {
     // Every admin route is behind `require_root`: outside `open`, only requests signed with the
@@ -60,7 +58,8 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(guarded)
         .fallback(query)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The body limit is `--max-body-bytes`, enforced as the body is read (`conn::GuardedBody`).
+        .layer(DefaultBodyLimit::disable())
         .with_state(app)
 }
 
@@ -71,10 +70,32 @@ async fn query(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
+    let body = match conn::read_body(body).await {
+        Ok(body) => body,
+        Err(e) => return refused(&e, &request_id, started),
+    };
+    // Counted before parsing: `&` separates parameters (a cheap scan, no allocation).
+    let count = count_params(uri.query().unwrap_or("").as_bytes())
+        + if method == Method::POST {
+            count_params(&body)
+        } else {
+            0
+        };
+    if count > app.config.limits.max_parameters {
+        let e = ApiError::new(
+            "InvalidQueryParameter",
+            StatusCode::BAD_REQUEST,
+            format!(
+                "The request has more than {} parameters.",
+                app.config.limits.max_parameters
+            ),
+        );
+        return refused(&e, &request_id, started);
+    }
     let mut params = Params::parse(uri.query().unwrap_or("").as_bytes());
     if method == Method::POST {
         let mut from_body = Params::parse(&body);
@@ -174,6 +195,30 @@ async fn query(
         "request"
     );
     xml_response(status, body, &request_id)
+}
+
+/// How many `&`-separated parameters a query string or form body holds (an upper bound: empty
+/// pieces count too).
+fn count_params(input: &[u8]) -> usize {
+    if input.is_empty() {
+        0
+    } else {
+        1 + input.iter().filter(|&&b| b == b'&').count()
+    }
+}
+
+/// A request refused before it was decoded (its body or its parameters over a limit): logged
+/// like any request, answered in AWS's envelope.
+fn refused(e: &ApiError, request_id: &str, started: Instant) -> Response {
+    tracing::info!(
+        request_id = %request_id,
+        action = "<unknown>",
+        principal = "",
+        status = e.status.as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    conn::error_response(e, request_id)
 }
 
 fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {

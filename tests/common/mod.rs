@@ -59,6 +59,11 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// The server's state, for tests that drive its background chores with a clock of their own.
+    pub fn app(&self) -> &localiam::state::App {
+        &self.running.as_ref().expect("running").app
+    }
+
     /// The default account ID this server was started with.
     pub fn account_id(&self) -> &str {
         &self.config.account_id
