@@ -7,7 +7,9 @@
 //! passwords (created, reset), a server certificate's private key (accepted and refused), a virtual
 //! MFA device's seed; it also signs with wrong secrets and tokens. Then every line the process
 //! wrote and every error the SDK reported is searched for each secret, as sent and URL-encoded;
-//! and the database file is searched for the passwords (kept only as hashes).
+//! and the database file is searched for the passwords (kept only as hashes). The server starts
+//! from a seed file (`--init`) holding a known access key and a password, and the scenario ends
+//! with a state export and its import, so those paths are searched too.
 
 mod common;
 
@@ -24,6 +26,9 @@ const ROOT_SECRET_KEY: &str = "rootSecretLeakCheck/0123456789abcdefghij";
 const CERT: &str = include_str!("data/server-certs/rsa2048-cert.pem");
 const KEY: &str = include_str!("data/server-certs/rsa2048-key.pem");
 const OTHER_KEY: &str = include_str!("data/server-certs/ec256-key.pem");
+const SEED_KEY_ID: &str = "AKIASEEDLEAKCHECK001";
+const SEED_SECRET: &str = "seedSecretLeakCheck/0123456789abcdefghij";
+const SEED_PASSWORD: &str = "Seeded-Passw0rd-LeakCheck!";
 const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
@@ -45,6 +50,14 @@ impl Logged {
     fn start(dir: &Path, format: &str) -> Logged {
         let out = dir.join(format!("{format}.log"));
         let db = dir.join("state.db");
+        let seed = dir.join("seed.yaml");
+        std::fs::write(
+            &seed,
+            format!(
+                "accounts:\n  - users:\n      - UserName: seeded\n        AccessKeys:\n          - AccessKeyId: {SEED_KEY_ID}\n            SecretAccessKey: {SEED_SECRET}\n        LoginProfile:\n          Password: \"{SEED_PASSWORD}\"\n"
+            ),
+        )
+        .expect("seed file");
         let file = std::fs::File::create(&out).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_localiam"))
             .args([
@@ -60,6 +73,8 @@ impl Logged {
                 ROOT_KEY_ID,
                 "--root-secret-key",
                 ROOT_SECRET_KEY,
+                "--init",
+                seed.to_str().expect("temp path"),
             ])
             .env("LOCALIAM_LOG", "debug")
             .env("NO_COLOR", "1")
@@ -152,13 +167,6 @@ impl Seen {
 
 fn ok<T, E: Debug>(r: Result<T, E>, what: &str) -> T {
     r.unwrap_or_else(|e| panic!("{what}: {e:?}"))
-}
-
-fn code(seed: &str, step: u64) -> String {
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(seed.as_bytes())
-        .expect("base32 seed");
-    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &secret, step * 30)
 }
 
 async fn scenario(url: &str, seen: &mut Seen) {
@@ -347,8 +355,8 @@ async fn scenario(url: &str, seen: &mut Seen) {
         iam.enable_mfa_device()
             .user_name("alice")
             .serial_number(dev.serial_number())
-            .authentication_code1(code(&seed, step - 1))
-            .authentication_code2(code(&seed, step))
+            .authentication_code1(totp(&seed, step - 1))
+            .authentication_code2(totp(&seed, step))
             .send()
             .await,
         "enable mfa",
@@ -437,6 +445,56 @@ async fn scenario(url: &str, seen: &mut Seen) {
     }
 }
 
+/// The seed's key signs; the state is exported (secrets included, by design: the export is for
+/// the root) and imported back; the seeded key still signs afterwards.
+async fn seed_and_state(url: &str, seen: &mut Seen) {
+    seen.secret("seeded access key secret", SEED_SECRET);
+    seen.password("seeded password", SEED_PASSWORD);
+    let seeded = iam_client_with(url, SEED_KEY_ID, SEED_SECRET, None);
+    ok(
+        seeded.get_user().send().await,
+        "GetUser with the seeded key",
+    );
+    let export = admin_request(
+        url,
+        ROOT_KEY_ID,
+        ROOT_SECRET_KEY,
+        "GET",
+        "/_localiam/state",
+        b"",
+    )
+    .await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(
+        export.body.contains(SEED_SECRET),
+        "the export carries the keys' secrets"
+    );
+    let import = admin_request(
+        url,
+        ROOT_KEY_ID,
+        ROOT_SECRET_KEY,
+        "POST",
+        "/_localiam/state",
+        export.body.as_bytes(),
+    )
+    .await;
+    assert_eq!(import.status, 200, "{}", import.body);
+    let reset = admin_request(
+        url,
+        ROOT_KEY_ID,
+        ROOT_SECRET_KEY,
+        "POST",
+        "/_localiam/reset",
+        b"",
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    ok(
+        seeded.get_user().send().await,
+        "GetUser with the seeded key after the reset",
+    );
+}
+
 /// Fails, naming the secret, the format and the place, if any secret appears in `haystack`
 /// as given or URL-encoded.
 fn assert_no_secret(format: &str, where_: &str, haystack: &str, secrets: &[(String, String)]) {
@@ -459,7 +517,9 @@ async fn check(format: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut server = Logged::start(dir.path(), format);
     let mut seen = Seen::default();
-    scenario(&server.url.clone(), &mut seen).await;
+    let url = server.url.clone();
+    scenario(&url, &mut seen).await;
+    seed_and_state(&url, &mut seen).await;
     let log = server.stop();
     // The logs are there, at debug level, in the asked format, with every request in them.
     let debug = match format {

@@ -659,52 +659,65 @@ impl TestServer {
         path_and_query: &str,
         body: &[u8],
     ) -> RawResponse {
-        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-        let url = format!("{}{path_and_query}", self.url());
-        let host = self.addr.to_string();
-        let identity =
-            aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("iam")
-            .time(std::time::SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .expect("signing params")
-            .into();
-        let headers = [
-            ("host", host.as_str()),
-            ("content-type", "application/json"),
-        ];
-        let signable = SignableRequest::new(
-            method,
-            &url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-        let mut req = http::Request::builder().method(method).uri(&url);
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        let mut req = req.body(body.to_vec()).expect("request");
-        instructions.apply_to_request_http1x(&mut req);
-        let client = reqwest::Client::new();
-        let mut rb = client.request(
-            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
-            &url,
-        );
-        for (k, v) in req.headers() {
-            rb = rb.header(k.as_str(), v.as_bytes());
-        }
-        let resp = rb.body(body.to_vec()).send().await.expect("admin request");
-        RawResponse {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            body: resp.text().await.unwrap_or_default(),
-        }
+        admin_request(&self.url(), key, secret, method, path_and_query, body).await
+    }
+}
+
+/// An admin endpoint request to the server at `base` (`http://127.0.0.1:PORT`), signed (SigV4,
+/// service `iam`) with the given credentials.
+#[allow(dead_code)]
+pub async fn admin_request(
+    base: &str,
+    key: &str,
+    secret: &str,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> RawResponse {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let url = format!("{base}{path_and_query}");
+    let host = base.trim_start_matches("http://").to_string();
+    let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("iam")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let signable = SignableRequest::new(
+        method,
+        &url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut req = http::Request::builder().method(method).uri(&url);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let mut req = req.body(body.to_vec()).expect("request");
+    instructions.apply_to_request_http1x(&mut req);
+    let client = reqwest::Client::new();
+    let mut rb = client.request(
+        reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+        &url,
+    );
+    for (k, v) in req.headers() {
+        rb = rb.header(k.as_str(), v.as_bytes());
+    }
+    let resp = rb.body(body.to_vec()).send().await.expect("admin request");
+    RawResponse {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: resp.text().await.unwrap_or_default(),
     }
 }
 
