@@ -41,6 +41,7 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
         .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
         .route("/_localiam/notifications", get(admin::notifications))
+        .route("/_localiam/findings", get(crate::console::findings::json))
         .route(
             "/_localiam/oidc/{account}/.well-known/jwks.json",
             get(admin::own_jwks),
