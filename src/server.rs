@@ -74,6 +74,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         plans: crate::authz::PlanCache::default(),
         decisions: crate::authz::decisions::DecisionLog::default(),
         metrics: crate::metrics::Metrics::default(),
+        console: Default::default(),
     }))
 }
 

@@ -101,6 +101,8 @@ pub struct AppState {
     pub decisions: crate::authz::decisions::DecisionLog,
     /// Request counters for `GET /_localiam/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The web console's login sessions.
+    pub console: crate::console::session::Sessions,
 }
 
 /// Cheaply clonable handle on the shared state.

@@ -56,6 +56,8 @@ pub fn router(app: App) -> Router {
         ));
     Router::new()
         .merge(guarded)
+        // The console is its own authentication (a session cookie, see `console::session`).
+        .merge(crate::console::router(app.clone()))
         .fallback(query)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
