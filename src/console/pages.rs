@@ -20,6 +20,13 @@ use crate::state::App;
 use crate::store::aws_managed::catalogue;
 use crate::store::model::{Account, Entity, InlinePolicies, ManagedPolicy, Tag, AWS_ACCOUNT};
 
+/// What a path segment escapes: all but letters, digits and `-._~`.
+pub const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Rows per list page.
 pub const PAGE: usize = 50;
 /// Decisions shown per page.
@@ -29,10 +36,7 @@ fn href(parts: &[&str]) -> String {
     let mut s = String::from(HOME);
     for p in parts {
         s.push('/');
-        s.extend(percent_encoding::utf8_percent_encode(
-            p,
-            percent_encoding::NON_ALPHANUMERIC,
-        ));
+        s.extend(percent_encoding::utf8_percent_encode(p, PATH_SEGMENT));
     }
     s
 }
@@ -229,7 +233,7 @@ pub fn page<'a, E: Entity>(
     q: &str,
 ) -> (Vec<&'a Arc<E>>, Option<String>) {
     let q = q.to_lowercase();
-    let mut it = iter.filter(|e| q.is_empty() || e.name().to_lowercase().contains(&q));
+    let mut it = iter.filter(|e| contains_ci(e.name(), &q));
     let items: Vec<&Arc<E>> = it.by_ref().take(PAGE).collect();
     let next = (items.len() == PAGE && it.next().is_some())
         .then(|| items.last().map(|e| e.name().to_lowercase()))
@@ -245,6 +249,20 @@ pub fn entity_link(account: &str, kind: &str, name: &str) -> String {
 /// The console page of a managed policy (an AWS managed one with `?aws=1`).
 pub fn policy_link(account: &str, p: &ManagedPolicy) -> String {
     policy_href(account, p)
+}
+
+/// Whether `name` contains `q` (lowercase) case-insensitively, without allocating for ASCII.
+fn contains_ci(name: &str, q: &str) -> bool {
+    if q.is_empty() {
+        return true;
+    }
+    if q.is_ascii() && name.is_ascii() {
+        name.as_bytes()
+            .windows(q.len())
+            .any(|w| w.eq_ignore_ascii_case(q.as_bytes()))
+    } else {
+        name.to_lowercase().contains(q)
+    }
 }
 
 fn policy_href(account: &str, p: &ManagedPolicy) -> String {
@@ -576,6 +594,7 @@ pub async fn entity(
                     } } } }
                 }
                 h2 { "MFA devices" }
+                @if a.mfa_serials_of(&u.user_id).next().is_none() { p.muted { "none" } }
                 ul { @for s in a.mfa_serials_of(&u.user_id) { li.mono { (s) } } }
                 h2 { "Groups" }
                 @if u.groups.is_empty() { p.muted { "none" } }

@@ -133,31 +133,31 @@ pub async fn trust(
                     text x=(COLS[0]) y="14" font-weight="bold" { "Trusted principals" }
                     text x=(COLS[1]) y="14" font-weight="bold" { "Roles" }
                     text x=(COLS[2]) y="14" font-weight="bold" { "Policies" }
-                    @for (from, to) in &edges_in { path.edge d=(curve(COLS[0] + BOX, *from, COLS[1], *to)); }
-                    @for (from, to) in &edges_out { path.edge d=(curve(COLS[1] + BOX, *from, COLS[2], *to)); }
+                    @for (from, to) in &edges_in { path.edge d=(curve(COLS[0] + BOX, *from, COLS[1], *to)) {} }
+                    @for (from, to) in &edges_out { path.edge d=(curve(COLS[1] + BOX, *from, COLS[2], *to)) {} }
                     @for (p, row) in &left {
                         g { title { (p) }
-                            rect x=(COLS[0]) y=(y(*row)) width=(BOX) height="18" rx="3" fill="#eef3fb" stroke="#9ab";
+                            rect x=(COLS[0]) y=(y(*row)) width=(BOX) height="18" rx="3" fill="#eef3fb" stroke="#9ab" {}
                             text x=(COLS[0] + 6) y=(y(*row) + 13) { (short(p)) } }
                     }
                     @for (i, r) in roles.iter().enumerate() {
                         a href=(super::pages::entity_link(&id, "roles", &r.name)) {
                             title { (r.arn()) }
-                            rect x=(COLS[1]) y=(y(i)) width=(BOX) height="18" rx="3" fill="#fff3bf" stroke="#b93";
+                            rect x=(COLS[1]) y=(y(i)) width=(BOX) height="18" rx="3" fill="#fff3bf" stroke="#b93" {}
                             text x=(COLS[1] + 6) y=(y(i) + 13) { (short(&r.name)) }
                         }
                     }
                     @for ((name, link), row) in &right {
                         a href=(link) {
                             title { (name) }
-                            rect x=(COLS[2]) y=(y(*row)) width=(BOX) height="18" rx="3" fill="#e8f5e9" stroke="#7a7";
+                            rect x=(COLS[2]) y=(y(*row)) width=(BOX) height="18" rx="3" fill="#e8f5e9" stroke="#7a7" {}
                             text x=(COLS[2] + 6) y=(y(*row) + 13) { (short(name)) }
                         }
                     }
                 }
             }
             @if let Some(n) = next {
-                p.pager { a href=(format!("{}?after={}", base.trim_end_matches('/'), percent_encoding::utf8_percent_encode(&n, percent_encoding::NON_ALPHANUMERIC))) { "next " (PAGE) " roles »" } }
+                p.pager { a href=(format!("{}?after={}", base.trim_end_matches('/'), percent_encoding::utf8_percent_encode(&n, super::pages::PATH_SEGMENT))) { "next " (PAGE) " roles »" } }
             }
         },
     )
