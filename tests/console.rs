@@ -614,3 +614,32 @@ async fn a_denied_call_shows_its_deciding_statement_and_a_proposal() {
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn lists_page_by_fifty_in_name_order() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    for i in 0..53 {
+        iam.create_group()
+            .group_name(format!("team-{i:03}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let b = Browser::new(&srv);
+    let base = format!("{HOME}/a/{DEFAULT_ACCOUNT}/groups");
+    let first = ok(&b.get(&base).await, "page 1");
+    assert!(first.contains(">team-000<") && first.contains(">team-049<"));
+    assert!(!first.contains(">team-050<"));
+    assert!(first.contains("53 in all"));
+    let at = first.find("after=").expect("a next-page link") + 6;
+    let marker = &first[at..at + first[at..].find('"').unwrap()];
+    assert_eq!(marker, "team-049");
+    let second = ok(&b.get(&format!("{base}?after={marker}")).await, "page 2");
+    assert!(second.contains(">team-050<") && second.contains(">team-052<"));
+    assert!(!second.contains(">team-049<") && !second.contains("next page"));
+    // A search pages too, and finds only matches.
+    let found = ok(&b.get(&format!("{base}?q=TEAM-05")).await, "search");
+    assert_eq!(found.matches("/groups/team-05").count(), 3, "{found}");
+    srv.stop().await;
+}
