@@ -107,6 +107,24 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Waits until the page's heading is `expected` (a click or a submit navigates asynchronously:
+/// until then the old page answers).
+async fn wait_h1(c: &Client, expected: &str) {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(h) = c.find(Locator::Css("h1")).await {
+            if let Ok(t) = h.text().await {
+                if t == expected {
+                    return;
+                }
+                seen = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the heading stayed {seen:?}, not {expected:?}");
+}
+
 #[tokio::test]
 async fn the_console_in_a_real_browser() {
     let Some(driver_bin) = chromedriver() else {
@@ -176,7 +194,7 @@ async fn the_console_in_a_real_browser() {
     let run = async {
         // The login form: the root's credentials.
         c.goto(&format!("{base}{HOME}")).await.unwrap();
-        assert_eq!(text_of(&c, "h1").await, "Log in");
+        wait_h1(&c, "Log in").await;
         screenshot(&c, "login").await;
         let form = c.form(Locator::Css("form.login")).await.unwrap();
         form.set_by_name("access_key_id", ROOT_KEY).await.unwrap();
@@ -184,7 +202,7 @@ async fn the_console_in_a_real_browser() {
             .await
             .unwrap();
         form.submit().await.unwrap();
-        assert_eq!(text_of(&c, "h1").await, "Accounts");
+        wait_h1(&c, "Accounts").await;
         assert!(text_of(&c, "main table").await.contains(DEFAULT_ACCOUNT));
         screenshot(&c, "accounts").await;
 
@@ -192,13 +210,14 @@ async fn the_console_in_a_real_browser() {
         c.goto(&format!("{base}{HOME}/a/{DEFAULT_ACCOUNT}/users?q=ali"))
             .await
             .unwrap();
+        wait_h1(&c, &format!("Users · {DEFAULT_ACCOUNT}")).await;
         c.find(Locator::LinkText("alice"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
-        assert_eq!(text_of(&c, "h1").await, "User alice");
+        wait_h1(&c, "User alice").await;
         let main = text_of(&c, "main").await;
         assert!(main.contains(key.access_key_id()) && main.contains("payments"));
         assert!(!main.contains(key.secret_access_key()));
@@ -208,6 +227,7 @@ async fn the_console_in_a_real_browser() {
         c.goto(&format!("{base}{HOME}/decisions?decision=deny"))
             .await
             .unwrap();
+        wait_h1(&c, "Decisions").await;
         c.find(Locator::Css("details.decision summary"))
             .await
             .unwrap()
@@ -236,6 +256,7 @@ async fn the_console_in_a_real_browser() {
             .click()
             .await
             .unwrap();
+        wait_h1(&c, "Least-privilege proposal").await;
         let proposal = text_of(&c, "#proposal").await;
         assert!(proposal.contains("iam:ListRoles"), "{proposal}");
         c.find(Locator::Css("[data-copy]")).await.unwrap();
@@ -265,6 +286,7 @@ async fn the_console_in_a_real_browser() {
 
         // A simulation through the form.
         c.goto(&format!("{base}{HOME}/simulate")).await.unwrap();
+        wait_h1(&c, "Policy simulator").await;
         let form = c.form(Locator::Css("form.sim")).await.unwrap();
         form.set_by_name("principal", "arn:aws:iam::000000000000:user/alice")
             .await

@@ -808,10 +808,14 @@ fn badge(decision: &str) -> Markup {
 }
 
 fn decision_entry(app: &App, r: &Record) -> Markup {
-    let deciding = r
-        .matched
-        .iter()
-        .position(|m| (r.decision == "ExplicitDeny") == (m.effect == "Deny"));
+    // The statement that decided: the first matching Deny of an explicit deny, the first
+    // matching Allow of an allow; an implicit deny has none.
+    let deciding_effect = match r.decision {
+        "Allow" => Some("Allow"),
+        "ExplicitDeny" => Some("Deny"),
+        _ => None,
+    };
+    let deciding = deciding_effect.and_then(|e| r.matched.iter().position(|m| m.effect == e));
     html! {
         details.decision {
             summary {
