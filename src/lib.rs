@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod healthcheck;
 pub mod http;

@@ -109,6 +109,7 @@ pub fn app_state(config: Config, store: Store) -> AppState {
         decisions: crate::authz::decisions::DecisionLog::default(),
         metrics: crate::metrics::Metrics::default(),
         seed: None,
+        console: Default::default(),
     }
 }
 

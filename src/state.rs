@@ -103,6 +103,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The state built from the `--init` seed file: what a reset returns to.
     pub seed: Option<Arc<crate::store::Model>>,
+    /// The web console's login sessions.
+    pub console: crate::console::session::Sessions,
 }
 
 /// Cheaply clonable handle on the shared state.

@@ -183,6 +183,23 @@ impl DecisionLog {
     }
 }
 
+/// The least-privilege proposal for `principal` from the log: how many of its calls were
+/// considered, and the policy (`None` when there is nothing to allow). Served by
+/// `GET /_localiam/decisions/policy` and the console.
+pub fn proposal(
+    log: &DecisionLog,
+    principal: &str,
+    since: Option<i64>,
+    include_denied: bool,
+) -> (usize, Option<Value>) {
+    let records = log.query(&Filter {
+        principal: Some(principal.to_string()),
+        since,
+        ..Default::default()
+    });
+    (records.len(), least_privilege(&records, include_denied))
+}
+
 /// A least-privilege policy allowing exactly what `records` did: one statement per set of
 /// resources sharing the same actions, resources as observed (no wildcards beyond what the
 /// requests used). `None` when there is nothing to allow.

@@ -302,21 +302,22 @@ pub async fn decisions_policy(
     State(app): State<App>,
     axum::extract::Query(filter): axum::extract::Query<crate::authz::decisions::Filter>,
 ) -> impl IntoResponse {
-    if filter.principal.is_none() {
+    let Some(principal) = filter.principal.as_deref() else {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({"error": "give the principal's ARN: ?principal=arn:aws:iam::…"})),
         );
-    }
-    let records = app.decisions.query(&crate::authz::decisions::Filter {
-        principal: filter.principal.clone(),
-        since: filter.since,
-        ..Default::default()
-    });
-    match crate::authz::decisions::least_privilege(&records, filter.include_denied) {
+    };
+    let (calls, policy) = crate::authz::decisions::proposal(
+        &app.decisions,
+        principal,
+        filter.since,
+        filter.include_denied,
+    );
+    match policy {
         Some(policy) => (
             StatusCode::OK,
-            Json(json!({"principal": filter.principal, "calls": records.len(), "policy": policy})),
+            Json(json!({"principal": principal, "calls": calls, "policy": policy})),
         ),
         None => (
             StatusCode::NOT_FOUND,

@@ -43,6 +43,7 @@ pub fn router(app: App) -> Router {
         .route("/_localiam/decisions/policy", get(admin::decisions_policy))
         .route("/_localiam/oidc-keys", post(admin::put_oidc_keys))
         .route("/_localiam/notifications", get(admin::notifications))
+        .route("/_localiam/findings", get(crate::console::findings::json))
         .route(
             "/_localiam/oidc/{account}/.well-known/jwks.json",
             get(admin::own_jwks),
@@ -57,6 +58,8 @@ pub fn router(app: App) -> Router {
         ));
     Router::new()
         .merge(guarded)
+        // The console is its own authentication (a session cookie, see `console::session`).
+        .merge(crate::console::router(app.clone()))
         .fallback(query)
         // The body limit is `--max-body-bytes`, enforced as the body is read (`conn::GuardedBody`).
         .layer(DefaultBodyLimit::disable())
