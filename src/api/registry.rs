@@ -82,6 +82,25 @@ fn pattern_messages(operation: &str) -> &'static [(&'static str, &'static str)] 
     }
 }
 
+/// The validator of an operation's input, worded as AWS words that operation's errors.
+fn validator(service: Service, operation: &str) -> Validator {
+    Validator::new(service.echo_values()).with_pattern_messages(pattern_messages(operation))
+}
+
+/// Decodes and validates `params` as the input of `action`, running nothing: what a request meets
+/// before its handler, for fuzzing and tests. `InvalidAction` for a name outside the model.
+pub fn check_input(service: Service, action: &str, params: &Params) -> Result<(), ApiError> {
+    let mut v = validator(service, action);
+    let known = match service {
+        Service::Iam => iam::decode_input(action, params, &mut v),
+        Service::Sts => sts::decode_input(action, params, &mut v),
+    };
+    if !known {
+        return Err(ApiError::invalid_action(action, service.api_version()));
+    }
+    v.finish()
+}
+
 /// A handler's future, type-erased: resolves to the XML body of the response.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send>>;
 type Erased = Box<dyn Fn(App, Ctx, &Params) -> Result<BoxFuture, ApiError> + Send + Sync>;
@@ -101,8 +120,7 @@ impl Registry {
         Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
     {
         let erased: Erased = Box::new(move |app: App, ctx: Ctx, params: &Params| {
-            let mut v = Validator::new(service.echo_values())
-                .with_pattern_messages(pattern_messages(O::NAME));
+            let mut v = validator(service, O::NAME);
             let input = O::Input::from_params(params, "", "", &mut v);
             v.finish()?;
             let request_id = ctx.request_id.clone();
