@@ -118,14 +118,14 @@ pub fn verify(
             VerifyError::NoKey
         });
     }
+    // (`as` saturates: 1e300 is i64::MAX, so the sums below saturate too.)
     let time = |name: &str| claims.get(name).and_then(Value::as_f64).map(|v| v as i64);
     let exp = time("exp").ok_or(VerifyError::MissingExp)?;
-    if exp + LEEWAY <= now {
+    if exp.saturating_add(LEEWAY) <= now {
         return Err(VerifyError::Expired { now, exp });
     }
-    if time("nbf").is_some_and(|nbf| nbf > now + LEEWAY)
-        || time("iat").is_some_and(|iat| iat > now + LEEWAY)
-    {
+    let latest = now.saturating_add(LEEWAY);
+    if time("nbf").is_some_and(|nbf| nbf > latest) || time("iat").is_some_and(|iat| iat > latest) {
         return Err(VerifyError::NotYetValid);
     }
     Ok(claims)
@@ -258,6 +258,30 @@ mod tests {
             forged.keys[0].common.key_id = Some(key.kid.clone());
             assert_eq!(verify(&token, &forged, t), Err(VerifyError::BadSignature));
         }
+    }
+
+    /// Found by tests/hostile_input.rs: `"exp": 1e300` overflowed `exp + LEEWAY` (a panic, the
+    /// connection dropped). Time claims far out of range saturate instead.
+    #[test]
+    fn time_claims_out_of_range_do_not_overflow() {
+        let key = generate_key("RS256").unwrap();
+        let jwks = public_jwks(std::slice::from_ref(&key)).unwrap();
+        let t = now();
+        let sign = |c: serde_json::Value| sign(&key, &c).unwrap();
+        let far = sign(json!({"exp": 1e300, "nbf": -1e300, "iat": -1e300}));
+        assert!(verify(&far, &jwks, t).is_ok());
+        // At the end of time even that has expired.
+        assert!(matches!(
+            verify(&far, &jwks, i64::MAX),
+            Err(VerifyError::Expired { .. })
+        ));
+        let past = sign(json!({"exp": -1e300}));
+        assert!(matches!(
+            verify(&past, &jwks, t),
+            Err(VerifyError::Expired { .. })
+        ));
+        let future = sign(json!({"exp": 1e300, "iat": 1e300}));
+        assert_eq!(verify(&future, &jwks, t), Err(VerifyError::NotYetValid));
     }
 
     #[test]

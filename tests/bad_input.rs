@@ -333,3 +333,87 @@ async fn parameter_sweep_never_5xx() {
     // The server is still healthy afterwards.
     srv.iam().list_users().send().await.expect("still serving");
 }
+
+/// Found by tests/hostile_input.rs: an echoed value holding a control character (STS quotes the
+/// offending value) made an error answer no XML parser accepts, so SDKs saw a parse failure
+/// instead of the ValidationError. Such characters come back as U+FFFD.
+#[tokio::test]
+async fn echoed_control_characters_keep_the_answer_well_formed() {
+    let srv = TestServer::start().await;
+    let r = srv
+        .raw()
+        .post_form(&[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", "arn:aws:iam::000000000000:role/r"),
+            ("RoleSessionName", "a\u{0}b\u{7}"),
+        ])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.code().as_deref(), Some("ValidationError"));
+    assert!(!r.body.contains(['\u{0}', '\u{7}']), "{:?}", r.body);
+    assert!(
+        r.message().is_some_and(|m| m.starts_with(
+            "1 validation error detected: Value 'a\u{FFFD}b\u{FFFD}' at 'roleSessionName'"
+        )),
+        "{}",
+        r.body
+    );
+    // The SDK reads it as the error it is.
+    let e = expect_err(
+        srv.sts()
+            .assume_role()
+            .role_arn("arn:aws:iam::000000000000:role/r")
+            .role_session_name("x\u{1}y")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (e.code.as_str(), e.status),
+        ("ValidationError", 400),
+        "{e:?}"
+    );
+}
+
+/// Found by tests/hostile_input.rs: a 2 MB VirtualMFADeviceName (the model sets no maximum) was a
+/// 500, its QR code impossible to draw. The name must leave the serial number (its ARN) within
+/// the 256 characters every other operation takes.
+#[tokio::test]
+async fn an_mfa_device_name_too_long_for_its_serial_number_is_refused() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    // "arn:aws:iam::000000000000:mfa/" takes 30 characters of the 256.
+    let fits = "m".repeat(226);
+    let out = iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name(&fits)
+        .send()
+        .await
+        .unwrap();
+    let serial = out.virtual_mfa_device().unwrap().serial_number();
+    assert_eq!(serial.len(), 256);
+    let message = "1 validation error detected: Value at 'virtualMFADeviceName' failed to satisfy \
+                   constraint: Member must have length less than or equal to 226";
+    for name in ["n".repeat(227), "n".repeat(2_000_000)] {
+        assert_err(
+            iam.create_virtual_mfa_device()
+                .virtual_mfa_device_name(&name)
+                .send()
+                .await,
+            "ValidationError",
+            400,
+            message,
+        );
+    }
+    // A path takes its share.
+    assert_err(
+        iam.create_virtual_mfa_device()
+            .path("/team/")
+            .virtual_mfa_device_name("n".repeat(222))
+            .send()
+            .await,
+        "ValidationError",
+        400,
+        &message.replace("226", "221"),
+    );
+}

@@ -149,6 +149,9 @@ fn require_device(account: &Account, serial: &str) -> Result<Arc<MfaDevice>, Api
         .ok_or_else(|| no_such_device(serial))
 }
 
+/// The longest serial number (`serialNumberType`) an operation takes.
+const SERIAL_NUMBER_MAX: usize = 256;
+
 /// A QR code PNG of `uri` (4 pixels a module, a 4-module quiet zone), as AWS returns `QRCodePNG`.
 fn qr_png(uri: &str) -> Result<Vec<u8>, ApiError> {
     let fail = |e: String| {
@@ -218,6 +221,16 @@ async fn create_virtual_mfa_device(
         "arn:aws:iam::{account}:mfa{path}{}",
         input.virtual_mfa_device_name
     );
+    // The model sets no maximum on the name, but every operation that takes the device's serial
+    // number (its ARN) takes at most 256 characters: a longer one could never be used.
+    let room = SERIAL_NUMBER_MAX
+        - (serial.len() - input.virtual_mfa_device_name.len()).min(SERIAL_NUMBER_MAX);
+    if input.virtual_mfa_device_name.chars().count() > room {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at 'virtualMFADeviceName' failed to satisfy \
+             constraint: Member must have length less than or equal to {room}"
+        )));
+    }
     let seed = ids::base32_seed(64);
     let uri = format!(
         "otpauth://totp/Amazon%20Web%20Services:{}@{account}?secret={seed}&issuer=Amazon%20Web%20Services",

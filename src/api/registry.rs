@@ -82,14 +82,32 @@ fn pattern_messages(operation: &str) -> &'static [(&'static str, &'static str)] 
     }
 }
 
+/// The validator of an operation's input, worded as AWS words that operation's errors.
+fn validator(service: Service, operation: &str) -> Validator {
+    Validator::new(service.echo_values()).with_pattern_messages(pattern_messages(operation))
+}
+
 /// The input of operation `O` decoded from `params` and checked against the model's constraints,
 /// as every request's is: AWS's `ValidationError` when it breaks one.
 pub fn decode_input<O: Operation>(service: Service, params: &Params) -> Result<O::Input, ApiError> {
-    let mut v =
-        Validator::new(service.echo_values()).with_pattern_messages(pattern_messages(O::NAME));
+    let mut v = validator(service, O::NAME);
     let input = O::Input::from_params(params, "", "", &mut v);
     v.finish()?;
     Ok(input)
+}
+
+/// Decodes and validates `params` as the input of `action`, running nothing: what a request meets
+/// before its handler, for fuzzing and tests. `InvalidAction` for a name outside the model.
+pub fn check_input(service: Service, action: &str, params: &Params) -> Result<(), ApiError> {
+    let mut v = validator(service, action);
+    let known = match service {
+        Service::Iam => iam::decode_input(action, params, &mut v),
+        Service::Sts => sts::decode_input(action, params, &mut v),
+    };
+    if !known {
+        return Err(ApiError::invalid_action(action, service.api_version()));
+    }
+    v.finish()
 }
 
 /// A handler's future, type-erased: resolves to the XML body of the response.

@@ -112,3 +112,13 @@ fn every_model_pattern_compiles() {
     assert_eq!(iam::OPERATIONS.len(), 176);
     assert_eq!(super::sts::OPERATIONS.len(), 11);
 }
+
+#[test]
+fn text_xml_cannot_carry_becomes_a_replacement_character() {
+    let mut w = XmlWriter::default();
+    w.elem("Message", "Value 'a\u{0}b\u{7}c\u{FFFF}' <&> \t\r\n ok é");
+    assert_eq!(
+        w.into_string(),
+        "<Message>Value &apos;a\u{FFFD}b\u{FFFD}c\u{FFFD}&apos; &lt;&amp;&gt; \t\r\n ok é</Message>"
+    );
+}

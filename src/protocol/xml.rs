@@ -31,8 +31,26 @@ impl XmlWriter {
         self.buf.push_str(s);
     }
 
+    /// Escaped text. Characters XML 1.0 cannot carry at all (the C0 controls but tab, line feed
+    /// and carriage return; U+FFFE and U+FFFF), which an echoed input may hold, become U+FFFD: the
+    /// answer stays a document every client can parse.
     pub fn text(&mut self, s: &str) {
-        self.buf.push_str(&quick_xml::escape::escape(s));
+        if s.bytes()
+            .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || s.contains(['\u{FFFE}', '\u{FFFF}'])
+        {
+            let clean: String = s
+                .chars()
+                .map(|c| match c {
+                    '\t' | '\n' | '\r' => c,
+                    '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+                    _ => c,
+                })
+                .collect();
+            self.buf.push_str(&quick_xml::escape::escape(&clean));
+        } else {
+            self.buf.push_str(&quick_xml::escape::escape(s));
+        }
     }
 
     pub fn elem(&mut self, name: &str, value: &str) {

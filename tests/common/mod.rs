@@ -674,44 +674,29 @@ pub async fn admin_request(
     path_and_query: &str,
     body: &[u8],
 ) -> RawResponse {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     let url = format!("{base}{path_and_query}");
-    let host = base.trim_start_matches("http://").to_string();
-    let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("iam")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing params")
-        .into();
-    let headers = [
-        ("host", host.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let signable = SignableRequest::new(
-        method,
-        &url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
+    let signed = sign_request(
+        &SigningInput {
+            method,
+            url: &url,
+            headers: &[("content-type", "application/json")],
+            body,
+            key,
+            secret,
+            token: None,
+            service: "iam",
+            presign: false,
+        },
+        std::time::SystemTime::now(),
     )
-    .expect("signable");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    let mut req = http::Request::builder().method(method).uri(&url);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    let mut req = req.body(body.to_vec()).expect("request");
-    instructions.apply_to_request_http1x(&mut req);
+    .expect("sign");
     let client = reqwest::Client::new();
     let mut rb = client.request(
         reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
-        &url,
+        &signed.url,
     );
-    for (k, v) in req.headers() {
-        rb = rb.header(k.as_str(), v.as_bytes());
+    for (k, v) in &signed.headers {
+        rb = rb.header(k.as_str(), v.as_slice());
     }
     let resp = rb.body(body.to_vec()).send().await.expect("admin request");
     RawResponse {
@@ -719,6 +704,95 @@ pub async fn admin_request(
         headers: resp.headers().clone(),
         body: resp.text().await.unwrap_or_default(),
     }
+}
+
+/// What [`sign_request`] signs: any method, URL, headers and body bytes (valid UTF-8 or not).
+pub struct SigningInput<'a> {
+    pub method: &'a str,
+    /// The full URL, query included (`http://127.0.0.1:PORT/?…`).
+    pub url: &'a str,
+    /// Headers besides `host` (which is added and signed).
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+    pub key: &'a str,
+    pub secret: &'a str,
+    pub token: Option<&'a str>,
+    /// `iam` or `sts`.
+    pub service: &'a str,
+    /// In the query string (`X-Amz-Signature`, 15 minutes) rather than an `Authorization` header.
+    pub presign: bool,
+}
+
+/// A signed request: the URL to send (with the signature in it when presigned) and every header.
+pub struct SignedRequest {
+    pub url: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Signs a request with SigV4 (region `us-east-1`) as an SDK would; an error for a URL or header
+/// the signer cannot take.
+pub fn sign_request(
+    input: &SigningInput<'_>,
+    time: std::time::SystemTime,
+) -> Result<SignedRequest, String> {
+    use aws_sigv4::http_request::{
+        sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    };
+    let host = input
+        .url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| format!("no host in {}", input.url))?
+        .to_string();
+    let identity = aws_credential_types::Credentials::new(
+        input.key,
+        input.secret,
+        input.token.map(str::to_string),
+        None,
+        "test",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    if input.presign {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(900));
+    }
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(input.service)
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let mut headers: Vec<(&str, &str)> = vec![("host", host.as_str())];
+    headers.extend_from_slice(input.headers);
+    let signable = SignableRequest::new(
+        input.method,
+        input.url,
+        headers.iter().copied(),
+        SignableBody::Bytes(input.body),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    let mut req = http::Request::builder().method(input.method).uri(input.url);
+    for (k, v) in &headers {
+        req = req.header(*k, *v);
+    }
+    let mut req = req.body(()).map_err(|e| e.to_string())?;
+    instructions.apply_to_request_http1x(&mut req);
+    Ok(SignedRequest {
+        url: req.uri().to_string(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    })
 }
 
 /// Creates a role with this trust policy and returns its ARN.

@@ -9482,3 +9482,524 @@ impl Operation for UploadSigningCertificate {
     type Input = UploadSigningCertificateRequest;
     type Output = UploadSigningCertificateResponse;
 }
+
+/// Decodes and validates the input of the operation `name` into `v`, as the dispatcher does
+/// before a handler runs (for fuzzing and tests); `false` when the model has no such operation.
+pub fn decode_input(name: &str, p: &Params, v: &mut Validator) -> bool {
+    match name {
+        "AcceptDelegationRequest" => {
+            AcceptDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "AddClientIDToOpenIDConnectProvider" => {
+            AddClientIDToOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "AddRoleToInstanceProfile" => {
+            AddRoleToInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "AddUserToGroup" => {
+            AddUserToGroupRequest::from_params(p, "", "", v);
+        }
+        "AssociateDelegationRequest" => {
+            AssociateDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "AttachGroupPolicy" => {
+            AttachGroupPolicyRequest::from_params(p, "", "", v);
+        }
+        "AttachRolePolicy" => {
+            AttachRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "AttachUserPolicy" => {
+            AttachUserPolicyRequest::from_params(p, "", "", v);
+        }
+        "ChangePassword" => {
+            ChangePasswordRequest::from_params(p, "", "", v);
+        }
+        "CreateAccessKey" => {
+            CreateAccessKeyRequest::from_params(p, "", "", v);
+        }
+        "CreateAccountAlias" => {
+            CreateAccountAliasRequest::from_params(p, "", "", v);
+        }
+        "CreateDelegationRequest" => {
+            CreateDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "CreateGroup" => {
+            CreateGroupRequest::from_params(p, "", "", v);
+        }
+        "CreateInstanceProfile" => {
+            CreateInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "CreateLoginProfile" => {
+            CreateLoginProfileRequest::from_params(p, "", "", v);
+        }
+        "CreateOpenIDConnectProvider" => {
+            CreateOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "CreatePolicy" => {
+            CreatePolicyRequest::from_params(p, "", "", v);
+        }
+        "CreatePolicyVersion" => {
+            CreatePolicyVersionRequest::from_params(p, "", "", v);
+        }
+        "CreateRole" => {
+            CreateRoleRequest::from_params(p, "", "", v);
+        }
+        "CreateSAMLProvider" => {
+            CreateSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "CreateServiceLinkedRole" => {
+            CreateServiceLinkedRoleRequest::from_params(p, "", "", v);
+        }
+        "CreateServiceSpecificCredential" => {
+            CreateServiceSpecificCredentialRequest::from_params(p, "", "", v);
+        }
+        "CreateUser" => {
+            CreateUserRequest::from_params(p, "", "", v);
+        }
+        "CreateVirtualMFADevice" => {
+            CreateVirtualMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "DeactivateMFADevice" => {
+            DeactivateMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "DeleteAccessKey" => {
+            DeleteAccessKeyRequest::from_params(p, "", "", v);
+        }
+        "DeleteAccountAlias" => {
+            DeleteAccountAliasRequest::from_params(p, "", "", v);
+        }
+        "DeleteAccountPasswordPolicy" => {}
+        "DeleteGroup" => {
+            DeleteGroupRequest::from_params(p, "", "", v);
+        }
+        "DeleteGroupPolicy" => {
+            DeleteGroupPolicyRequest::from_params(p, "", "", v);
+        }
+        "DeleteInstanceProfile" => {
+            DeleteInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "DeleteLoginProfile" => {
+            DeleteLoginProfileRequest::from_params(p, "", "", v);
+        }
+        "DeleteOpenIDConnectProvider" => {
+            DeleteOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "DeletePolicy" => {
+            DeletePolicyRequest::from_params(p, "", "", v);
+        }
+        "DeletePolicyVersion" => {
+            DeletePolicyVersionRequest::from_params(p, "", "", v);
+        }
+        "DeleteRole" => {
+            DeleteRoleRequest::from_params(p, "", "", v);
+        }
+        "DeleteRolePermissionsBoundary" => {
+            DeleteRolePermissionsBoundaryRequest::from_params(p, "", "", v);
+        }
+        "DeleteRolePolicy" => {
+            DeleteRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "DeleteSAMLProvider" => {
+            DeleteSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "DeleteSSHPublicKey" => {
+            DeleteSSHPublicKeyRequest::from_params(p, "", "", v);
+        }
+        "DeleteServerCertificate" => {
+            DeleteServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "DeleteServiceLinkedRole" => {
+            DeleteServiceLinkedRoleRequest::from_params(p, "", "", v);
+        }
+        "DeleteServiceSpecificCredential" => {
+            DeleteServiceSpecificCredentialRequest::from_params(p, "", "", v);
+        }
+        "DeleteSigningCertificate" => {
+            DeleteSigningCertificateRequest::from_params(p, "", "", v);
+        }
+        "DeleteUser" => {
+            DeleteUserRequest::from_params(p, "", "", v);
+        }
+        "DeleteUserPermissionsBoundary" => {
+            DeleteUserPermissionsBoundaryRequest::from_params(p, "", "", v);
+        }
+        "DeleteUserPolicy" => {
+            DeleteUserPolicyRequest::from_params(p, "", "", v);
+        }
+        "DeleteVirtualMFADevice" => {
+            DeleteVirtualMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "DetachGroupPolicy" => {
+            DetachGroupPolicyRequest::from_params(p, "", "", v);
+        }
+        "DetachRolePolicy" => {
+            DetachRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "DetachUserPolicy" => {
+            DetachUserPolicyRequest::from_params(p, "", "", v);
+        }
+        "DisableOrganizationsRootCredentialsManagement" => {
+            DisableOrganizationsRootCredentialsManagementRequest::from_params(p, "", "", v);
+        }
+        "DisableOrganizationsRootSessions" => {
+            DisableOrganizationsRootSessionsRequest::from_params(p, "", "", v);
+        }
+        "DisableOutboundWebIdentityFederation" => {}
+        "EnableMFADevice" => {
+            EnableMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "EnableOrganizationsRootCredentialsManagement" => {
+            EnableOrganizationsRootCredentialsManagementRequest::from_params(p, "", "", v);
+        }
+        "EnableOrganizationsRootSessions" => {
+            EnableOrganizationsRootSessionsRequest::from_params(p, "", "", v);
+        }
+        "EnableOutboundWebIdentityFederation" => {}
+        "GenerateCredentialReport" => {}
+        "GenerateOrganizationsAccessReport" => {
+            GenerateOrganizationsAccessReportRequest::from_params(p, "", "", v);
+        }
+        "GenerateServiceLastAccessedDetails" => {
+            GenerateServiceLastAccessedDetailsRequest::from_params(p, "", "", v);
+        }
+        "GetAccessKeyLastUsed" => {
+            GetAccessKeyLastUsedRequest::from_params(p, "", "", v);
+        }
+        "GetAccountAuthorizationDetails" => {
+            GetAccountAuthorizationDetailsRequest::from_params(p, "", "", v);
+        }
+        "GetAccountPasswordPolicy" => {}
+        "GetAccountSummary" => {}
+        "GetContextKeysForCustomPolicy" => {
+            GetContextKeysForCustomPolicyRequest::from_params(p, "", "", v);
+        }
+        "GetContextKeysForPrincipalPolicy" => {
+            GetContextKeysForPrincipalPolicyRequest::from_params(p, "", "", v);
+        }
+        "GetCredentialReport" => {}
+        "GetDelegationRequest" => {
+            GetDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "GetGroup" => {
+            GetGroupRequest::from_params(p, "", "", v);
+        }
+        "GetGroupPolicy" => {
+            GetGroupPolicyRequest::from_params(p, "", "", v);
+        }
+        "GetHumanReadableSummary" => {
+            GetHumanReadableSummaryRequest::from_params(p, "", "", v);
+        }
+        "GetInstanceProfile" => {
+            GetInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "GetLoginProfile" => {
+            GetLoginProfileRequest::from_params(p, "", "", v);
+        }
+        "GetMFADevice" => {
+            GetMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "GetOpenIDConnectProvider" => {
+            GetOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "GetOrganizationsAccessReport" => {
+            GetOrganizationsAccessReportRequest::from_params(p, "", "", v);
+        }
+        "GetOutboundWebIdentityFederationInfo" => {}
+        "GetPolicy" => {
+            GetPolicyRequest::from_params(p, "", "", v);
+        }
+        "GetPolicyVersion" => {
+            GetPolicyVersionRequest::from_params(p, "", "", v);
+        }
+        "GetRole" => {
+            GetRoleRequest::from_params(p, "", "", v);
+        }
+        "GetRolePolicy" => {
+            GetRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "GetSAMLProvider" => {
+            GetSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "GetSSHPublicKey" => {
+            GetSSHPublicKeyRequest::from_params(p, "", "", v);
+        }
+        "GetServerCertificate" => {
+            GetServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "GetServiceLastAccessedDetails" => {
+            GetServiceLastAccessedDetailsRequest::from_params(p, "", "", v);
+        }
+        "GetServiceLastAccessedDetailsWithEntities" => {
+            GetServiceLastAccessedDetailsWithEntitiesRequest::from_params(p, "", "", v);
+        }
+        "GetServiceLinkedRoleDeletionStatus" => {
+            GetServiceLinkedRoleDeletionStatusRequest::from_params(p, "", "", v);
+        }
+        "GetUser" => {
+            GetUserRequest::from_params(p, "", "", v);
+        }
+        "GetUserPolicy" => {
+            GetUserPolicyRequest::from_params(p, "", "", v);
+        }
+        "ListAccessKeys" => {
+            ListAccessKeysRequest::from_params(p, "", "", v);
+        }
+        "ListAccountAliases" => {
+            ListAccountAliasesRequest::from_params(p, "", "", v);
+        }
+        "ListAttachedGroupPolicies" => {
+            ListAttachedGroupPoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListAttachedRolePolicies" => {
+            ListAttachedRolePoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListAttachedUserPolicies" => {
+            ListAttachedUserPoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListDelegationRequests" => {
+            ListDelegationRequestsRequest::from_params(p, "", "", v);
+        }
+        "ListEntitiesForPolicy" => {
+            ListEntitiesForPolicyRequest::from_params(p, "", "", v);
+        }
+        "ListGroupPolicies" => {
+            ListGroupPoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListGroups" => {
+            ListGroupsRequest::from_params(p, "", "", v);
+        }
+        "ListGroupsForUser" => {
+            ListGroupsForUserRequest::from_params(p, "", "", v);
+        }
+        "ListInstanceProfileTags" => {
+            ListInstanceProfileTagsRequest::from_params(p, "", "", v);
+        }
+        "ListInstanceProfiles" => {
+            ListInstanceProfilesRequest::from_params(p, "", "", v);
+        }
+        "ListInstanceProfilesForRole" => {
+            ListInstanceProfilesForRoleRequest::from_params(p, "", "", v);
+        }
+        "ListMFADeviceTags" => {
+            ListMFADeviceTagsRequest::from_params(p, "", "", v);
+        }
+        "ListMFADevices" => {
+            ListMFADevicesRequest::from_params(p, "", "", v);
+        }
+        "ListOpenIDConnectProviderTags" => {
+            ListOpenIDConnectProviderTagsRequest::from_params(p, "", "", v);
+        }
+        "ListOpenIDConnectProviders" => {
+            ListOpenIDConnectProvidersRequest::from_params(p, "", "", v);
+        }
+        "ListOrganizationsFeatures" => {
+            ListOrganizationsFeaturesRequest::from_params(p, "", "", v);
+        }
+        "ListPolicies" => {
+            ListPoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListPoliciesGrantingServiceAccess" => {
+            ListPoliciesGrantingServiceAccessRequest::from_params(p, "", "", v);
+        }
+        "ListPolicyTags" => {
+            ListPolicyTagsRequest::from_params(p, "", "", v);
+        }
+        "ListPolicyVersions" => {
+            ListPolicyVersionsRequest::from_params(p, "", "", v);
+        }
+        "ListRolePolicies" => {
+            ListRolePoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListRoleTags" => {
+            ListRoleTagsRequest::from_params(p, "", "", v);
+        }
+        "ListRoles" => {
+            ListRolesRequest::from_params(p, "", "", v);
+        }
+        "ListSAMLProviderTags" => {
+            ListSAMLProviderTagsRequest::from_params(p, "", "", v);
+        }
+        "ListSAMLProviders" => {
+            ListSAMLProvidersRequest::from_params(p, "", "", v);
+        }
+        "ListSSHPublicKeys" => {
+            ListSSHPublicKeysRequest::from_params(p, "", "", v);
+        }
+        "ListServerCertificateTags" => {
+            ListServerCertificateTagsRequest::from_params(p, "", "", v);
+        }
+        "ListServerCertificates" => {
+            ListServerCertificatesRequest::from_params(p, "", "", v);
+        }
+        "ListServiceSpecificCredentials" => {
+            ListServiceSpecificCredentialsRequest::from_params(p, "", "", v);
+        }
+        "ListSigningCertificates" => {
+            ListSigningCertificatesRequest::from_params(p, "", "", v);
+        }
+        "ListUserPolicies" => {
+            ListUserPoliciesRequest::from_params(p, "", "", v);
+        }
+        "ListUserTags" => {
+            ListUserTagsRequest::from_params(p, "", "", v);
+        }
+        "ListUsers" => {
+            ListUsersRequest::from_params(p, "", "", v);
+        }
+        "ListVirtualMFADevices" => {
+            ListVirtualMFADevicesRequest::from_params(p, "", "", v);
+        }
+        "PutGroupPolicy" => {
+            PutGroupPolicyRequest::from_params(p, "", "", v);
+        }
+        "PutRolePermissionsBoundary" => {
+            PutRolePermissionsBoundaryRequest::from_params(p, "", "", v);
+        }
+        "PutRolePolicy" => {
+            PutRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "PutUserPermissionsBoundary" => {
+            PutUserPermissionsBoundaryRequest::from_params(p, "", "", v);
+        }
+        "PutUserPolicy" => {
+            PutUserPolicyRequest::from_params(p, "", "", v);
+        }
+        "RejectDelegationRequest" => {
+            RejectDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "RemoveClientIDFromOpenIDConnectProvider" => {
+            RemoveClientIDFromOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "RemoveRoleFromInstanceProfile" => {
+            RemoveRoleFromInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "RemoveUserFromGroup" => {
+            RemoveUserFromGroupRequest::from_params(p, "", "", v);
+        }
+        "ResetServiceSpecificCredential" => {
+            ResetServiceSpecificCredentialRequest::from_params(p, "", "", v);
+        }
+        "ResyncMFADevice" => {
+            ResyncMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "SendDelegationToken" => {
+            SendDelegationTokenRequest::from_params(p, "", "", v);
+        }
+        "SetDefaultPolicyVersion" => {
+            SetDefaultPolicyVersionRequest::from_params(p, "", "", v);
+        }
+        "SetSecurityTokenServicePreferences" => {
+            SetSecurityTokenServicePreferencesRequest::from_params(p, "", "", v);
+        }
+        "SimulateCustomPolicy" => {
+            SimulateCustomPolicyRequest::from_params(p, "", "", v);
+        }
+        "SimulatePrincipalPolicy" => {
+            SimulatePrincipalPolicyRequest::from_params(p, "", "", v);
+        }
+        "TagInstanceProfile" => {
+            TagInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "TagMFADevice" => {
+            TagMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "TagOpenIDConnectProvider" => {
+            TagOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "TagPolicy" => {
+            TagPolicyRequest::from_params(p, "", "", v);
+        }
+        "TagRole" => {
+            TagRoleRequest::from_params(p, "", "", v);
+        }
+        "TagSAMLProvider" => {
+            TagSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "TagServerCertificate" => {
+            TagServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "TagUser" => {
+            TagUserRequest::from_params(p, "", "", v);
+        }
+        "UntagInstanceProfile" => {
+            UntagInstanceProfileRequest::from_params(p, "", "", v);
+        }
+        "UntagMFADevice" => {
+            UntagMFADeviceRequest::from_params(p, "", "", v);
+        }
+        "UntagOpenIDConnectProvider" => {
+            UntagOpenIDConnectProviderRequest::from_params(p, "", "", v);
+        }
+        "UntagPolicy" => {
+            UntagPolicyRequest::from_params(p, "", "", v);
+        }
+        "UntagRole" => {
+            UntagRoleRequest::from_params(p, "", "", v);
+        }
+        "UntagSAMLProvider" => {
+            UntagSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "UntagServerCertificate" => {
+            UntagServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "UntagUser" => {
+            UntagUserRequest::from_params(p, "", "", v);
+        }
+        "UpdateAccessKey" => {
+            UpdateAccessKeyRequest::from_params(p, "", "", v);
+        }
+        "UpdateAccountPasswordPolicy" => {
+            UpdateAccountPasswordPolicyRequest::from_params(p, "", "", v);
+        }
+        "UpdateAssumeRolePolicy" => {
+            UpdateAssumeRolePolicyRequest::from_params(p, "", "", v);
+        }
+        "UpdateDelegationRequest" => {
+            UpdateDelegationRequestRequest::from_params(p, "", "", v);
+        }
+        "UpdateGroup" => {
+            UpdateGroupRequest::from_params(p, "", "", v);
+        }
+        "UpdateLoginProfile" => {
+            UpdateLoginProfileRequest::from_params(p, "", "", v);
+        }
+        "UpdateOpenIDConnectProviderThumbprint" => {
+            UpdateOpenIDConnectProviderThumbprintRequest::from_params(p, "", "", v);
+        }
+        "UpdateRole" => {
+            UpdateRoleRequest::from_params(p, "", "", v);
+        }
+        "UpdateRoleDescription" => {
+            UpdateRoleDescriptionRequest::from_params(p, "", "", v);
+        }
+        "UpdateSAMLProvider" => {
+            UpdateSAMLProviderRequest::from_params(p, "", "", v);
+        }
+        "UpdateSSHPublicKey" => {
+            UpdateSSHPublicKeyRequest::from_params(p, "", "", v);
+        }
+        "UpdateServerCertificate" => {
+            UpdateServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "UpdateServiceSpecificCredential" => {
+            UpdateServiceSpecificCredentialRequest::from_params(p, "", "", v);
+        }
+        "UpdateSigningCertificate" => {
+            UpdateSigningCertificateRequest::from_params(p, "", "", v);
+        }
+        "UpdateUser" => {
+            UpdateUserRequest::from_params(p, "", "", v);
+        }
+        "UploadSSHPublicKey" => {
+            UploadSSHPublicKeyRequest::from_params(p, "", "", v);
+        }
+        "UploadServerCertificate" => {
+            UploadServerCertificateRequest::from_params(p, "", "", v);
+        }
+        "UploadSigningCertificate" => {
+            UploadSigningCertificateRequest::from_params(p, "", "", v);
+        }
+        _ => return false,
+    }
+    true
+}

@@ -906,3 +906,45 @@ impl Operation for GetWebIdentityToken {
     type Input = GetWebIdentityTokenRequest;
     type Output = GetWebIdentityTokenResponse;
 }
+
+/// Decodes and validates the input of the operation `name` into `v`, as the dispatcher does
+/// before a handler runs (for fuzzing and tests); `false` when the model has no such operation.
+pub fn decode_input(name: &str, p: &Params, v: &mut Validator) -> bool {
+    match name {
+        "AssumeRole" => {
+            AssumeRoleRequest::from_params(p, "", "", v);
+        }
+        "AssumeRoleWithSAML" => {
+            AssumeRoleWithSAMLRequest::from_params(p, "", "", v);
+        }
+        "AssumeRoleWithWebIdentity" => {
+            AssumeRoleWithWebIdentityRequest::from_params(p, "", "", v);
+        }
+        "AssumeRoot" => {
+            AssumeRootRequest::from_params(p, "", "", v);
+        }
+        "DecodeAuthorizationMessage" => {
+            DecodeAuthorizationMessageRequest::from_params(p, "", "", v);
+        }
+        "GetAccessKeyInfo" => {
+            GetAccessKeyInfoRequest::from_params(p, "", "", v);
+        }
+        "GetCallerIdentity" => {
+            GetCallerIdentityRequest::from_params(p, "", "", v);
+        }
+        "GetDelegatedAccessToken" => {
+            GetDelegatedAccessTokenRequest::from_params(p, "", "", v);
+        }
+        "GetFederationToken" => {
+            GetFederationTokenRequest::from_params(p, "", "", v);
+        }
+        "GetSessionToken" => {
+            GetSessionTokenRequest::from_params(p, "", "", v);
+        }
+        "GetWebIdentityToken" => {
+            GetWebIdentityTokenRequest::from_params(p, "", "", v);
+        }
+        _ => return false,
+    }
+    true
+}
