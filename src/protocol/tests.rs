@@ -122,3 +122,37 @@ fn text_xml_cannot_carry_becomes_a_replacement_character() {
         "<Message>Value &apos;a\u{FFFD}b\u{FFFD}c\u{FFFD}&apos; &lt;&amp;&gt; \t\r\n ok é</Message>"
     );
 }
+
+#[test]
+fn text_is_escaped_as_quick_xml_escapes_it() {
+    for s in [
+        "plain",
+        "a<b>&'\"c",
+        "ünïcødé ✓ 𝄞",
+        "tab\tnl\ncr\r",
+        "",
+        "\u{FFFD}\u{FFFC}",
+    ] {
+        let mut w = XmlWriter::default();
+        w.text(s);
+        assert_eq!(w.into_string(), quick_xml::escape::escape(s), "{s:?}");
+    }
+    let mut w = XmlWriter::default();
+    w.text("a\u{0}b\u{1F}c\u{FFFE}d\u{FFFF}<");
+    assert_eq!(w.into_string(), "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}&lt;");
+}
+
+#[test]
+fn timestamps_are_written_as_aws_writes_them() {
+    use time::macros::datetime;
+    for (t, text) in [
+        (datetime!(2026-11-27 20:58:25 UTC), "2026-11-27T20:58:25Z"),
+        (datetime!(0001-01-02 03:04:05 UTC), "0001-01-02T03:04:05Z"),
+        (
+            datetime!(2030-12-31 23:59:59 +02:00),
+            "2030-12-31T21:59:59Z",
+        ),
+    ] {
+        assert_eq!(super::xml::format_timestamp(&t), text);
+    }
+}
