@@ -518,11 +518,26 @@ async fn a_denied_call_shows_its_deciding_statement_and_a_proposal() {
     let iam = srv.iam();
     let user = unique("bob");
     iam.create_user().user_name(&user).send().await.unwrap();
-    let doc = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadUsers","Effect":"Allow","Action":"iam:GetUser","Resource":"*"},{"Sid":"NoListing","Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}"#;
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadUsers","Effect":"Allow","Action":"iam:GetUser","Resource":"*"},{"Sid":"NoListing","Effect":"Deny","Action":"iam:ListUsers","Resource":"*"},{"Sid":"FarAway","Effect":"Deny","Action":"iam:ListRoles","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#;
     iam.put_user_policy()
         .user_name(&user)
         .policy_name("mixed")
         .policy_document(doc)
+        .send()
+        .await
+        .unwrap();
+    let unrelated = iam
+        .create_policy()
+        .policy_name("unrelated")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.attach_user_policy()
+        .user_name(&user)
+        .policy_arn(unrelated.policy().unwrap().arn().unwrap())
         .send()
         .await
         .unwrap();
@@ -549,7 +564,7 @@ async fn a_denied_call_shows_its_deciding_statement_and_a_proposal() {
     let page = ok(&b.get(&format!("{HOME}/decisions?{q}")).await, "decisions");
     assert!(page.contains("ExplicitDeny"), "{page}");
     assert!(
-        !page.contains("iam:ListRoles"),
+        page.contains(">iam:ListUsers</span> on ") && !page.contains(">iam:ListRoles</span> on "),
         "filtered by action: {page}"
     );
     // The deciding statement is highlighted inside its policy document.
@@ -568,6 +583,18 @@ async fn a_denied_call_shows_its_deciding_statement_and_a_proposal() {
         .finish();
     let page = ok(&b.get(&format!("{HOME}/decisions?{q}")).await, "decisions");
     assert!(page.contains("ImplicitDeny") && page.contains("No statement matched"));
+    // Every policy considered is shown, with the request context its conditions read.
+    assert!(page.contains("Policies considered (2)"), "{page}");
+    assert!(
+        page.contains("<strong>mixed</strong>") && page.contains("<strong>unrelated</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("(no statement matched)"), "{page}");
+    let context = &page[page.find("Request context").expect("the context")..];
+    assert!(
+        context.contains("aws:sourceip") && context.contains("127.0.0.1"),
+        "{context}"
+    );
 
     // The proposal: what it did, and with include_denied what it was refused.
     let q = form_urlencoded::Serializer::new(String::new())

@@ -422,6 +422,26 @@ async fn decisions_explain_denials_and_propose_a_least_privilege_policy() {
         d["reason"],
         "because no identity-based policy allows the iam:ListRoles action"
     );
+    assert_eq!(d["considered"], serde_json::json!([]), "{d}");
+    assert_eq!(d["matched"], serde_json::json!([]), "{d}");
+
+    // Every decision names the policies it considered and the statements that matched.
+    let (_, v) = get_json(
+        &srv,
+        "/_localiam/decisions?principal=arn:aws:iam::000000000000:user/builder&action=iam:CreateUser",
+    )
+    .await;
+    let d = &v["decisions"][0];
+    assert_eq!(d["decision"], "Allow", "{d}");
+    assert_eq!(
+        d["considered"],
+        serde_json::json!([{"policy": "IAMFullAccess", "source": "aws-managed", "arn": "arn:aws:iam::aws:policy/IAMFullAccess"}]),
+        "{d}"
+    );
+    assert_eq!(d["matched"][0]["policy"], "IAMFullAccess", "{d}");
+    assert_eq!(d["matched"][0]["source"], "aws-managed", "{d}");
+    assert_eq!(d["matched"][0]["effect"], "Allow", "{d}");
+    assert!(d["context"].is_object(), "{d}");
 
     // The proposal, applied to a fresh user, allows exactly those calls.
     let (status, v) = get_json(

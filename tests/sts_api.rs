@@ -358,6 +358,12 @@ async fn trust_policies_decide_in_enforce_and_audit_only() {
                 v["decisions"][0]["resource"],
                 "arn:aws:iam::000000000000:role/guarded"
             );
+            // The policy it considered: the role's trust policy.
+            assert_eq!(
+                v["decisions"][0]["considered"],
+                serde_json::json!([{"policy": "guarded trust policy", "source": "resource", "arn": "arn:aws:iam::000000000000:role/guarded"}]),
+                "{v}"
+            );
         } else {
             // open and strict: authentication only; audit: the denial is logged, not enforced.
             as_bob.unwrap();

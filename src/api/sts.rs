@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::api::common::*;
 use crate::api::{Ctx, Registry};
 use crate::auth::PrincipalKind as CallerKind;
+use crate::authz::AppliedPolicy;
 use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::policy::validate::{validate, PolicyKind};
@@ -386,7 +387,7 @@ fn authorize_assume_role(
         }
         Ok(())
     })();
-    settle(app, ctx, &role.arn(), "AssumeRole", decision)
+    settle(app, ctx, role, "AssumeRole", decision)
 }
 
 /// A trust decision as the mode settles it: a denial is kept in the decision log; in `audit` it
@@ -394,22 +395,40 @@ fn authorize_assume_role(
 pub(crate) fn settle(
     app: &App,
     ctx: &Ctx,
-    role_arn: &str,
+    role: &Role,
     operation: &str,
     decision: Result<(), ApiError>,
 ) -> Result<(), ApiError> {
+    let role_arn = role.arn();
     if let Err(e) = &decision {
+        // The policy considered: the role's trust policy, as it was.
+        let considered = app
+            .policies
+            .get_or_parse_shared(&role.assume_role_policy)
+            .ok()
+            .map(|(document, policy)| AppliedPolicy {
+                id: format!("{} trust policy", role.name).into(),
+                source: crate::policy::SourceType::ResourcePolicy,
+                simulator_type: "resource",
+                arn: Some(role_arn.clone()),
+                policy,
+                document: Some(document),
+            });
         app.decisions.record(crate::authz::decisions::Record {
             time: ctx.now.unix_timestamp(),
             request_id: crate::authz::decisions::RequestId::parse(&ctx.request_id),
-            principal: ctx.principal.arn.as_str().into(),
+            caller: std::sync::Arc::new(crate::authz::decisions::Caller {
+                principal: ctx.principal.arn.clone(),
+                considered: considered.into_iter().collect(),
+                context_keys: Default::default(),
+            }),
             action: format!("sts:{operation}").into(),
-            resource: role_arn.to_string(),
+            resource: role_arn.clone(),
             decision: "ImplicitDeny",
             reason: Some(e.message.clone()),
             enforced: app.config.auth == AuthMode::Enforce,
-            matched: Vec::new(),
-            context_keys: Default::default(),
+            hits: Default::default(),
+            context: Default::default(),
         });
     }
     match (decision, app.config.auth) {

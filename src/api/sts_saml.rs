@@ -279,7 +279,7 @@ fn authorize(
                 None => Ok(()),
             }
         });
-    settle(app, ctx, &role_arn, "AssumeRoleWithSAML", decision)
+    settle(app, ctx, role, "AssumeRoleWithSAML", decision)
 }
 
 async fn assume_role_with_saml(

@@ -172,7 +172,7 @@ fn authorize(
             TrustDecision::Denied | TrustDecision::NotAllowed => Err(not_authorized()),
         }
     })();
-    settle(app, ctx, &role.arn(), "AssumeRoleWithWebIdentity", decision)
+    settle(app, ctx, role, "AssumeRoleWithWebIdentity", decision)
 }
 
 async fn assume_role_with_web_identity(

@@ -35,6 +35,8 @@ pub struct AppliedPolicy {
     /// The ARN of a managed policy.
     pub arn: Option<String>,
     pub policy: Arc<Policy>,
+    /// The document's text, for a stored policy (shared with the policy cache).
+    pub document: Option<Arc<str>>,
 }
 
 impl AppliedPolicy {
@@ -49,6 +51,7 @@ impl AppliedPolicy {
             },
             arn: None,
             policy,
+            document: None,
         }
     }
 
@@ -141,13 +144,14 @@ pub fn session_policies(
 ) -> Result<AppliedPolicies, ApiError> {
     let mut out = AppliedPolicies::default();
     if let Some(doc) = &session.session_policy {
-        let policy = compile(cache, "SessionPolicy", doc)?;
+        let (document, policy) = compile(cache, "SessionPolicy", doc)?;
         out.identity.push(AppliedPolicy {
             id: "SessionPolicy".into(),
             source: SourceType::SessionPolicy,
             simulator_type: "session",
             arn: None,
             policy,
+            document: Some(document),
         });
     }
     for arn in &session.policy_arns {
@@ -157,13 +161,14 @@ pub fn session_policies(
         let Some(version) = p.default_version() else {
             continue;
         };
-        let policy = compile(cache, &p.name, &version.document)?;
+        let (document, policy) = compile(cache, &p.name, &version.document)?;
         out.identity.push(AppliedPolicy {
             id: p.name.as_str().into(),
             source: SourceType::SessionPolicy,
             simulator_type: "session",
             arn: Some(arn.clone()),
             policy,
+            document: Some(document),
         });
     }
     Ok(out)
@@ -181,8 +186,13 @@ pub fn group_policies(
     Ok(out)
 }
 
-fn compile(cache: &PolicyCache, name: &str, document: &str) -> Result<Arc<Policy>, ApiError> {
-    cache.get_or_parse(document).map_err(|e| {
+/// A stored policy compiled (through the cache), with its text.
+fn compile(
+    cache: &PolicyCache,
+    name: &str,
+    document: &str,
+) -> Result<(Arc<str>, Arc<Policy>), ApiError> {
+    cache.get_or_parse_shared(document).map_err(|e| {
         tracing::error!(policy = name, error = %e, "stored policy does not parse");
         policy_evaluation_error(name)
     })
@@ -200,13 +210,14 @@ fn inline(
         PrincipalKind::Role => (SourceType::RoleInline, "role"),
     };
     for p in policies.iter() {
-        let policy = compile(cache, &p.name, &p.document)?;
+        let (document, policy) = compile(cache, &p.name, &p.document)?;
         out.identity.push(AppliedPolicy {
             id: p.name.as_str().into(),
             source,
             simulator_type,
             arn: None,
             policy,
+            document: Some(document),
         });
     }
     Ok(())
@@ -228,7 +239,7 @@ fn attached(
         let Some(version) = p.default_version() else {
             continue;
         };
-        let policy = compile(cache, &p.name, &version.document)?;
+        let (document, policy) = compile(cache, &p.name, &version.document)?;
         let (source, simulator_type) = if is_aws_managed(p) {
             (SourceType::AwsManaged, "aws-managed")
         } else {
@@ -240,6 +251,7 @@ fn attached(
             source,
             simulator_type,
             policy,
+            document: Some(document),
         });
     }
     Ok(())
@@ -257,7 +269,7 @@ fn boundary(
     let Some(version) = p.default_version() else {
         return Ok(Vec::new());
     };
-    let policy = compile(cache, &p.name, &version.document)?;
+    let (document, policy) = compile(cache, &p.name, &version.document)?;
     Ok(vec![AppliedPolicy {
         arn: Some(p.arn()),
         id: p.name.as_str().into(),
@@ -268,6 +280,7 @@ fn boundary(
             "user-managed"
         },
         policy,
+        document: Some(document),
     }])
 }
 

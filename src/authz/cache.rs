@@ -40,17 +40,30 @@ impl PolicyCache {
 
     /// The compiled form of `document`, parsed on first use.
     pub fn get_or_parse(&self, document: &str) -> Result<Arc<Policy>, ParseError> {
-        if let Some(p) = self.map.read().ok().and_then(|m| m.get(document).cloned()) {
-            return Ok(p);
+        self.get_or_parse_shared(document).map(|(_, p)| p)
+    }
+
+    /// [`PolicyCache::get_or_parse`], with the document's text as the cache keeps it (shared,
+    /// not copied: the decision log shows the document a decision read).
+    pub fn get_or_parse_shared(
+        &self,
+        document: &str,
+    ) -> Result<(Arc<str>, Arc<Policy>), ParseError> {
+        if let Some(hit) = self.map.read().ok().and_then(|m| {
+            m.get_key_value(document)
+                .map(|(text, p)| (text.clone(), p.clone()))
+        }) {
+            return Ok(hit);
         }
         let policy = Arc::new(Policy::parse(document)?);
+        let text: Arc<str> = Arc::from(document);
         if let Ok(mut m) = self.map.write() {
             if m.len() >= self.capacity {
                 m.clear();
             }
-            m.insert(Arc::from(document), policy.clone());
+            m.insert(text.clone(), policy.clone());
         }
-        Ok(policy)
+        Ok((text, policy))
     }
 
     /// Number of cached documents.
@@ -96,22 +109,25 @@ impl<T> Default for PlanCache<T> {
 }
 
 impl<T> PlanCache<T> {
-    /// The plan of `key` for `model`, built by `build` when there is none for this model.
+    /// The plan of `key` for `model`, built by `build` when there is none for this model (given
+    /// the plan built for an earlier model, if any, to reuse what has not changed).
     pub fn get_or_build<E>(
         &self,
         model: &Arc<Model>,
         key: &str,
-        build: impl FnOnce() -> Result<T, E>,
+        build: impl FnOnce(Option<&T>) -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
         let current = Arc::as_ptr(model);
+        let mut previous = None;
         if let Ok(map) = self.map.read() {
             if let Some((built_for, plan)) = map.get(key) {
                 if std::ptr::eq(built_for.as_ptr(), current) {
                     return Ok(plan.clone());
                 }
+                previous = Some(plan.clone());
             }
         }
-        let plan = Arc::new(build()?);
+        let plan = Arc::new(build(previous.as_deref())?);
         if let Ok(mut map) = self.map.write() {
             if map.len() >= PLAN_CACHE_MAX && !map.contains_key(key) {
                 map.clear();
@@ -162,7 +178,7 @@ mod tests {
     fn plans_are_for_one_model_snapshot() {
         let c: PlanCache<u32> = PlanCache::default();
         let first = Arc::new(Model::default());
-        let built = |n: u32| move || Ok::<u32, ()>(n);
+        let built = |n: u32| move |_: Option<&u32>| Ok::<u32, ()>(n);
         assert_eq!(*c.get_or_build(&first, "AKIA1", built(1)).unwrap(), 1);
         // The same snapshot: the plan built for it.
         assert_eq!(*c.get_or_build(&first, "AKIA1", built(2)).unwrap(), 1);

@@ -4,48 +4,183 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use smallvec::SmallVec;
+
+use crate::authz::AppliedPolicy;
 use crate::policy::validate::{validate, PolicyKind};
+use crate::policy::Context;
 
 /// How many decisions are kept.
 pub const CAPACITY: usize = 10_000;
 
-/// One statement that applied.
-#[derive(Debug, Clone, Serialize)]
-pub struct Matched {
-    pub policy: std::sync::Arc<str>,
-    pub source: &'static str,
-    pub statement: usize,
-    pub sid: Option<String>,
+/// One statement that applied: where it is in the policies the decision considered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index in [`Caller::considered`].
+    pub policy: u16,
+    /// Index of the statement in its policy.
+    pub statement: u32,
+    /// `Allow` or `Deny`.
     pub effect: &'static str,
 }
 
-/// One decision.
+/// What the decisions of one caller share (built once per authorization plan, not per call):
+/// its ARN, every policy considered (identity, boundary and session policies, in the evaluator's
+/// order, with their documents as they were) and the context keys those policies read.
+#[derive(Debug, Default)]
+pub struct Caller {
+    pub principal: String,
+    pub considered: Vec<AppliedPolicy>,
+    /// The context keys the policies read, as written there.
+    pub context_keys: ContextKeys,
+}
+
+impl Caller {
+    /// A caller whose decision considered no stored policy (a trust policy's refusal).
+    pub fn named(principal: &str) -> Arc<Caller> {
+        Arc::new(Caller {
+            principal: principal.to_string(),
+            ..Caller::default()
+        })
+    }
+}
+
+/// A matched statement as served.
 #[derive(Debug, Clone, Serialize)]
+pub struct Matched<'r> {
+    pub policy: &'r str,
+    /// The simulator's `SourcePolicyType`.
+    pub source: &'static str,
+    pub statement: usize,
+    pub sid: Option<&'r str>,
+    pub effect: &'static str,
+    /// The policy it is in (index in the decision's considered policies).
+    #[serde(skip)]
+    pub index: usize,
+    #[serde(skip)]
+    pub of: Option<&'r AppliedPolicy>,
+}
+
+/// One decision.
+#[derive(Debug, Clone)]
 pub struct Record {
     /// Unix seconds.
     pub time: i64,
-    #[serde(serialize_with = "as_text")]
     pub request_id: RequestId,
-    pub principal: std::sync::Arc<str>,
+    pub caller: Arc<Caller>,
     pub action: std::borrow::Cow<'static, str>,
     pub resource: String,
     /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
     pub decision: &'static str,
     /// AWS's message tail for a denial (`because no identity-based policy allows …`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Whether `audit` let a denied call through.
     pub enforced: bool,
-    pub matched: Vec<Matched>,
+    pub hits: SmallVec<[Hit; 2]>,
+    /// The request context the decision was made with: the keys the policies read that the
+    /// request had.
+    pub context: Context,
+}
+
+impl Record {
+    pub fn principal(&self) -> &str {
+        &self.caller.principal
+    }
+
+    /// The statements that matched, in the evaluator's order.
+    pub fn matched(&self) -> impl Iterator<Item = Matched<'_>> {
+        self.hits.iter().map(|h| {
+            let index = usize::from(h.policy);
+            let of = self.caller.considered.get(index);
+            let statement = h.statement as usize;
+            Matched {
+                policy: of.map_or("", |p| &p.id),
+                source: of.map_or("none", |p| p.simulator_type),
+                statement,
+                sid: of.and_then(|p| p.policy.statements().get(statement)?.sid()),
+                effect: h.effect,
+                index,
+                of,
+            }
+        })
+    }
+
     /// The context keys the decision read: those the caller's policies use (conditions and policy
     /// variables, as written there), whether the request had them or not, and any a call adds
     /// beyond them (STS's keys on AssumeRole).
-    pub context_keys: ContextKeys,
+    pub fn context_keys(&self) -> impl Iterator<Item = &str> {
+        let read = &self.caller.context_keys;
+        read.iter().chain(
+            self.context
+                .keys()
+                .filter(move |k| !read.iter().any(|r| r.eq_ignore_ascii_case(k))),
+        )
+    }
+}
+
+/// `{"time", "request_id", "principal", "action", "resource", "decision", "reason"?, "enforced",
+/// "matched": [{"policy", "source", "statement", "sid", "effect"}], "considered": [{"policy",
+/// "source", "arn"?}], "context_keys": [...], "context": {"key": ["value", …]}}` (context keys
+/// lower-cased).
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(Serialize)]
+        struct Considered<'a> {
+            policy: &'a str,
+            source: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            arn: Option<&'a str>,
+        }
+        struct List<I>(std::cell::Cell<Option<I>>);
+        impl<I: Iterator<Item = T>, T: Serialize> Serialize for List<I> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self.0.take() {
+                    Some(items) => s.collect_seq(items),
+                    None => s.collect_seq(std::iter::empty::<T>()),
+                }
+            }
+        }
+        fn list<I: Iterator>(items: I) -> List<I> {
+            List(std::cell::Cell::new(Some(items)))
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("time", &self.time)?;
+        m.serialize_entry("request_id", &self.request_id.to_string())?;
+        m.serialize_entry("principal", self.principal())?;
+        m.serialize_entry("action", &*self.action)?;
+        m.serialize_entry("resource", &self.resource)?;
+        m.serialize_entry("decision", self.decision)?;
+        if let Some(reason) = &self.reason {
+            m.serialize_entry("reason", reason)?;
+        }
+        m.serialize_entry("enforced", &self.enforced)?;
+        m.serialize_entry("matched", &list(self.matched()))?;
+        m.serialize_entry(
+            "considered",
+            &list(self.caller.considered.iter().map(|p| Considered {
+                policy: &p.id,
+                source: p.simulator_type,
+                arn: p.arn.as_deref(),
+            })),
+        )?;
+        m.serialize_entry("context_keys", &list(self.context_keys()))?;
+        m.serialize_entry("context", &ContextJson(&self.context))?;
+        m.end()
+    }
+}
+
+struct ContextJson<'a>(&'a Context);
+
+impl Serialize for ContextJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter())
+    }
 }
 
 /// A request ID (a UUID) kept without an allocation.
@@ -63,10 +198,6 @@ impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
-}
-
-fn as_text<S: serde::Serializer>(v: &RequestId, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
 }
 
 /// Context keys kept as one shared string (a caller's keys are the same for many decisions),
@@ -164,7 +295,7 @@ impl DecisionLog {
         };
         ring.iter()
             .rev()
-            .filter(|r| f.principal.as_deref().is_none_or(|p| &*r.principal == p))
+            .filter(|r| f.principal.as_deref().is_none_or(|p| r.principal() == p))
             .filter(|r| {
                 f.action
                     .as_deref()
@@ -258,14 +389,14 @@ mod tests {
         Record {
             time: 0,
             request_id: RequestId::default(),
-            principal: "p".into(),
+            caller: Caller::named("p"),
             action: action.to_string().into(),
             resource: resource.into(),
             decision,
             reason: None,
             enforced: true,
-            matched: Vec::new(),
-            context_keys: ContextKeys::default(),
+            hits: SmallVec::new(),
+            context: Context::default(),
         }
     }
 

@@ -26,8 +26,10 @@ use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
-use super::decisions::{ContextKeys, Matched, Record, RequestId};
-use super::{role_policies, user_policies, AppliedPolicies};
+use smallvec::SmallVec;
+
+use super::decisions::{Caller, ContextKeys, Hit, Record, RequestId};
+use super::{role_policies, user_policies, AppliedPolicies, AppliedPolicy};
 
 /// One action of the Service Authorization Reference.
 struct ActionFacts {
@@ -419,17 +421,17 @@ fn ip_string(ip: std::net::IpAddr) -> String {
 fn request_context(
     model: &Model,
     ctx: &Ctx,
-    principal: &Principal,
+    plan: &Plan,
     params: &Params,
     resource: &str,
-    needed: &Needed<'_>,
 ) -> Context {
-    let mut c = Context::new();
+    let needed = plan.needed();
     if needed.keys.is_empty() {
-        return c;
+        return Context::new();
     }
+    // The keys derived from the principal are the plan's, built once.
+    let mut c = Context::with_base(plan.base.clone());
     let want = |key: &str| needed.has(key);
-    c.add_principal_keys_if(principal, want);
     let put = |c: &mut Context, key: &str, value: &dyn Fn() -> Option<String>| {
         if want(key) {
             if let Some(v) = value() {
@@ -543,38 +545,92 @@ fn tag_keys_param(params: &Params) -> Option<Vec<String>> {
 /// evaluator sees it. `policies` is `None` for the root user.
 pub struct Plan {
     policies: Option<CallerPolicies>,
+    /// What its decisions record of the caller: its ARN, every policy considered and the
+    /// context keys they read.
+    caller: Arc<Caller>,
     needed: Vec<String>,
-    /// The same keys as the decision log keeps them.
-    keys: ContextKeys,
     principal: Principal,
-    principal_arn: Arc<str>,
+    /// The context keys derived from the principal that the policies read (`aws:username`,
+    /// `aws:PrincipalTag/…`): the base of every request context of this plan.
+    base: Arc<Context>,
 }
 
 impl Plan {
     fn build(app: &App, model: &Model, ctx: &Ctx) -> Result<Plan, ApiError> {
         let policies = caller_policies(app, model, ctx)?;
         let needed = policies.as_ref().map(needed_keys).unwrap_or_default();
-        let principal = caller_principal(model, ctx, &Needed { keys: &needed });
+        let wanted = Needed { keys: &needed };
+        let principal = caller_principal(model, ctx, &wanted);
+        let mut base = Context::new();
+        base.add_principal_keys_if(&principal, |k| wanted.has(k));
+        let considered = policies
+            .as_ref()
+            .map(|p| {
+                p.applied
+                    .all()
+                    .chain(p.session.iter().flat_map(AppliedPolicies::all))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Plan {
             policies,
-            keys: ContextKeys::new(needed.iter().map(String::as_str)),
+            caller: Arc::new(Caller {
+                principal: ctx.principal.arn.clone(),
+                considered,
+                context_keys: ContextKeys::new(needed.iter().map(String::as_str)),
+            }),
             needed,
             principal,
-            principal_arn: ctx.principal.arn.as_str().into(),
+            base: Arc::new(base),
         })
     }
 
     fn needed(&self) -> Needed<'_> {
         Needed { keys: &self.needed }
     }
+
+    /// Shares what did not change since `previous` (the caller's plan for an earlier model): the
+    /// decisions recorded from both then keep one list of the policies considered and one set of
+    /// context keys.
+    fn share_with(&mut self, previous: &Plan) {
+        let same = |a: &AppliedPolicy, b: &AppliedPolicy| {
+            Arc::ptr_eq(&a.policy, &b.policy)
+                && a.id == b.id
+                && a.source == b.source
+                && a.arn == b.arn
+                && a.document.as_ref().map(|d| d.as_ptr())
+                    == b.document.as_ref().map(|d| d.as_ptr())
+        };
+        let (now, before) = (&self.caller, &previous.caller);
+        if now.principal == before.principal
+            && now.considered.len() == before.considered.len()
+            && now
+                .considered
+                .iter()
+                .zip(before.considered.iter())
+                .all(|(a, b)| same(a, b))
+            && now.context_keys.iter().eq(before.context_keys.iter())
+        {
+            self.caller = previous.caller.clone();
+        }
+        if self.base == previous.base {
+            self.base = previous.base.clone();
+        }
+    }
 }
 
 /// The caller's plan for `model`: cached per access key, built directly for a caller without one.
 fn plan_for(app: &App, model: &Arc<Model>, ctx: &Ctx) -> Result<Arc<Plan>, ApiError> {
     match ctx.principal.access_key_id.as_deref() {
-        Some(key) => app
-            .plans
-            .get_or_build(model, key, || Plan::build(app, model, ctx)),
+        Some(key) => app.plans.get_or_build(model, key, |previous| {
+            Plan::build(app, model, ctx).map(|mut plan| {
+                if let Some(previous) = previous {
+                    plan.share_with(previous);
+                }
+                plan
+            })
+        }),
         None => Plan::build(app, model, ctx).map(Arc::new),
     }
 }
@@ -657,9 +713,13 @@ fn evaluate_caller<R>(
     request: Request<'_>,
     f: impl FnOnce(&crate::policy::Evaluation<'_>) -> R,
 ) -> R {
-    let identity: Vec<PolicyRef<'_>> = policies.applied.identity_refs();
-    let boundary = policies.applied.boundary_refs();
-    let session: Option<Vec<PolicyRef<'_>>> = policies.session.as_ref().map(|s| s.identity_refs());
+    // On the stack: a caller has a few policies.
+    fn refs(list: &[AppliedPolicy]) -> SmallVec<[PolicyRef<'_>; 8]> {
+        list.iter().map(AppliedPolicy::as_ref).collect()
+    }
+    let identity = refs(&policies.applied.identity);
+    let boundary = policies.applied.boundary.as_deref().map(refs);
+    let session = policies.session.as_ref().map(|s| refs(&s.identity));
     let mut input = EvalInput::new(request, &identity);
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
@@ -679,14 +739,7 @@ pub fn caller_allows(
     let Some(policies) = &plan.policies else {
         return Ok(true);
     };
-    let context = request_context(
-        model,
-        ctx,
-        &plan.principal,
-        &Params::default(),
-        resource,
-        &plan.needed(),
-    );
+    let context = request_context(model, ctx, &plan, &Params::default(), resource);
     let request = Request {
         principal: &plan.principal,
         action,
@@ -716,14 +769,14 @@ fn decide(
         resource: &resource,
         context: &context,
     };
-    // The id of the policy a statement matched in, shared rather than copied.
-    let policy_id = |id: &str| -> Arc<str> {
-        policies
-            .applied
-            .all()
-            .chain(policies.session.iter().flat_map(AppliedPolicies::all))
-            .find(|p| std::ptr::eq(p.id.as_ptr(), id.as_ptr()))
-            .map_or_else(|| id.into(), |p| p.id.clone())
+    // Where a matched statement's policy is among those considered.
+    let index_of = |id: &str| -> u16 {
+        plan.caller
+            .considered
+            .iter()
+            .position(|p| std::ptr::eq(p.id.as_ptr(), id.as_ptr()))
+            .and_then(|i| u16::try_from(i).ok())
+            .unwrap_or(u16::MAX)
     };
     let (denial, record) = evaluate_caller(policies, request, |eval| {
         let allowed = eval.decision == Decision::Allow;
@@ -734,33 +787,25 @@ fn decide(
             (!allowed).then(|| eval.reason.message_tail(&action)),
             eval.matched
                 .iter()
-                .map(|m| Matched {
-                    policy: policy_id(m.source_id),
-                    source: m.source.simulator_name(),
-                    statement: m.index,
-                    sid: m.sid.map(str::to_string),
+                .map(|m| Hit {
+                    policy: index_of(m.source_id),
+                    statement: u32::try_from(m.index).unwrap_or(u32::MAX),
                     effect: m.effect.as_str(),
                 })
                 .collect(),
         );
         (denial, record)
     });
-    let (decision, reason, matched) = record;
-    // The keys the caller's policies read, and those a call adds beyond them (STS's).
-    let context_keys = if context.keys().all(|k| plan.needed().has(k)) {
-        plan.keys.clone()
-    } else {
-        ContextKeys::new(context.keys())
-    };
+    let (decision, reason, hits) = record;
     app.decisions.record(Record {
         time: ctx.now.unix_timestamp(),
         request_id: RequestId::parse(&ctx.request_id),
-        principal: plan.principal_arn.clone(),
+        caller: plan.caller.clone(),
         decision,
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
-        matched,
-        context_keys,
+        hits,
+        context,
         resource,
         action,
     });
@@ -842,8 +887,7 @@ fn policies_decide(
     let Some(policies) = &plan.policies else {
         return Ok(None);
     };
-    let needed = plan.needed();
-    let context = request_context(&model, ctx, &plan.principal, params, &resource, &needed);
+    let context = request_context(&model, ctx, &plan, params, &resource);
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
     let (decision, verdict) = decide(
         app,
@@ -915,14 +959,7 @@ pub fn identity_allows(
     let Some(policies) = &plan.policies else {
         return Ok(());
     };
-    let mut context = request_context(
-        &model,
-        ctx,
-        &plan.principal,
-        &Params::default(),
-        resource,
-        &plan.needed(),
-    );
+    let mut context = request_context(&model, ctx, &plan, &Params::default(), resource);
     extra(&mut context);
     decide(
         app,

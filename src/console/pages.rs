@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::session::{needs_login, Caller};
 use super::{findings, ASSETS, HOME, LOGIN};
 use crate::authz::decisions::{Filter, Matched, Record};
+use crate::authz::AppliedPolicy;
 use crate::policy::validate::{validate, PolicyKind};
 use crate::state::App;
 use crate::store::aws_managed::catalogue;
@@ -721,75 +722,6 @@ pub async fn findings_page(
     )
 }
 
-/// The name of the user or role a principal ARN names (`user/…/NAME`, `role/…/NAME`,
-/// `assumed-role/NAME/SESSION`).
-fn principal_entity(arn: &str) -> Option<(&'static str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (_, _, _, _, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    let (kind, rest) = resource.split_once('/')?;
-    match kind {
-        "user" => Some(("users", account, rest.rsplit('/').next()?)),
-        "role" => Some(("roles", account, rest.rsplit('/').next()?)),
-        "assumed-role" => Some(("roles", account, rest.split('/').next()?)),
-        _ => None,
-    }
-}
-
-/// The document of the policy a matched statement came from, found from the principal.
-fn matched_document(app: &App, principal: &str, m: &Matched) -> Option<(String, PolicyKind)> {
-    let (kind, account, name) = principal_entity(principal)?;
-    let model = app.store.read();
-    let a = model.account(account);
-    let (inline, attached, boundary, groups): (
-        &InlinePolicies,
-        Vec<String>,
-        Option<String>,
-        Vec<_>,
-    ) = if kind == "users" {
-        let u = a.users.get(name)?;
-        (
-            &u.inline,
-            u.attached.clone(),
-            u.permissions_boundary_arn.clone(),
-            a.groups_of(u),
-        )
-    } else {
-        let r = a.roles.get(name)?;
-        (
-            &r.inline,
-            r.attached.clone(),
-            r.permissions_boundary_arn.clone(),
-            Vec::new(),
-        )
-    };
-    let id = &*m.policy;
-    let managed = |p: &ManagedPolicy| p.default_version().map(|v| v.document.clone());
-    let doc = match m.source {
-        "user" | "role" => inline.get(id).map(|p| p.document.clone()),
-        "group" => groups
-            .iter()
-            .find_map(|g| g.inline.get(id).map(|p| p.document.clone())),
-        "user-managed" | "aws-managed" => attached
-            .iter()
-            .chain(groups.iter().flat_map(|g| g.attached.iter()))
-            .filter_map(|pid| a.policy_by_id(pid))
-            .find(|p| p.name == id)
-            .and_then(|p| managed(p)),
-        "permissions-boundary" => boundary
-            .and_then(|b| a.policy_by_arn(&b).cloned())
-            .and_then(|p| managed(&p)),
-        _ => None,
-    }?;
-    Some((doc, PolicyKind::Identity))
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct DecisionQuery {
     #[serde(default)]
@@ -807,7 +739,7 @@ fn badge(decision: &str) -> Markup {
     html! { span class={ "badge " (class) } { (decision) } }
 }
 
-fn decision_entry(app: &App, r: &Record) -> Markup {
+fn decision_entry(r: &Record) -> Markup {
     // The statement that decided: the first matching Deny of an explicit deny, the first
     // matching Allow of an allow; an implicit deny has none.
     let deciding_effect = match r.decision {
@@ -815,41 +747,90 @@ fn decision_entry(app: &App, r: &Record) -> Markup {
         "ExplicitDeny" => Some("Deny"),
         _ => None,
     };
-    let deciding = deciding_effect.and_then(|e| r.matched.iter().position(|m| m.effect == e));
+    let matched: Vec<Matched<'_>> = r.matched().collect();
+    let deciding = deciding_effect.and_then(|e| matched.iter().position(|m| m.effect == e));
+    let present: Vec<(&str, &[String])> = r.context.iter().collect();
+    let absent: Vec<&str> = r
+        .context_keys()
+        .filter(|k| r.context.get(k).is_none())
+        .collect();
     html! {
         details.decision {
             summary {
                 (badge(r.decision)) " "
                 span.muted { (date(r.time)) } " "
-                span.mono { (r.action) } " on " span.mono { (r.resource) } " by " span.mono { (r.principal) }
+                span.mono { (r.action) } " on " span.mono { (r.resource) } " by " span.mono { (r.principal()) }
             }
             dl {
                 dt { "Request ID" } dd.mono { (r.request_id.to_string()) }
                 @if let Some(reason) = &r.reason {
-                    dt { "Reason" } dd.reason { "User: " (r.principal) " is not authorized to perform: " (r.action) " on resource: " (r.resource) " " (reason) }
+                    dt { "Reason" } dd.reason { "User: " (r.principal()) " is not authorized to perform: " (r.action) " on resource: " (r.resource) " " (reason) }
                 }
                 dt { "Enforced" } dd { @if r.enforced { "yes" } @else { "no (audit: the call went through)" } }
-                dt { "Context keys read" } dd { @for k in r.context_keys.iter() { code { (k) } " " } }
+            }
+            h3 { "Request context" }
+            @if present.is_empty() && absent.is_empty() {
+                p.muted { "The policies read no context key." }
+            } @else {
+                table.context {
+                    thead { tr { th { "key" } th { "value" } } }
+                    tbody {
+                        @for (k, values) in &present {
+                            tr { td.mono { (k) } td.mono { (values.join(", ")) } }
+                        }
+                        @for k in &absent {
+                            tr { td.mono { (k) } td.muted { "(not in the request)" } }
+                        }
+                    }
+                }
             }
             p.links {
-                a href=(query_href(&href(&["proposal"]), &[("principal", &r.principal), ("include_denied", "on")])) { "a policy that would allow this" }
+                a href=(query_href(&href(&["proposal"]), &[("principal", r.principal()), ("include_denied", "on")])) { "a policy that would allow this" }
             }
-            @if r.matched.is_empty() {
+            @if matched.is_empty() {
                 p.muted { "No statement matched: nothing allows the call (implicit deny)." }
             }
-            @for (i, m) in r.matched.iter().enumerate() {
-                h3 {
+            @for (i, m) in matched.iter().enumerate() {
+                p {
                     @if Some(i) == deciding { span.badge.deciding { "deciding" } " " }
                     (m.effect) " · statement " (m.statement)
-                    @if let Some(sid) = &m.sid { " (" (sid) ")" }
+                    @if let Some(sid) = m.sid { " (" (sid) ")" }
                     " of " (m.source) " policy " strong { (m.policy) }
                 }
-                @match matched_document(app, &r.principal, m) {
-                    Some((doc, kind)) => (document(&doc, kind, &[(m.statement, Some(i) == deciding)])),
-                    None => p.muted { "(the document is no longer available)" },
+            }
+            h3 { "Policies considered (" (r.caller.considered.len()) ")" }
+            @if r.caller.considered.is_empty() {
+                p.muted { "No policy." }
+            }
+            @for (index, p) in r.caller.considered.iter().enumerate() {
+                @let marks: Vec<(usize, bool)> = matched
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.index == index)
+                    .map(|(i, m)| (m.statement, Some(i) == deciding))
+                    .collect();
+                details.considered open[!marks.is_empty()] {
+                    summary {
+                        @if marks.iter().any(|(_, d)| *d) { span.badge.deciding { "deciding" } " " }
+                        (p.simulator_type) " policy " strong { (p.id) }
+                        @if let Some(arn) = &p.arn { " " span.mono.muted { (arn) } }
+                        @if marks.is_empty() { " " span.muted { "(no statement matched)" } }
+                    }
+                    @match &p.document {
+                        Some(doc) => (document(doc, policy_kind(p), &marks)),
+                        None => p.muted { "(no document)" },
+                    }
                 }
             }
         }
+    }
+}
+
+/// How a considered policy is validated when shown.
+fn policy_kind(p: &AppliedPolicy) -> PolicyKind {
+    match p.source {
+        crate::policy::SourceType::ResourcePolicy => PolicyKind::Trust,
+        _ => PolicyKind::Identity,
     }
 }
 
@@ -888,7 +869,7 @@ pub async fn decisions(
                 button type="submit" { "Filter" }
             }
             @if records.is_empty() { p.muted { "No decisions recorded." } }
-            @for r in &records { (decision_entry(&app, r)) }
+            @for r in &records { (decision_entry(r)) }
         },
     )
 }

@@ -2,7 +2,7 @@
 //! request context (condition keys).
 
 use crate::arena::Arena;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::values::Addr;
 
@@ -183,11 +183,27 @@ fn arn_account(arn: &str) -> Option<&str> {
 
 /// The request context: condition keys (case-insensitive) mapped to one or more string values.
 /// Typed interpretation (numbers, dates, IPs, booleans) happens in the condition operators.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A context may stand on a shared *base* ([`Context::with_base`]): keys that are the same for
+/// many requests (those derived from the principal) are built once and read through it; a key set
+/// on the context itself hides the base's.
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     /// Sorted by lower-cased key.
     entries: Vec<ContextEntry>,
+    base: Option<Arc<Context>>,
 }
+
+/// Contexts are equal when they hold the same keys and values, however they are layered.
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().count() == other.iter().count()
+            && self.iter().all(|(k, v)| other.get_lower(k) == Some(v))
+            && other.iter().all(|(k, v)| self.get_lower(k) == Some(v))
+    }
+}
+
+impl Eq for Context {}
 
 #[derive(Debug, Clone)]
 struct ContextEntry {
@@ -268,6 +284,49 @@ impl Context {
         Context::default()
     }
 
+    /// An empty context over `base`: its keys are read through unless set here.
+    pub fn with_base(base: Arc<Context>) -> Context {
+        let base = match &base.base {
+            // One level only: a layered base is flattened first.
+            Some(_) => {
+                let mut entries: Vec<ContextEntry> = base.all_entries().cloned().collect();
+                entries.sort_by(|a, b| a.lower.cmp(&b.lower));
+                Arc::new(Context {
+                    entries,
+                    base: None,
+                })
+            }
+            None => base,
+        };
+        Context {
+            entries: Vec::new(),
+            base: Some(base),
+        }
+    }
+
+    /// This context's own entries, then the base's that no own entry hides.
+    fn all_entries(&self) -> impl Iterator<Item = &ContextEntry> {
+        let own = &self.entries;
+        self.entries
+            .iter()
+            .chain(
+                self.base
+                    .iter()
+                    .flat_map(|b| b.entries.iter())
+                    .filter(move |e| {
+                        own.binary_search_by(|o| o.lower.as_str().cmp(&e.lower))
+                            .is_err()
+                    }),
+            )
+    }
+
+    /// Every key (lower-cased) with its values; keys without values are left out.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.all_entries()
+            .filter(|e| !e.values.is_empty())
+            .map(|e| (e.lower.as_str(), e.values.as_slice()))
+    }
+
     /// Sets `key` to a single value (replacing any previous values).
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
         self.set(key, smallvec::smallvec![value.into()])
@@ -294,9 +353,9 @@ impl Context {
         self
     }
 
-    /// The keys present, lower-cased, in order.
+    /// The keys present, lower-cased (this context's, in order, then the base's).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| e.lower.as_str())
+        self.all_entries().map(|e| e.lower.as_str())
     }
 
     /// Adds one more value to `key`.
@@ -311,10 +370,17 @@ impl Context {
                 entry.values.push(value.into());
                 entry.addrs = OnceLock::new();
             }
-            Err(i) => self.entries.insert(
-                i,
-                ContextEntry::new(lower, smallvec::smallvec![value.into()]),
-            ),
+            Err(i) => {
+                // Values the base has for the key come first.
+                let mut values: Values = self
+                    .base
+                    .as_ref()
+                    .and_then(|b| b.get_lower(&lower))
+                    .map(|v| v.iter().cloned().collect())
+                    .unwrap_or_default();
+                values.push(value.into());
+                self.entries.insert(i, ContextEntry::new(lower, values));
+            }
         }
         self
     }
@@ -322,6 +388,17 @@ impl Context {
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) {
         let lower = key.to_lowercase();
+        if let Some(base) = self.base.take() {
+            // The base's other keys become this context's own.
+            for e in &base.entries {
+                if let Err(i) = self
+                    .entries
+                    .binary_search_by(|o| o.lower.as_str().cmp(&e.lower))
+                {
+                    self.entries.insert(i, e.clone());
+                }
+            }
+        }
         self.entries.retain(|e| e.lower != lower);
     }
 
@@ -329,13 +406,17 @@ impl Context {
     pub fn get(&self, key: &str) -> Option<&[String]> {
         if key.is_ascii() {
             // No lower-cased copy: entries are sorted by their lower-cased key.
-            return self
+            return match self
                 .entries
                 .binary_search_by(|e| cmp_ascii_lower(&e.lower, key))
-                .ok()
-                .and_then(|i| self.entries.get(i))
-                .filter(|e| !e.values.is_empty())
-                .map(|e| e.values.as_slice());
+            {
+                Ok(i) => self
+                    .entries
+                    .get(i)
+                    .filter(|e| !e.values.is_empty())
+                    .map(|e| e.values.as_slice()),
+                Err(_) => self.base.as_ref().and_then(|b| b.get(key)),
+            };
         }
         self.get_lower(&key.to_lowercase())
     }
@@ -355,10 +436,14 @@ impl Context {
     }
 
     fn entry(&self, hash: u64, lower: &str) -> Option<&ContextEntry> {
-        self.entries
+        match self
+            .entries
             .iter()
             .find(|e| e.hash == hash && e.lower == lower)
-            .filter(|e| !e.values.is_empty())
+        {
+            Some(e) => Some(e).filter(|e| !e.values.is_empty()),
+            None => self.base.as_ref().and_then(|b| b.entry(hash, lower)),
+        }
     }
 
     /// The values of a compiled key read as IP addresses (`None` for values that are not
@@ -373,12 +458,15 @@ impl Context {
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.base {
+            None => self.entries.len(),
+            Some(_) => self.all_entries().count(),
+        }
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.base.as_ref().is_none_or(|b| b.is_empty())
     }
 
     /// Adds the keys AWS derives from the principal, unless already present:
@@ -446,6 +534,39 @@ mod tests {
         assert_eq!(c.get("aws:TagKeys").unwrap().len(), 2);
         c.insert_many("x", vec![]);
         assert!(c.get("x").is_none());
+    }
+
+    #[test]
+    fn a_base_is_read_through_and_hidden_by_own_keys() {
+        let mut base = Context::new();
+        base.insert("aws:username", "bob")
+            .insert("aws:PrincipalTag/team", "blue");
+        let base = Arc::new(base);
+        let mut c = Context::with_base(base.clone());
+        assert_eq!(c.get("AWS:Username").unwrap(), ["bob"]);
+        c.insert("aws:SourceIp", "10.0.0.1")
+            .insert("aws:principaltag/TEAM", "red");
+        assert_eq!(c.get("aws:PrincipalTag/team").unwrap(), ["red"]);
+        assert_eq!(c.get_lower("aws:username").unwrap(), ["bob"]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.keys().count(), 3);
+        c.push("aws:username", "alice");
+        assert_eq!(c.get("aws:username").unwrap(), ["bob", "alice"]);
+        // The base is shared, never changed.
+        assert_eq!(base.get("aws:username").unwrap(), ["bob"]);
+        let mut flat = Context::new();
+        flat.insert("aws:SourceIp", "10.0.0.1")
+            .insert("aws:PrincipalTag/team", "red")
+            .insert_many("aws:username", vec!["bob".into(), "alice".into()]);
+        assert_eq!(c, flat);
+        c.remove("aws:username");
+        assert!(c.get("aws:username").is_none());
+        assert_eq!(c.get("aws:sourceip").unwrap(), ["10.0.0.1"]);
+        assert_eq!(c.len(), 2);
+        // A layered base is flattened.
+        let layered = Context::with_base(Arc::new(Context::with_base(base)));
+        assert_eq!(layered.get("aws:principaltag/team").unwrap(), ["blue"]);
+        assert!(Context::with_base(Arc::new(Context::new())).is_empty());
     }
 
     #[test]
