@@ -423,12 +423,11 @@ pub(crate) fn settle(
                 context_keys: Default::default(),
             }),
             action: format!("sts:{operation}").into(),
-            resource: role_arn.clone(),
+            packed: crate::authz::decisions::Packed::new(&role_arn, &Default::default()),
             decision: "ImplicitDeny",
             reason: Some(e.message.clone()),
             enforced: app.config.auth == AuthMode::Enforce,
             hits: Default::default(),
-            context: Default::default(),
         });
     }
     match (decision, app.config.auth) {

@@ -74,7 +74,8 @@ pub struct Record {
     pub request_id: RequestId,
     pub caller: Arc<Caller>,
     pub action: std::borrow::Cow<'static, str>,
-    pub resource: String,
+    /// The resource and the request context, in one allocation (see [`Packed`]).
+    pub packed: Packed,
     /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
     pub decision: &'static str,
     /// AWS's message tail for a denial (`because no identity-based policy allows …`).
@@ -82,9 +83,97 @@ pub struct Record {
     /// Whether `audit` let a denied call through.
     pub enforced: bool,
     pub hits: SmallVec<[Hit; 2]>,
-    /// The request context the decision was made with: the keys the policies read that the
-    /// request had.
-    pub context: Context,
+}
+
+/// A decision's resource and request context (the keys the policies read that the request had),
+/// packed into one allocation: the ring keeps thousands of records, and a record evicted long
+/// after it was made is freed with one cold access instead of one per string.
+///
+/// Layout: the resource, then per context key: the key's length (`u32`, little-endian), the key,
+/// the number of values, and each value's length and bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Packed {
+    bytes: Box<[u8]>,
+    resource_len: u32,
+}
+
+impl Packed {
+    pub fn new(resource: &str, context: &Context) -> Packed {
+        let resource = clip(resource);
+        let size = resource.len()
+            + context
+                .iter()
+                .map(|(k, v)| 8 + k.len() + v.iter().map(|v| 4 + v.len()).sum::<usize>())
+                .sum::<usize>();
+        let mut bytes = Vec::with_capacity(size);
+        bytes.extend_from_slice(resource.as_bytes());
+        let put = |b: &mut Vec<u8>, s: &str| {
+            let s = clip(s);
+            b.extend_from_slice(&len32(s.len()).to_le_bytes());
+            b.extend_from_slice(s.as_bytes());
+        };
+        for (k, values) in context.iter() {
+            put(&mut bytes, k);
+            bytes.extend_from_slice(&len32(values.len()).to_le_bytes());
+            for v in values {
+                put(&mut bytes, v);
+            }
+        }
+        Packed {
+            bytes: bytes.into_boxed_slice(),
+            resource_len: len32(resource.len()),
+        }
+    }
+
+    pub fn resource(&self) -> &str {
+        self.str_at(0, self.resource_len as usize).unwrap_or("")
+    }
+
+    /// The context: each key (lower-cased) with its values.
+    pub fn context(&self) -> Vec<(&str, Vec<&str>)> {
+        let mut out = Vec::new();
+        let mut at = self.resource_len as usize;
+        let next_str = |at: &mut usize| -> Option<&str> {
+            let len = self.u32_at(*at)? as usize;
+            let s = self.str_at(*at + 4, len)?;
+            *at += 4 + len;
+            Some(s)
+        };
+        while at < self.bytes.len() {
+            let Some(key) = next_str(&mut at) else { break };
+            let Some(n) = self.u32_at(at) else { break };
+            at += 4;
+            let values: Vec<&str> = (0..n).map_while(|_| next_str(&mut at)).collect();
+            out.push((key, values));
+        }
+        out
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_le_bytes(b))
+    }
+
+    fn str_at(&self, at: usize, len: usize) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(at..at.checked_add(len)?)?).ok()
+    }
+}
+
+/// Strings past 64 KiB are cut (at a character boundary): a decision keeps what a reader needs.
+fn clip(s: &str) -> &str {
+    const MAX: usize = 65_536;
+    if s.len() <= MAX {
+        return s;
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Record {
@@ -110,16 +199,27 @@ impl Record {
         })
     }
 
+    pub fn resource(&self) -> &str {
+        self.packed.resource()
+    }
+
+    /// The request context the decision was made with (keys lower-cased).
+    pub fn context(&self) -> Vec<(&str, Vec<&str>)> {
+        self.packed.context()
+    }
+
     /// The context keys the decision read: those the caller's policies use (conditions and policy
     /// variables, as written there), whether the request had them or not, and any a call adds
     /// beyond them (STS's keys on AssumeRole).
-    pub fn context_keys(&self) -> impl Iterator<Item = &str> {
+    pub fn context_keys(&self) -> Vec<&str> {
         let read = &self.caller.context_keys;
-        read.iter().chain(
-            self.context
-                .keys()
-                .filter(move |k| !read.iter().any(|r| r.eq_ignore_ascii_case(k))),
-        )
+        let mut keys: Vec<&str> = read.iter().collect();
+        for (k, _) in self.packed.context() {
+            if !read.iter().any(|r| r.eq_ignore_ascii_case(k)) {
+                keys.push(k);
+            }
+        }
+        keys
     }
 }
 
@@ -154,7 +254,7 @@ impl Serialize for Record {
         m.serialize_entry("request_id", &self.request_id.to_string())?;
         m.serialize_entry("principal", self.principal())?;
         m.serialize_entry("action", &*self.action)?;
-        m.serialize_entry("resource", &self.resource)?;
+        m.serialize_entry("resource", self.resource())?;
         m.serialize_entry("decision", self.decision)?;
         if let Some(reason) = &self.reason {
             m.serialize_entry("reason", reason)?;
@@ -169,17 +269,17 @@ impl Serialize for Record {
                 arn: p.arn.as_deref(),
             })),
         )?;
-        m.serialize_entry("context_keys", &list(self.context_keys()))?;
-        m.serialize_entry("context", &ContextJson(&self.context))?;
+        m.serialize_entry("context_keys", &self.context_keys())?;
+        m.serialize_entry("context", &ContextJson(self.context()))?;
         m.end()
     }
 }
 
-struct ContextJson<'a>(&'a Context);
+struct ContextJson<'a>(Vec<(&'a str, Vec<&'a str>)>);
 
 impl Serialize for ContextJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter())
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -342,7 +442,7 @@ pub fn least_privilege(records: &[Record], include_denied: bool) -> Option<Value
             continue;
         }
         by_resource
-            .entry(r.resource.as_str())
+            .entry(r.resource())
             .or_default()
             .insert(&*r.action);
     }
@@ -391,13 +491,33 @@ mod tests {
             request_id: RequestId::default(),
             caller: Caller::named("p"),
             action: action.to_string().into(),
-            resource: resource.into(),
+            packed: Packed::new(resource, &Context::default()),
             decision,
             reason: None,
             enforced: true,
             hits: SmallVec::new(),
-            context: Context::default(),
         }
+    }
+
+    #[test]
+    fn a_packed_record_gives_back_its_resource_and_context() {
+        let mut c = Context::new();
+        c.insert("aws:SourceIp", "10.0.0.1")
+            .insert_many("aws:TagKeys", vec!["a".into(), "é\u{1}".into()])
+            .insert_many("empty", Vec::new());
+        let p = Packed::new("arn:aws:iam::1:user/ü", &c);
+        assert_eq!(p.resource(), "arn:aws:iam::1:user/ü");
+        assert_eq!(
+            p.context(),
+            vec![
+                ("aws:sourceip", vec!["10.0.0.1"]),
+                ("aws:tagkeys", vec!["a", "é\u{1}"]),
+            ]
+        );
+        let empty = Packed::new("*", &Context::new());
+        assert_eq!((empty.resource(), empty.context()), ("*", vec![]));
+        let long = "ab".repeat(40_000);
+        assert_eq!(Packed::new(&long, &c).resource().len(), 65_536);
     }
 
     #[test]

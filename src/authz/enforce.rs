@@ -28,7 +28,7 @@ use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
 use smallvec::SmallVec;
 
-use super::decisions::{Caller, ContextKeys, Hit, Record, RequestId};
+use super::decisions::{Caller, ContextKeys, Hit, Packed, Record, RequestId};
 use super::{role_policies, user_policies, AppliedPolicies, AppliedPolicy};
 
 /// One action of the Service Authorization Reference.
@@ -416,6 +416,90 @@ fn ip_string(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// The request keys [`request_context`] supplies by name; a plan marks those its policies read
+/// ([`Plan::wanted`]), so that a call tests a bit instead of comparing names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rk {
+    SourceIp,
+    CurrentTime,
+    EpochTime,
+    SecureTransport,
+    RequestedRegion,
+    MultiFactorAuthPresent,
+    MultiFactorAuthAge,
+    TokenIssueTime,
+    SourceIdentity,
+    PolicyArn,
+    PermissionsBoundary,
+    AwsServiceName,
+    CredentialServiceName,
+    CredentialAgeDays,
+    DelegationDuration,
+    NotificationChannel,
+    TemplateArn,
+    DelegationRequestOwner,
+    OrganizationsPolicyId,
+}
+
+impl Rk {
+    const ALL: [Rk; 19] = [
+        Rk::SourceIp,
+        Rk::CurrentTime,
+        Rk::EpochTime,
+        Rk::SecureTransport,
+        Rk::RequestedRegion,
+        Rk::MultiFactorAuthPresent,
+        Rk::MultiFactorAuthAge,
+        Rk::TokenIssueTime,
+        Rk::SourceIdentity,
+        Rk::PolicyArn,
+        Rk::PermissionsBoundary,
+        Rk::AwsServiceName,
+        Rk::CredentialServiceName,
+        Rk::CredentialAgeDays,
+        Rk::DelegationDuration,
+        Rk::NotificationChannel,
+        Rk::TemplateArn,
+        Rk::DelegationRequestOwner,
+        Rk::OrganizationsPolicyId,
+    ];
+
+    /// The keys read from the caller's session.
+    const SESSION: u32 = Rk::MultiFactorAuthPresent.bit()
+        | Rk::MultiFactorAuthAge.bit()
+        | Rk::TokenIssueTime.bit()
+        | Rk::SourceIdentity.bit();
+
+    const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    /// The key as AWS spells it.
+    fn name(self) -> &'static str {
+        match self {
+            Rk::SourceIp => "aws:SourceIp",
+            Rk::CurrentTime => "aws:CurrentTime",
+            Rk::EpochTime => "aws:EpochTime",
+            Rk::SecureTransport => "aws:SecureTransport",
+            Rk::RequestedRegion => "aws:RequestedRegion",
+            Rk::MultiFactorAuthPresent => "aws:MultiFactorAuthPresent",
+            Rk::MultiFactorAuthAge => "aws:MultiFactorAuthAge",
+            Rk::TokenIssueTime => "aws:TokenIssueTime",
+            Rk::SourceIdentity => "aws:SourceIdentity",
+            Rk::PolicyArn => "iam:PolicyARN",
+            Rk::PermissionsBoundary => "iam:PermissionsBoundary",
+            Rk::AwsServiceName => "iam:AWSServiceName",
+            Rk::CredentialServiceName => "iam:ServiceSpecificCredentialServiceName",
+            Rk::CredentialAgeDays => "iam:ServiceSpecificCredentialAgeDays",
+            Rk::DelegationDuration => "iam:DelegationDuration",
+            Rk::NotificationChannel => "iam:NotificationChannel",
+            Rk::TemplateArn => "iam:TemplateArn",
+            Rk::DelegationRequestOwner => "iam:DelegationRequestOwner",
+            Rk::OrganizationsPolicyId => "iam:OrganizationsPolicyId",
+        }
+    }
+}
+
 /// The request context AWS supplies for a call (design notes §3, issue "Authorization"), limited
 /// to the keys `needed`.
 fn request_context(
@@ -432,42 +516,46 @@ fn request_context(
     // The keys derived from the principal are the plan's, built once.
     let mut c = Context::with_base(plan.base.clone());
     let want = |key: &str| needed.has(key);
-    let put = |c: &mut Context, key: &str, value: &dyn Fn() -> Option<String>| {
-        if want(key) {
+    let put = |c: &mut Context, key: Rk, value: &dyn Fn() -> Option<String>| {
+        if plan.wants(key) {
             if let Some(v) = value() {
-                c.insert(key, v);
+                c.insert(key.name(), v);
             }
         }
     };
+    if plan.wants(Rk::SourceIp) {
+        c.insert_addr(Rk::SourceIp.name(), ip_string(ctx.source_ip), ctx.source_ip);
+    }
     let now = ctx.now;
-    put(&mut c, "aws:SourceIp", &|| Some(ip_string(ctx.source_ip)));
-    put(&mut c, "aws:CurrentTime", &|| {
+    put(&mut c, Rk::CurrentTime, &|| {
         now.format(&time::format_description::well_known::Rfc3339)
             .ok()
     });
-    put(&mut c, "aws:EpochTime", &|| {
+    put(&mut c, Rk::EpochTime, &|| {
         Some(now.unix_timestamp().to_string())
     });
-    put(&mut c, "aws:SecureTransport", &|| Some("false".into()));
-    put(&mut c, "aws:RequestedRegion", &|| Some(ctx.region.clone()));
-    let session = session_of(model, ctx);
-    let mfa_at = session.and_then(|s| s.mfa_authenticated_at);
-    put(&mut c, "aws:MultiFactorAuthPresent", &|| {
-        Some(mfa_at.is_some().to_string())
-    });
-    put(&mut c, "aws:MultiFactorAuthAge", &|| {
-        mfa_at.map(|at| (now.unix_timestamp() - at).max(0).to_string())
-    });
-    put(&mut c, "aws:TokenIssueTime", &|| {
-        let s = session?;
-        time::OffsetDateTime::from_unix_timestamp(s.created)
-            .ok()?
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    });
-    put(&mut c, "aws:SourceIdentity", &|| {
-        session.and_then(|s| s.source_identity.clone())
-    });
+    put(&mut c, Rk::SecureTransport, &|| Some("false".into()));
+    put(&mut c, Rk::RequestedRegion, &|| Some(ctx.region.clone()));
+    if plan.wanted & Rk::SESSION != 0 {
+        let session = session_of(model, ctx);
+        let mfa_at = session.and_then(|s| s.mfa_authenticated_at);
+        put(&mut c, Rk::MultiFactorAuthPresent, &|| {
+            Some(mfa_at.is_some().to_string())
+        });
+        put(&mut c, Rk::MultiFactorAuthAge, &|| {
+            mfa_at.map(|at| (now.unix_timestamp() - at).max(0).to_string())
+        });
+        put(&mut c, Rk::TokenIssueTime, &|| {
+            let s = session?;
+            time::OffsetDateTime::from_unix_timestamp(s.created)
+                .ok()?
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+        put(&mut c, Rk::SourceIdentity, &|| {
+            session.and_then(|s| s.source_identity.clone())
+        });
+    }
     if needed.any_with_prefix("aws:RequestTag/") || needed.has("aws:TagKeys") {
         let tags = request_tags(params);
         for (k, v) in &tags {
@@ -494,17 +582,17 @@ fn request_context(
             }
         }
     }
-    put(&mut c, "iam:PolicyARN", &|| {
+    put(&mut c, Rk::PolicyArn, &|| {
         params.get("PolicyArn").map(str::to_string)
     });
-    put(&mut c, "iam:PermissionsBoundary", &|| {
+    put(&mut c, Rk::PermissionsBoundary, &|| {
         params.get("PermissionsBoundary").map(str::to_string)
     });
-    put(&mut c, "iam:AWSServiceName", &|| {
+    put(&mut c, Rk::AwsServiceName, &|| {
         params.get("AWSServiceName").map(str::to_string)
     });
     // Service-specific credentials: the service named, or that of the credential named by ID.
-    put(&mut c, "iam:ServiceSpecificCredentialServiceName", &|| {
+    put(&mut c, Rk::CredentialServiceName, &|| {
         params.get("ServiceName").map(str::to_string).or_else(|| {
             let account = model.account(&ctx.principal.account_id);
             params
@@ -512,16 +600,16 @@ fn request_context(
                 .and_then(|id| crate::api::service_credentials::service_of(account, id))
         })
     });
-    put(&mut c, "iam:ServiceSpecificCredentialAgeDays", &|| {
+    put(&mut c, Rk::CredentialAgeDays, &|| {
         params.get("CredentialAgeDays").map(str::to_string)
     });
     // CreateDelegationRequest's and ListDelegationRequests' keys.
     for (param, key) in [
-        ("SessionDuration", "iam:DelegationDuration"),
-        ("NotificationChannel", "iam:NotificationChannel"),
-        ("Permissions.PolicyTemplateArn", "iam:TemplateArn"),
-        ("OwnerId", "iam:DelegationRequestOwner"),
-        ("OrganizationsPolicyId", "iam:OrganizationsPolicyId"),
+        ("SessionDuration", Rk::DelegationDuration),
+        ("NotificationChannel", Rk::NotificationChannel),
+        ("Permissions.PolicyTemplateArn", Rk::TemplateArn),
+        ("OwnerId", Rk::DelegationRequestOwner),
+        ("OrganizationsPolicyId", Rk::OrganizationsPolicyId),
     ] {
         put(&mut c, key, &|| params.get(param).map(str::to_string));
     }
@@ -553,6 +641,8 @@ pub struct Plan {
     /// The context keys derived from the principal that the policies read (`aws:username`,
     /// `aws:PrincipalTag/…`): the base of every request context of this plan.
     base: Arc<Context>,
+    /// The request keys ([`Rk`]) the policies read, one bit each.
+    wanted: u32,
 }
 
 impl Plan {
@@ -580,6 +670,10 @@ impl Plan {
                 considered,
                 context_keys: ContextKeys::new(needed.iter().map(String::as_str)),
             }),
+            wanted: Rk::ALL
+                .iter()
+                .filter(|k| wanted.has(k.name()))
+                .fold(0, |bits, k| bits | k.bit()),
             needed,
             principal,
             base: Arc::new(base),
@@ -588,6 +682,11 @@ impl Plan {
 
     fn needed(&self) -> Needed<'_> {
         Needed { keys: &self.needed }
+    }
+
+    /// Whether the policies read the request key `k`.
+    fn wants(&self, k: Rk) -> bool {
+        self.wanted & k.bit() != 0
     }
 
     /// Shares what did not change since `previous` (the caller's plan for an earlier model): the
@@ -805,8 +904,7 @@ fn decide(
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
         hits,
-        context,
-        resource,
+        packed: Packed::new(&resource, &context),
         action,
     });
     let verdict = match denial {

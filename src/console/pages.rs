@@ -749,22 +749,23 @@ fn decision_entry(r: &Record) -> Markup {
     };
     let matched: Vec<Matched<'_>> = r.matched().collect();
     let deciding = deciding_effect.and_then(|e| matched.iter().position(|m| m.effect == e));
-    let present: Vec<(&str, &[String])> = r.context.iter().collect();
+    let present = r.context();
     let absent: Vec<&str> = r
         .context_keys()
-        .filter(|k| r.context.get(k).is_none())
+        .into_iter()
+        .filter(|k| !present.iter().any(|(p, _)| p.eq_ignore_ascii_case(k)))
         .collect();
     html! {
         details.decision {
             summary {
                 (badge(r.decision)) " "
                 span.muted { (date(r.time)) } " "
-                span.mono { (r.action) } " on " span.mono { (r.resource) } " by " span.mono { (r.principal()) }
+                span.mono { (r.action) } " on " span.mono { (r.resource()) } " by " span.mono { (r.principal()) }
             }
             dl {
                 dt { "Request ID" } dd.mono { (r.request_id.to_string()) }
                 @if let Some(reason) = &r.reason {
-                    dt { "Reason" } dd.reason { "User: " (r.principal()) " is not authorized to perform: " (r.action) " on resource: " (r.resource) " " (reason) }
+                    dt { "Reason" } dd.reason { "User: " (r.principal()) " is not authorized to perform: " (r.action) " on resource: " (r.resource()) " " (reason) }
                 }
                 dt { "Enforced" } dd { @if r.enforced { "yes" } @else { "no (audit: the call went through)" } }
             }

@@ -213,7 +213,7 @@ struct ContextEntry {
     values: Values,
     /// The values read as IP addresses, once an `IpAddress` condition needed them (reset
     /// whenever the values change).
-    addrs: OnceLock<Box<[Option<Addr>]>>,
+    addrs: OnceLock<Addrs>,
 }
 
 impl ContextEntry {
@@ -228,6 +228,7 @@ impl ContextEntry {
 }
 
 type Values = smallvec::SmallVec<[String; 1]>;
+type Addrs = smallvec::SmallVec<[Option<Addr>; 1]>;
 
 /// Entries are equal when their keys and values are: the cache does not count.
 impl PartialEq for ContextEntry {
@@ -332,12 +333,29 @@ impl Context {
         self.set(key, smallvec::smallvec![value.into()])
     }
 
+    /// Sets `key` to an IP address written as `text` (`aws:SourceIp`), already read as one.
+    pub fn insert_addr(&mut self, key: &str, text: String, ip: std::net::IpAddr) -> &mut Context {
+        let i = self.set_at(key, smallvec::smallvec![text]);
+        if let Some(e) = self.entries.get_mut(i) {
+            let addrs = OnceLock::new();
+            let _ = addrs.set(smallvec::smallvec![Some(Addr::from_ip(ip))]);
+            e.addrs = addrs;
+        }
+        self
+    }
+
     /// Sets `key` to several values (a multivalued key such as `aws:TagKeys`).
     pub fn insert_many(&mut self, key: &str, values: Vec<String>) -> &mut Context {
         self.set(key, Values::from_vec(values))
     }
 
     fn set(&mut self, key: &str, values: Values) -> &mut Context {
+        self.set_at(key, values);
+        self
+    }
+
+    /// Sets `key`; answers the index of its entry.
+    fn set_at(&mut self, key: &str, values: Values) -> usize {
         let lower = key.to_lowercase();
         match self
             .entries
@@ -347,10 +365,13 @@ impl Context {
                 let entry = &mut self.entries[i];
                 entry.values = values;
                 entry.addrs = OnceLock::new();
+                i
             }
-            Err(i) => self.entries.insert(i, ContextEntry::new(lower, values)),
+            Err(i) => {
+                self.entries.insert(i, ContextEntry::new(lower, values));
+                i
+            }
         }
-        self
     }
 
     /// The keys present, lower-cased (this context's, in order, then the base's).
@@ -567,6 +588,21 @@ mod tests {
         let layered = Context::with_base(Arc::new(Context::with_base(base)));
         assert_eq!(layered.get("aws:principaltag/team").unwrap(), ["blue"]);
         assert!(Context::with_base(Arc::new(Context::new())).is_empty());
+    }
+
+    #[test]
+    fn an_address_inserted_as_one_reads_as_its_text_would() {
+        let arena = Arena::default();
+        let key = LowerKey::new(&arena, "aws:SourceIp");
+        for text in ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::7"] {
+            let ip: std::net::IpAddr = text.parse().unwrap();
+            let (mut a, mut b) = (Context::new(), Context::new());
+            a.insert("aws:SourceIp", text);
+            b.insert_addr("AWS:SourceIP", text.to_string(), ip);
+            assert_eq!(a, b);
+            assert_eq!(a.get_addrs(&key), b.get_addrs(&key), "{text}");
+            assert!(b.get_addrs(&key).unwrap()[0].is_some());
+        }
     }
 
     #[test]

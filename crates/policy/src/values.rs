@@ -275,6 +275,11 @@ pub(crate) struct Addr {
 }
 
 impl Addr {
+    pub(crate) fn from_ip(ip: IpAddr) -> Addr {
+        let (v6, bits) = ip_bits(ip);
+        Addr { v6, bits }
+    }
+
     /// An address, or the network address of a CIDR block.
     pub(crate) fn parse(s: &str) -> Option<Addr> {
         let s = s.trim();
