@@ -112,7 +112,11 @@ pub fn check_input(service: Service, action: &str, params: &Params) -> Result<()
 
 /// A handler's future, type-erased: resolves to the XML body of the response.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send>>;
-type Erased = Box<dyn Fn(App, Ctx, &Params) -> Result<BoxFuture, ApiError> + Send + Sync>;
+/// What runs between decoding a request's input and making its handler's future (the
+/// authorization of `audit`/`enforce`): it sees the context before the handler takes it.
+pub type Check<'a> = &'a mut dyn FnMut(&Ctx) -> Result<(), ApiError>;
+type Erased =
+    Box<dyn Fn(App, Ctx, &Params, Check<'_>) -> Result<BoxFuture, ApiError> + Send + Sync>;
 
 /// Implemented operations by service and name.
 #[derive(Default)]
@@ -128,21 +132,24 @@ impl Registry {
         F: Fn(App, Ctx, O::Input) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O::Output, ApiError>> + Send + 'static,
     {
-        let erased: Erased = Box::new(move |app: App, ctx: Ctx, params: &Params| {
-            let input = decode_input::<O>(service, params)?;
-            let request_id = ctx.request_id.clone();
-            let fut = handler(app, ctx, input);
-            Ok(Box::pin(async move {
-                let out = fut.await?;
-                Ok(success_envelope(
-                    O::NAME,
-                    service.xmlns(),
-                    O::HAS_RESULT,
-                    &out,
-                    &request_id,
-                ))
-            }) as BoxFuture)
-        });
+        let erased: Erased = Box::new(
+            move |app: App, ctx: Ctx, params: &Params, check: Check<'_>| {
+                let input = decode_input::<O>(service, params)?;
+                check(&ctx)?;
+                let request_id = ctx.request_id.clone();
+                let fut = handler(app, ctx, input);
+                Ok(Box::pin(async move {
+                    let out = fut.await?;
+                    Ok(success_envelope(
+                        O::NAME,
+                        service.xmlns(),
+                        O::HAS_RESULT,
+                        &out,
+                        &request_id,
+                    ))
+                }) as BoxFuture)
+            },
+        );
         self.ops.insert((service, O::NAME), erased);
     }
 
@@ -173,8 +180,22 @@ impl Registry {
         action: &str,
         params: &Params,
     ) -> Result<BoxFuture, ApiError> {
+        self.dispatch_checked(app, ctx, service, action, params, &mut |_| Ok(()))
+    }
+
+    /// [`Registry::dispatch`], with `check` run once the input is decoded and validated, before
+    /// the handler's future is made: an error from it is the request's answer.
+    pub fn dispatch_checked(
+        &self,
+        app: App,
+        ctx: Ctx,
+        service: Service,
+        action: &str,
+        params: &Params,
+        check: Check<'_>,
+    ) -> Result<BoxFuture, ApiError> {
         match self.ops.get(&(service, action)) {
-            Some(run) => run(app, ctx, params),
+            Some(run) => run(app, ctx, params, check),
             None if service.operations().contains(&action) => {
                 Err(ApiError::not_implemented(action))
             }

@@ -161,10 +161,14 @@ fn resource_arn(
     }
     let named = |name: Option<&str>, stored_path: Option<&str>| -> String {
         match name {
-            Some(n) => format!(
-                "{prefix}{}{n}",
-                path_of(stored_path, params).trim_start_matches('/')
-            ),
+            Some(n) => {
+                let path = path_of(stored_path, params).trim_start_matches('/');
+                let mut arn = String::with_capacity(prefix.len() + path.len() + n.len());
+                arn.push_str(&prefix);
+                arn.push_str(path);
+                arn.push_str(n);
+                arn
+            }
             None => "*".to_string(),
         }
     };

@@ -17,7 +17,6 @@ use time::OffsetDateTime;
 use crate::api::{Ctx, Service};
 use crate::auth::sigv4::RequestParts;
 use crate::auth::{authenticate, Principal};
-use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::ids;
 use crate::protocol::query::Params;
@@ -145,17 +144,19 @@ async fn query(
         // The input is decoded and validated first (AWS answers a malformed request with its
         // ValidationError before deciding it); in audit/enforce the policy evaluator then decides
         // the call before any of its work runs (the handler's future has not been polled yet).
-        let check =
-            matches!(app.config.auth, AuthMode::Audit | AuthMode::Enforce).then(|| ctx.clone());
-        let work = app
-            .registry
-            .dispatch(app.clone(), ctx, service, &action, &params)?;
-        if let Some(ctx) = &check {
-            let (decided, verdict) =
-                crate::authz::enforce::authorize(&app, ctx, service, &action, &params);
-            decision = decided;
-            verdict?;
-        }
+        let work = app.registry.dispatch_checked(
+            app.clone(),
+            ctx,
+            service,
+            &action,
+            &params,
+            &mut |ctx| {
+                let (decided, verdict) =
+                    crate::authz::enforce::authorize(&app, ctx, service, &action, &params);
+                decision = decided;
+                verdict
+            },
+        )?;
         let body = work.await?;
         Ok::<_, ApiError>(body)
     }
