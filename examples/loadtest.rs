@@ -55,7 +55,7 @@
 //! | `createuser` | `CreateUser` with unique names, signed by the roots of fresh 12-digit accounts (4,000 users each: under AWS's 5,000 quota) |
 //! | `gci` | STS `GetCallerIdentity` (`Version=2011-06-15`, signed for `sts`) |
 //! | `simulate` | `SimulatePrincipalPolicy` of the user (one attached managed policy, one inline policy), 1 action, 1 resource |
-//! | `enforce` | `GetUser` of itself by a user whose inline policy has 10 statements, on a second localiam started with `--auth enforce` (`:memory:`); measured right after the first localiam's `getuser` is measured again, and their ratio printed |
+//! | `enforce` | `GetUser` of itself by a user whose inline policy has 10 statements, on a second localiam started with `--auth enforce` (`:memory:`); measured in 6 slices alternating with the first localiam's `getuser` measured again (open, enforce, enforce, open, …, so that a change in the machine's load weighs on both alike), and their ratio printed |
 //!
 //! The bare server is measured again at the end; the two figures are printed, with a warning
 //! when they differ by more than 10 % (the machine's load changed during the run: other builds).
@@ -200,7 +200,7 @@ struct Args {
 }
 
 /// The options with the defaults (and the `--smoke` defaults) applied.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Settings {
     target: TargetSpec,
     compare: Option<String>,
@@ -216,7 +216,7 @@ struct Settings {
     smoke: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum TargetSpec {
     Spawn {
         bin: PathBuf,
@@ -617,6 +617,9 @@ async fn run_target(
     })
 }
 
+/// How many alternating slices the `enforce` workload and the `getuser` beside it are measured in.
+const ENFORCE_SLICES: u32 = 6;
+
 /// The `enforce` workload: a second localiam started with `--auth enforce`, where a user whose one
 /// inline policy has 10 statements (`ENFORCE_POLICY`) calls `GetUser` on itself, measured right
 /// after the `open` localiam's `getuser` is measured again, so that the two figures are taken side
@@ -668,7 +671,36 @@ async fn measure_enforce(
     )?));
     warm_up(&endpoint, &source, s).await?;
 
-    let beside = measure(open, open_getuser, s, open_cpu).await?;
+    // In alternating slices (open, enforce, enforce, open, …), so that a change in the machine's
+    // load during the run weighs on both figures alike.
+    let slices = ENFORCE_SLICES;
+    let slice = Settings {
+        duration: s.duration / slices,
+        max_requests: s.max_requests / slices as usize,
+        ..s.clone()
+    };
+    let (mut beside, mut enforced): (Option<Measured>, Option<Measured>) = (None, None);
+    for i in 0..slices {
+        for open_now in if i % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        } {
+            let m = if open_now {
+                measure(open, open_getuser.clone(), &slice, open_cpu).await?
+            } else {
+                measure(&endpoint, source.clone(), &slice, cpu).await?
+            };
+            let into = if open_now { &mut beside } else { &mut enforced };
+            match into {
+                Some(sum) => sum.merge(m),
+                None => *into = Some(m),
+            }
+        }
+    }
+    let (Some(beside), Some(enforced)) = (beside, enforced) else {
+        return Err("the enforce workload measured nothing".into());
+    };
     println!(
         "{}",
         beside.line(
@@ -677,7 +709,6 @@ async fn measure_enforce(
             None
         )
     );
-    let enforced = measure(&endpoint, source, s, cpu).await?;
     println!(
         "{}",
         enforced.line(
@@ -1315,6 +1346,20 @@ impl Measured {
         } else {
             0.0
         }
+    }
+
+    /// Adds the figures of another slice of the same measurement.
+    fn merge(&mut self, other: Measured) {
+        let add = |a: Option<Duration>, b: Option<Duration>| Some(a? + b?);
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+        self.exhausted |= other.exhausted;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.server_cpu = add(self.server_cpu, other.server_cpu);
+        self.client_cpu = add(self.client_cpu, other.client_cpu);
     }
 
     /// Nearest-rank percentile in milliseconds, `-` without successful requests.

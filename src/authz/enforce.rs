@@ -109,11 +109,23 @@ fn path_of<'a>(stored: Option<&'a str>, params: &'a Params) -> &'a str {
     stored.or_else(|| params.get("Path")).unwrap_or("/")
 }
 
+/// Where the first (or, with `last`, the last) `${` of `s` is: a byte search (a string pattern
+/// sets up a searcher each call, which costs more than the search here).
+fn var_at(s: &str, last: bool) -> Option<usize> {
+    let b = s.as_bytes();
+    let opens = |i: &usize| b[*i] == b'$' && b.get(*i + 1) == Some(&b'{');
+    if last {
+        (0..b.len()).rev().find(opens)
+    } else {
+        (0..b.len()).find(opens)
+    }
+}
+
 /// `arn:${Partition}:iam::${Account}:user/` → `arn:aws:iam::123456789012:user/`, in one pass.
 fn fill_prefix(format: &str, account_id: &str) -> String {
     let mut out = String::with_capacity(format.len() + account_id.len());
     let mut rest = format;
-    while let Some(i) = rest.find("${") {
+    while let Some(i) = var_at(rest, false) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if let Some(t) = tail.strip_prefix("${Partition}") {
@@ -142,7 +154,7 @@ fn resource_arn(
     if format.is_empty() {
         return "*".to_string();
     }
-    let (prefix, var) = match format.rfind("${") {
+    let (prefix, var) = match var_at(format, true) {
         Some(i) => (&format[..i], &format[i..]),
         None => (format, ""),
     };
@@ -478,6 +490,31 @@ impl Rk {
         1 << self as u32
     }
 
+    /// The key lower-cased, as the context keeps it.
+    fn lower(self) -> &'static str {
+        match self {
+            Rk::SourceIp => "aws:sourceip",
+            Rk::CurrentTime => "aws:currenttime",
+            Rk::EpochTime => "aws:epochtime",
+            Rk::SecureTransport => "aws:securetransport",
+            Rk::RequestedRegion => "aws:requestedregion",
+            Rk::MultiFactorAuthPresent => "aws:multifactorauthpresent",
+            Rk::MultiFactorAuthAge => "aws:multifactorauthage",
+            Rk::TokenIssueTime => "aws:tokenissuetime",
+            Rk::SourceIdentity => "aws:sourceidentity",
+            Rk::PolicyArn => "iam:policyarn",
+            Rk::PermissionsBoundary => "iam:permissionsboundary",
+            Rk::AwsServiceName => "iam:awsservicename",
+            Rk::CredentialServiceName => "iam:servicespecificcredentialservicename",
+            Rk::CredentialAgeDays => "iam:servicespecificcredentialagedays",
+            Rk::DelegationDuration => "iam:delegationduration",
+            Rk::NotificationChannel => "iam:notificationchannel",
+            Rk::TemplateArn => "iam:templatearn",
+            Rk::DelegationRequestOwner => "iam:delegationrequestowner",
+            Rk::OrganizationsPolicyId => "iam:organizationspolicyid",
+        }
+    }
+
     /// The key as AWS spells it.
     fn name(self) -> &'static str {
         match self {
@@ -523,12 +560,16 @@ fn request_context(
     let put = |c: &mut Context, key: Rk, value: &dyn Fn() -> Option<String>| {
         if plan.wants(key) {
             if let Some(v) = value() {
-                c.insert(key.name(), v);
+                c.insert_lowered(key.lower(), v);
             }
         }
     };
     if plan.wants(Rk::SourceIp) {
-        c.insert_addr(Rk::SourceIp.name(), ip_string(ctx.source_ip), ctx.source_ip);
+        c.insert_addr(
+            Rk::SourceIp.lower(),
+            ip_string(ctx.source_ip),
+            ctx.source_ip,
+        );
     }
     let now = ctx.now;
     put(&mut c, Rk::CurrentTime, &|| {
@@ -581,7 +622,11 @@ fn request_context(
         for t in resource_tags(account, resource) {
             for prefix in ["aws:ResourceTag/", "iam:ResourceTag/"] {
                 if needed.has_parts(prefix, &t.key) {
-                    c.insert(&format!("{prefix}{}", t.key), t.value.clone());
+                    let mut key = String::with_capacity(prefix.len() + t.key.len());
+                    key.push_str(prefix);
+                    key.push_str(&t.key);
+                    key.make_ascii_lowercase();
+                    c.insert_lowered(key, t.value.clone());
                 }
             }
         }
@@ -1096,6 +1141,35 @@ mod tests {
             .collect();
         // UpdateDelegationRequest, newer than the reference data, is in NEWER_ACTIONS.
         assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn variables_are_found_as_str_finds_them() {
+        for s in [
+            "",
+            "$",
+            "${",
+            "a${b}c${d}",
+            "$$",
+            "x$",
+            "${Account}:user/${Name}",
+            "é${x}",
+        ] {
+            assert_eq!(var_at(s, false), s.find("${"), "{s}");
+            assert_eq!(var_at(s, true), s.rfind("${"), "{s}");
+        }
+        assert_eq!(
+            fill_prefix("arn:${Partition}:iam::${Account}:user/${X", "123"),
+            "arn:aws:iam::123:user/${X"
+        );
+    }
+
+    #[test]
+    fn request_keys_are_lower_cased_as_named() {
+        for k in Rk::ALL {
+            assert_eq!(k.lower(), k.name().to_lowercase());
+            assert!(k.bit() != 0 && Rk::ALL.iter().filter(|o| o.bit() == k.bit()).count() == 1);
+        }
     }
 
     #[test]

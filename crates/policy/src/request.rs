@@ -2,6 +2,7 @@
 //! request context (condition keys).
 
 use crate::arena::Arena;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use crate::values::Addr;
@@ -207,7 +208,7 @@ impl Eq for Context {}
 
 #[derive(Debug, Clone)]
 struct ContextEntry {
-    lower: String,
+    lower: Cow<'static, str>,
     hash: u64,
     /// Most keys have one value: kept inline, one allocation less per key.
     values: Values,
@@ -217,7 +218,7 @@ struct ContextEntry {
 }
 
 impl ContextEntry {
-    fn new(lower: String, values: Values) -> ContextEntry {
+    fn new(lower: Cow<'static, str>, values: Values) -> ContextEntry {
         ContextEntry {
             hash: key_hash(&lower),
             lower,
@@ -238,6 +239,15 @@ impl PartialEq for ContextEntry {
 }
 
 impl Eq for ContextEntry {}
+
+/// `key` lower-cased, copied only when it is not already.
+fn lowered(key: Cow<'static, str>) -> Cow<'static, str> {
+    if key.is_ascii() && !key.bytes().any(|b| b.is_ascii_uppercase()) {
+        key
+    } else {
+        Cow::Owned(key.to_lowercase())
+    }
+}
 
 /// Orders a lower-cased key against an ASCII key as if the latter were lower-cased.
 fn cmp_ascii_lower(lower: &str, key: &str) -> std::cmp::Ordering {
@@ -315,7 +325,7 @@ impl Context {
                     .iter()
                     .flat_map(|b| b.entries.iter())
                     .filter(move |e| {
-                        own.binary_search_by(|o| o.lower.as_str().cmp(&e.lower))
+                        own.binary_search_by(|o| o.lower.as_ref().cmp(&e.lower))
                             .is_err()
                     }),
             )
@@ -325,7 +335,7 @@ impl Context {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.all_entries()
             .filter(|e| !e.values.is_empty())
-            .map(|e| (e.lower.as_str(), e.values.as_slice()))
+            .map(|e| (e.lower.as_ref(), e.values.as_slice()))
     }
 
     /// Sets `key` to a single value (replacing any previous values).
@@ -334,8 +344,13 @@ impl Context {
     }
 
     /// Sets `key` to an IP address written as `text` (`aws:SourceIp`), already read as one.
-    pub fn insert_addr(&mut self, key: &str, text: String, ip: std::net::IpAddr) -> &mut Context {
-        let i = self.set_at(key, smallvec::smallvec![text]);
+    pub fn insert_addr(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        text: String,
+        ip: std::net::IpAddr,
+    ) -> &mut Context {
+        let i = self.set_lower(lowered(key.into()), smallvec::smallvec![text]);
         if let Some(e) = self.entries.get_mut(i) {
             let addrs = OnceLock::new();
             let _ = addrs.set(smallvec::smallvec![Some(Addr::from_ip(ip))]);
@@ -356,10 +371,24 @@ impl Context {
 
     /// Sets `key`; answers the index of its entry.
     fn set_at(&mut self, key: &str, values: Values) -> usize {
-        let lower = key.to_lowercase();
+        self.set_lower(Cow::Owned(key.to_lowercase()), values)
+    }
+
+    /// Sets `key` to one value, like [`Context::insert`], taking a key that is usually lower-case
+    /// already (`aws:sourceip`, a `&'static str` or a string built for it) without copying it.
+    pub fn insert_lowered(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> &mut Context {
+        self.set_lower(lowered(key.into()), smallvec::smallvec![value.into()]);
+        self
+    }
+
+    fn set_lower(&mut self, lower: Cow<'static, str>, values: Values) -> usize {
         match self
             .entries
-            .binary_search_by(|e| e.lower.as_str().cmp(&lower))
+            .binary_search_by(|e| e.lower.as_ref().cmp(lower.as_ref()))
         {
             Ok(i) => {
                 let entry = &mut self.entries[i];
@@ -376,7 +405,7 @@ impl Context {
 
     /// The keys present, lower-cased (this context's, in order, then the base's).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.all_entries().map(|e| e.lower.as_str())
+        self.all_entries().map(|e| e.lower.as_ref())
     }
 
     /// Adds one more value to `key`.
@@ -384,7 +413,7 @@ impl Context {
         let lower = key.to_lowercase();
         match self
             .entries
-            .binary_search_by(|e| e.lower.as_str().cmp(&lower))
+            .binary_search_by(|e| e.lower.as_ref().cmp(&lower))
         {
             Ok(i) => {
                 let entry = &mut self.entries[i];
@@ -392,6 +421,7 @@ impl Context {
                 entry.addrs = OnceLock::new();
             }
             Err(i) => {
+                let lower = Cow::Owned(lower);
                 // Values the base has for the key come first.
                 let mut values: Values = self
                     .base
@@ -414,13 +444,13 @@ impl Context {
             for e in &base.entries {
                 if let Err(i) = self
                     .entries
-                    .binary_search_by(|o| o.lower.as_str().cmp(&e.lower))
+                    .binary_search_by(|o| o.lower.as_ref().cmp(&e.lower))
                 {
                     self.entries.insert(i, e.clone());
                 }
             }
         }
-        self.entries.retain(|e| e.lower != lower);
+        self.entries.retain(|e| *e.lower != *lower);
     }
 
     /// The values of `key` (case-insensitive), if present.
@@ -599,6 +629,12 @@ mod tests {
             let (mut a, mut b) = (Context::new(), Context::new());
             a.insert("aws:SourceIp", text);
             b.insert_addr("AWS:SourceIP", text.to_string(), ip);
+            let mut lowered = Context::new();
+            lowered.insert_lowered("aws:sourceip", text);
+            assert_eq!(a, lowered);
+            lowered.insert_lowered(String::from("AWS:SourceIp"), "x");
+            assert_eq!(lowered.get("aws:SourceIp").unwrap(), ["x"]);
+            assert_eq!(lowered.len(), 1);
             assert_eq!(a, b);
             assert_eq!(a.get_addrs(&key), b.get_addrs(&key), "{text}");
             assert!(b.get_addrs(&key).unwrap()[0].is_some());
