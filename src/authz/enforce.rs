@@ -49,31 +49,34 @@ const NEWER_ACTIONS: &[(&str, &str, &str)] = &[(
 )];
 
 /// Built once; the entries live as long as the process (a few hundred, like the table's text).
-static ACTIONS: LazyLock<HashMap<(&'static str, &'static str), &'static ActionFacts>> =
-    LazyLock::new(|| {
-        include_str!("actions.tsv")
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                let (service, action, _rtype, arn) = (f.next()?, f.next()?, f.next()?, f.next()?);
-                let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
-                let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
-                    arn_format: arn,
-                    action: full,
-                }));
-                Some(((service, action), facts))
-            })
-            .chain(NEWER_ACTIONS.iter().map(|&(service, action, arn)| {
-                let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
-                let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
-                    arn_format: arn,
-                    action: full,
-                }));
-                ((service, action), facts)
-            }))
-            .collect()
-    });
+/// Looked up on every call: hashed with foldhash, not SipHash (the keys are ours).
+type ActionTable =
+    HashMap<(&'static str, &'static str), &'static ActionFacts, foldhash::fast::FixedState>;
+
+static ACTIONS: LazyLock<ActionTable> = LazyLock::new(|| {
+    include_str!("actions.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let (service, action, _rtype, arn) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
+            let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
+                arn_format: arn,
+                action: full,
+            }));
+            Some(((service, action), facts))
+        })
+        .chain(NEWER_ACTIONS.iter().map(|&(service, action, arn)| {
+            let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
+            let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
+                arn_format: arn,
+                action: full,
+            }));
+            ((service, action), facts)
+        }))
+        .collect()
+});
 
 /// Whether the Service Authorization Reference knows `service:action`.
 pub fn is_known_action(service: &str, action: &str) -> bool {
