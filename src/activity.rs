@@ -11,7 +11,8 @@
 //! users' and roles' records every couple of seconds, like access-key last use, so it survives a
 //! restart. Reports read the stored use merged with what is not written yet.
 
-use std::collections::HashMap;
+/// Maps looked up on every authenticated call: foldhash, not SipHash (the keys are ours or IDs).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Mutex;
 
 use crate::api::{Ctx, Service};
@@ -127,7 +128,7 @@ impl ActivityTracker {
                     account: account.to_string(),
                     kind,
                     seq: 0,
-                    services: HashMap::new(),
+                    services: HashMap::default(),
                 },
             );
         }
@@ -144,7 +145,7 @@ impl ActivityTracker {
             .entry(namespace)
             .or_insert_with(|| PendingService {
                 last: fresh(),
-                actions: HashMap::new(),
+                actions: HashMap::default(),
             });
         s.last.update(date, region);
         if is_tracked(namespace) {
