@@ -10,13 +10,20 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::api::access_keys::{configured_root_key_last_used, key_last_used};
 use crate::state::App;
-use crate::store::model::{Account, InlinePolicies, SHARED_ACCOUNT};
+use crate::store::model::{Account, InlinePolicies, KeyLastUsed, SHARED_ACCOUNT};
 
 /// Credentials and identities idle for longer than this count as unused (AWS's guidance speaks
 /// of 90 days for key rotation and unused credentials).
 pub const DAYS: i64 = 90;
 const SECS: i64 = DAYS * 24 * 3600;
+/// A root user used within this many days is reported (`root-recently-used`): AWS asks not to
+/// use the root user for everyday tasks; the CIS AWS Foundations Benchmark's check of it
+/// ("Eliminate use of the 'root' user for administrative and daily tasks") looks at the
+/// credential report's root row over the same 90 days as the other checks.
+pub const RECENT_ROOT_DAYS: i64 = DAYS;
+const RECENT_ROOT_SECS: i64 = RECENT_ROOT_DAYS * 24 * 3600;
 
 pub const ROOT: &str = "Safeguard your root user credentials and don't use them for everyday tasks";
 pub const MFA: &str = "Require multi-factor authentication (MFA)";
@@ -87,6 +94,21 @@ pub fn findings(app: &App, account_id: &str, now: i64) -> Vec<Finding> {
                 format!(
                     "the root user has the access key {} ({})",
                     k.access_key_id, k.status
+                ),
+            );
+        }
+    }
+    if let Some((when, how)) = root_last_used(app, account, account_id) {
+        if now - when <= RECENT_ROOT_SECS {
+            add(
+                "root-recently-used",
+                ROOT,
+                "root",
+                "root",
+                root_arn.clone(),
+                format!(
+                    "the root user {how} {} (within the last {RECENT_ROOT_DAYS} days)",
+                    ago(now - when)
                 ),
             );
         }
@@ -202,6 +224,46 @@ pub fn findings(app: &App, account_id: &str, now: i64) -> Vec<Finding> {
         add(check, MANAGED, kind, &name, arn, detail);
     }
     out
+}
+
+/// When the root user was last used, and how: a call signed with one of its access keys (the
+/// default account's configured one or one of `root_access_keys`) or a console login.
+pub fn root_last_used(app: &App, account: &Account, account_id: &str) -> Option<(i64, String)> {
+    let signed = |key: &str, u: KeyLastUsed| {
+        (
+            u.date,
+            format!(
+                "signed a call to {} in {} with the access key {key}",
+                u.service, u.region
+            ),
+        )
+    };
+    let configured = (account_id == app.config.account_id)
+        .then(|| configured_root_key_last_used(app, account))
+        .flatten()
+        .map(|u| signed(&app.config.root_access_key, u));
+    let settings = account.settings();
+    let keys = settings
+        .into_iter()
+        .flat_map(|s| &s.root_access_keys)
+        .filter_map(|k| key_last_used(app, k).map(|u| signed(&k.access_key_id, u)));
+    let console = settings
+        .and_then(|s| s.root_console_last_used)
+        .map(|t| (t, "logged in to the web console".to_string()));
+    configured
+        .into_iter()
+        .chain(keys)
+        .chain(console)
+        .max_by_key(|(t, _)| *t)
+}
+
+/// `today`, `1 day ago`, `N days ago`.
+fn ago(secs: i64) -> String {
+    match secs / 86_400 {
+        ..=0 => "today".to_string(),
+        1 => "1 day ago".to_string(),
+        d => format!("{d} days ago"),
+    }
 }
 
 type Add<'a> = dyn FnMut(&'static str, &'static str, &'static str, &str, String, String) + 'a;

@@ -202,10 +202,19 @@ pub async fn account(
 ) -> Markup {
     let model = app.store.read();
     let a = model.account(&id);
+    let root_keys = a.settings().map_or(0, |s| s.root_access_keys.len())
+        + usize::from(id == app.config.account_id);
+    let root_used = findings::root_last_used(&app, a, &id);
     layout(
         &caller,
         &format!("Account {id}"),
         html! {
+            p { "Root user " code { "arn:aws:iam::" (id) ":root" } ": " (root_keys) " access key(s); "
+                @match &root_used {
+                    Some((t, how)) => { "last used " (date(*t)) " (" (how) ")." },
+                    None => "never used.",
+                }
+            }
             ul.cards {
                 @for (k, t) in KINDS {
                     li { a href=(href(&["a", &id, k])) { span.count { (count(a, k)) } " " (t) } }
@@ -699,6 +708,7 @@ pub async fn findings_page(
         "group" => Some(href(&["a", &id, "groups", &f.name])),
         "role" => Some(href(&["a", &id, "roles", &f.name])),
         "policy" => Some(href(&["a", &id, "policies", &f.name])),
+        "root" => Some(href(&["a", &id])),
         _ => None,
     };
     layout(

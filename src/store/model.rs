@@ -1191,6 +1191,14 @@ pub struct AccountSettings {
     /// When GenerateCredentialReport last started a report (unix seconds).
     #[serde(default)]
     pub credential_report: Option<i64>,
+    /// The last use of the default account's configured root key (`--root-access-key`, not one
+    /// of `root_access_keys`), written by the background flush like every key's last use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key_last_used: Option<KeyLastUsed>,
+    /// When the root user last logged in to the web console (unix seconds): the credential
+    /// report's `password_last_used`, AWS's column for the root user's console sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_console_last_used: Option<i64>,
     /// The version of the tokens STS's global endpoint issues (SetSecurityTokenServicePreferences:
     /// 1 for `v1Token`, 2 for `v2Token`); `None` is AWS's default, 1.
     #[serde(default)]
