@@ -99,6 +99,10 @@ async fn findings_name_the_practice_and_the_entity() {
         .unwrap();
     let iam_all = unique("iam-all");
     create_policy(&iam, &iam_all, IAM_ALL).await;
+    // The inline `everything`, laid out otherwise: a managed policy that would do.
+    let admin = unique("admin");
+    let admin_doc = "{ \"Statement\": [ {\"Resource\": \"*\", \"Action\": \"*\", \"Effect\": \"Allow\"} ],\n  \"Version\": \"2012-10-17\" }";
+    create_policy(&iam, &admin, admin_doc).await;
     let open = unique("open-role");
     iam.create_role()
         .role_name(&open)
@@ -127,6 +131,17 @@ async fn findings_name_the_practice_and_the_entity() {
     ] {
         assert!(has(&list, check, name), "no {check} for {name}: {list:?}");
     }
+    let same = format!("inline policy everything is the same as the managed policy {admin}");
+    assert!(
+        findings_in(&srv, DEFAULT_ACCOUNT)
+            .await
+            .iter()
+            .any(|f| f["check"] == "inline-instead-of-managed"
+                && f["name"] == careless.as_str()
+                && f["detail"].as_str().unwrap().starts_with(&same)),
+        "{list:?}"
+    );
+    assert!(has(&list, "allows-everything", &admin));
     // The practice is named in the IAM User Guide's words.
     assert!(list
         .iter()
@@ -802,5 +817,49 @@ async fn lists_page_by_fifty_in_name_order() {
     // A search pages too, and finds only matches.
     let found = ok(&b.get(&format!("{base}?q=TEAM-05")).await, "search");
     assert_eq!(found.matches("/groups/team-05").count(), 3, "{found}");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn the_findings_page_counts_each_check_and_pages_by_200() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    // 120 users with a key never used and a password without MFA: 240 findings.
+    for i in 0..120 {
+        let name = format!("worker-{i:03}");
+        iam.create_user().user_name(&name).send().await.unwrap();
+        iam.create_access_key()
+            .user_name(&name)
+            .send()
+            .await
+            .unwrap();
+        iam.create_login_profile()
+            .user_name(&name)
+            .password("Correct-Horse-9!")
+            .send()
+            .await
+            .unwrap();
+    }
+    let b = Browser::new(&srv);
+    let base = format!("{HOME}/a/{DEFAULT_ACCOUNT}/findings");
+    let first = ok(&b.get(&base).await, "page 1");
+    let rows = |page: &str| page.matches("<td class=\"mono\">").count();
+    // The counts by check (three checks: the root's use too), then 200 findings.
+    for count in [
+        "<td class=\"mono\">unused-access-key</td><td>Regularly review and remove unused users, roles, permissions, policies, and credentials</td><td class=\"num\">120</td>",
+        "<td class=\"mono\">password-without-mfa</td><td>Require multi-factor authentication (MFA)</td><td class=\"num\">120</td>",
+    ] {
+        assert!(first.contains(count), "{count} in {first}");
+    }
+    assert_eq!(rows(&first), 3 + 200);
+    assert!(first.contains("1–200 of 241"), "{first}");
+    let next = format!("href=\"{base}?from=200\"");
+    assert!(first.contains(&next), "{first}");
+    let second = ok(&b.get(&format!("{base}?from=200")).await, "page 2");
+    assert_eq!(rows(&second), 3 + 41);
+    assert!(second.contains("201–241 of 241") && !second.contains("next page"));
+    // Past the end: the counts, no findings.
+    let past = ok(&b.get(&format!("{base}?from=5000")).await, "past the end");
+    assert_eq!(rows(&past), 3);
     srv.stop().await;
 }

@@ -1783,10 +1783,21 @@ impl<E: Entity> Table<E> {
 
     /// The entities in name order from `from` (a lowercased name).
     pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<E>> {
+        self.keyed_range(from).map(|(_, e)| e)
+    }
+
+    /// The entities in name order after `marker` (a lowercased name), each with its lowercased
+    /// name: the map's key, read from the tree node without following a pointer to the entity
+    /// (a search over every name stays in the tree).
+    pub fn keyed_after(&self, marker: Option<&str>) -> impl Iterator<Item = (&str, &Arc<E>)> {
+        self.keyed_range(marker.map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
+    fn keyed_range(&self, from: Bound<&str>) -> impl Iterator<Item = (&str, &Arc<E>)> {
         let from = from.map(key);
         self.by_name
             .range::<_, Key>((from, Bound::Unbounded))
-            .map(|(_, e)| e)
+            .map(|(k, e)| (k.as_str(), e))
     }
 
     /// One page of the entities whose path starts with `path_prefix` (case-sensitive), in name
