@@ -71,6 +71,11 @@
 //! account; failed requests (e.g. an operation it lacks) are counted as errors, not fatal.
 //! `--compare-pid PID` (e.g. `$(pgrep -f moto_server)` run by hand) adds its CPU time per request.
 //!
+//! `--startup N [--startup-vs OTHER_BIN,...]` measures only start-up and idle memory: each binary
+//! started N times in turn (`:memory:`, `open`), the ready line and first health answer timed and
+//! the idle RSS read (with its anonymous and file-backed parts) as above; it prints the medians.
+//! This is how builds of two commits are compared (README, "Performance").
+//!
 //! `--smoke` (0.3 s per workload, 4 connections, 50 users for `listusers`, 0.1 s warm-up) exits
 //! with status 1 when the bare server or any localiam workload had an error or no successful
 //! request.
@@ -197,6 +202,15 @@ struct Args {
     /// Short run for CI: exit status 1 if any workload had an error or no successful request.
     #[arg(long)]
     smoke: bool,
+    /// Only start-up and idle memory: start localiam N times (`:memory:`, `open`), each time
+    /// timing the ready line and the first health answer and reading its idle RSS (anonymous and
+    /// file-backed), then stop it; prints the medians. No load.
+    #[arg(long, value_name = "N", conflicts_with_all = ["url", "compare", "smoke"])]
+    startup: Option<usize>,
+    /// With --startup: more binaries to measure the same way, started in turn with the first (so
+    /// that the machine's drift falls on all of them alike), e.g. a build of another commit.
+    #[arg(long, value_name = "PATH", requires = "startup", value_delimiter = ',')]
+    startup_vs: Vec<PathBuf>,
 }
 
 /// The options with the defaults (and the `--smoke` defaults) applied.
@@ -336,6 +350,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode> {
+    if let Some(runs) = args.startup {
+        return startup_only(args.bin, !args.no_build, &args.startup_vs, runs);
+    }
     let settings = Settings::from_args(args)?;
     let bare = BareServer::start(settings.bare_threads)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1825,6 +1842,69 @@ fn build_localiam(bin: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `--startup N`: each binary started N times in turn; the medians of its start-up and idle memory.
+fn startup_only(
+    bin: Option<PathBuf>,
+    build: bool,
+    others: &[PathBuf],
+    runs: usize,
+) -> Result<ExitCode> {
+    if runs == 0 || runs > 1000 {
+        return Err("--startup must be in 1..=1000".into());
+    }
+    let first = match bin {
+        Some(bin) => bin,
+        None => {
+            let bin = default_bin()?;
+            if build {
+                build_localiam(&bin)?;
+            }
+            bin
+        }
+    };
+    let bins: Vec<PathBuf> = std::iter::once(first)
+        .chain(others.iter().cloned())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Per binary: (ready ms, health ms, RSS, anonymous, file-backed KiB) of each start.
+    let mut samples: Vec<Vec<[f64; 5]>> = vec![Vec::new(); bins.len()];
+    for _ in 0..runs {
+        for (bin, samples) in bins.iter().zip(&mut samples) {
+            let spawned = runtime.block_on(Spawned::start(bin, "open", None, None))?;
+            let kib = |k: Option<u64>| k.map_or(f64::NAN, |k| k as f64);
+            samples.push([
+                ms(spawned.to_ready),
+                ms(spawned.to_health),
+                kib(spawned.idle_rss),
+                kib(spawned.idle_anon),
+                kib(spawned.idle_file),
+            ]);
+            spawned.stop();
+        }
+    }
+    println!("start-up and idle memory, {runs} starts of each binary in turn (`:memory:`, `open`); median [min, max]:");
+    for (bin, samples) in bins.iter().zip(&samples) {
+        let stat = |i: usize| {
+            let mut v: Vec<f64> = samples.iter().map(|s| s[i]).collect();
+            v.sort_by(f64::total_cmp);
+            (v[v.len() / 2], v[0], v[v.len() - 1])
+        };
+        let (ready, health, rss, anon, file) = (stat(0), stat(1), stat(2), stat(3), stat(4));
+        let mib = |k: f64| k / 1024.0;
+        println!(
+            "{}: ready line {:.1} ms [{:.1}, {:.1}], health 200 {:.1} ms [{:.1}, {:.1}], idle RSS {:.2} MiB [{:.2}, {:.2}] (anonymous {:.2}, file-backed {:.2})",
+            bin.display(),
+            ready.0, ready.1, ready.2,
+            health.0, health.1, health.2,
+            mib(rss.0), mib(rss.1), mib(rss.2),
+            mib(anon.0), mib(file.0),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A started localiam; stopped (and its database file removed) when dropped.
 struct Spawned {
     child: Option<Child>,
@@ -1833,6 +1913,9 @@ struct Spawned {
     to_ready: Duration,
     to_health: Duration,
     idle_rss: Option<u64>,
+    /// Of the idle RSS: anonymous memory, and file-backed pages (the binary's and libraries').
+    idle_anon: Option<u64>,
+    idle_file: Option<u64>,
 }
 
 impl Spawned {
@@ -1878,6 +1961,8 @@ impl Spawned {
             to_ready: Duration::ZERO,
             to_health: Duration::ZERO,
             idle_rss: None,
+            idle_anon: None,
+            idle_file: None,
         };
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -1925,6 +2010,8 @@ impl Spawned {
         this.to_health = spawned_at.elapsed();
         tokio::time::sleep(Duration::from_millis(500)).await;
         this.idle_rss = this.rss_kib("VmRSS");
+        this.idle_anon = this.rss_kib("RssAnon");
+        this.idle_file = this.rss_kib("RssFile");
         Ok(this)
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
@@ -52,9 +53,18 @@ pub struct LastUsed {
 #[derive(Default)]
 pub struct LastUsedTracker {
     pending: Mutex<HashMap<String, LastUsed>>,
+    /// The second (Unix) of the last recorded use of the default account's configured root key.
+    root_second: AtomicI64,
 }
 
 impl LastUsedTracker {
+    /// Whether a use of the default account's configured root key at `now` (Unix seconds) is to
+    /// be recorded: only the first of each second is. That key signs most calls of most tools, so
+    /// the others cost one atomic load, not the lock (AWS itself records one use per 15 minutes).
+    pub fn root_key_due(&self, now: i64) -> bool {
+        self.root_second.load(Ordering::Relaxed) < now
+            && self.root_second.fetch_max(now, Ordering::Relaxed) < now
+    }
     pub fn record(&self, key_id: &str, used: LastUsed) {
         if let Ok(mut m) = self.pending.lock() {
             m.insert(key_id.to_string(), used);
@@ -78,6 +88,7 @@ impl LastUsedTracker {
         if let Ok(mut m) = self.pending.lock() {
             m.clear();
         }
+        self.root_second.store(0, Ordering::Relaxed);
     }
 }
 

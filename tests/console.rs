@@ -14,21 +14,24 @@ const READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Ac
 const OPEN_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
 const SAFE_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}"#;
 
-/// `(check, name)` of every finding of the default account.
-async fn findings(srv: &TestServer) -> Vec<(String, String, String)> {
-    let r = srv.raw().get("/_localiam/findings").await;
+/// Every finding of an account, as `GET /_localiam/findings?account=ID` answers it.
+async fn findings_in(srv: &TestServer, account: &str) -> Vec<Value> {
+    let r = srv
+        .raw()
+        .get(&format!("/_localiam/findings?account={account}"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v: Value = serde_json::from_str(&r.body).unwrap();
-    let account = v["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["account_id"] == DEFAULT_ACCOUNT)
-        .expect("the default account is reported")
-        .clone();
-    account["findings"]
-        .as_array()
-        .unwrap()
+    let accounts = v["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1, "{account} is reported: {v}");
+    assert_eq!(accounts[0]["account_id"], account);
+    accounts[0]["findings"].as_array().unwrap().clone()
+}
+
+/// `(check, name, practice)` of every finding of the default account.
+async fn findings(srv: &TestServer) -> Vec<(String, String, String)> {
+    findings_in(srv, DEFAULT_ACCOUNT)
+        .await
         .iter()
         .map(|f| {
             assert!(f["practice"].as_str().is_some_and(|p| !p.is_empty()), "{f}");
@@ -96,6 +99,10 @@ async fn findings_name_the_practice_and_the_entity() {
         .unwrap();
     let iam_all = unique("iam-all");
     create_policy(&iam, &iam_all, IAM_ALL).await;
+    // The inline `everything`, laid out otherwise: a managed policy that would do.
+    let admin = unique("admin");
+    let admin_doc = "{ \"Statement\": [ {\"Resource\": \"*\", \"Action\": \"*\", \"Effect\": \"Allow\"} ],\n  \"Version\": \"2012-10-17\" }";
+    create_policy(&iam, &admin, admin_doc).await;
     let open = unique("open-role");
     iam.create_role()
         .role_name(&open)
@@ -124,6 +131,17 @@ async fn findings_name_the_practice_and_the_entity() {
     ] {
         assert!(has(&list, check, name), "no {check} for {name}: {list:?}");
     }
+    let same = format!("inline policy everything is the same as the managed policy {admin}");
+    assert!(
+        findings_in(&srv, DEFAULT_ACCOUNT)
+            .await
+            .iter()
+            .any(|f| f["check"] == "inline-instead-of-managed"
+                && f["name"] == careless.as_str()
+                && f["detail"].as_str().unwrap().starts_with(&same)),
+        "{list:?}"
+    );
+    assert!(has(&list, "allows-everything", &admin));
     // The practice is named in the IAM User Guide's words.
     assert!(list
         .iter()
@@ -165,6 +183,160 @@ async fn findings_name_the_practice_and_the_entity() {
         .await;
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["accounts"], serde_json::json!([]));
+    srv.stop().await;
+}
+
+/// The `root-recently-used` finding of a list, if any.
+fn root_recently_used(list: &[Value]) -> Option<Value> {
+    list.iter()
+        .find(|f| f["check"] == "root-recently-used")
+        .cloned()
+}
+
+/// The root user's row of the caller's account's credential report, split into its columns.
+async fn root_row(iam: &aws_sdk_iam::Client) -> Vec<String> {
+    iam.generate_credential_report().send().await.unwrap();
+    let report = iam.get_credential_report().send().await.unwrap();
+    let text = String::from_utf8(report.content().unwrap().as_ref().to_vec()).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert!(row.starts_with("<root_account>,"), "{text}");
+    row.split(',').map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn a_root_user_used_lately_is_a_finding_and_in_the_credential_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("root.db").to_str().unwrap().to_string();
+    let srv = TestServer::start_with(|c| c.db = db.clone()).await;
+    // Nothing signed yet.
+    assert_eq!(
+        root_recently_used(&findings_in(&srv, DEFAULT_ACCOUNT).await),
+        None
+    );
+
+    // Two more accounts whose roots have an access key each, made by the account's root (in
+    // `open` an unknown 12-digit key ID is its account's root: no key localiam knows, so its
+    // calls are no recorded use).
+    let (one, two) = ("111111111111", "222222222222");
+    let mut keys = Vec::new();
+    for account in [one, two] {
+        let made = srv
+            .iam_with(account, "anything", None)
+            .create_access_key()
+            .send()
+            .await
+            .unwrap();
+        let k = made.access_key().unwrap();
+        keys.push((
+            k.access_key_id().to_string(),
+            k.secret_access_key().to_string(),
+        ));
+        let list = findings_in(&srv, account).await;
+        assert_eq!(root_recently_used(&list), None, "{list:?}");
+        assert!(list.iter().any(|f| f["check"] == "root-access-key"));
+    }
+
+    // A call signed with the default account's root key.
+    let iam = srv.iam();
+    iam.list_users().send().await.unwrap();
+    let f = root_recently_used(&findings_in(&srv, DEFAULT_ACCOUNT).await)
+        .expect("root-recently-used after a root call");
+    assert_eq!(f["kind"], "root");
+    assert_eq!(f["name"], "root");
+    assert_eq!(f["arn"], format!("arn:aws:iam::{DEFAULT_ACCOUNT}:root"));
+    assert_eq!(
+        f["practice"],
+        "Safeguard your root user credentials and don't use them for everyday tasks"
+    );
+    let detail = f["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("with the access key {ROOT_KEY}")) && detail.contains("today"),
+        "{detail}"
+    );
+
+    // The console's findings page links the finding to the account's page, which says when.
+    let b = Browser::new(&srv);
+    let page = ok(
+        &b.get(&format!("{HOME}/a/{DEFAULT_ACCOUNT}/findings")).await,
+        "findings",
+    );
+    let link = format!("<a href=\"{HOME}/a/{DEFAULT_ACCOUNT}\">root</a>");
+    assert!(
+        page.contains("root-recently-used") && page.contains(&link),
+        "{page}"
+    );
+    let page = ok(
+        &b.get(&format!("{HOME}/a/{DEFAULT_ACCOUNT}")).await,
+        "account",
+    );
+    assert!(page.contains("last used"), "{page}");
+
+    // Account one's root key signs a call: account one has the finding, account two not.
+    let root_one = srv.iam_with(&keys[0].0, &keys[0].1, None);
+    root_one.list_users().send().await.unwrap();
+    let f = root_recently_used(&findings_in(&srv, one).await).expect("account one's root");
+    assert!(f["detail"].as_str().unwrap().contains(&keys[0].0), "{f}");
+    assert_eq!(root_recently_used(&findings_in(&srv, two).await), None);
+
+    // The credential report's root row: the key's last use, where and for what.
+    let row = root_row(&iam).await;
+    assert_eq!(row[8], "true", "{row:?}");
+    assert!(row[10].ends_with("+00:00"), "{row:?}");
+    assert_eq!(&row[11..13], ["us-east-1", "iam"]);
+    assert_eq!(row[4], "no_information", "no console login: {row:?}");
+    let row = root_row(&root_one).await;
+    assert!(row[10].ends_with("+00:00"), "{row:?}");
+    assert_eq!(&row[11..13], ["us-east-1", "iam"]);
+    let row = root_row(&srv.iam_with(two, "anything", None)).await;
+    assert_eq!(row[8], "true", "account two's key: {row:?}");
+    assert_eq!(&row[10..13], ["N/A", "N/A", "N/A"], "never used: {row:?}");
+
+    // Written to the database by the background flush (at the latest when the server stops), the
+    // uses outlive a restart: the findings come before any call of the new run.
+    srv.stop().await;
+    let srv = TestServer::start_with(|c| c.db = db.clone()).await;
+    assert!(root_recently_used(&findings_in(&srv, DEFAULT_ACCOUNT).await).is_some());
+    assert!(root_recently_used(&findings_in(&srv, one).await).is_some());
+    assert_eq!(root_recently_used(&findings_in(&srv, two).await), None);
+    let settings = srv
+        .app()
+        .store
+        .read()
+        .account(DEFAULT_ACCOUNT)
+        .settings()
+        .cloned()
+        .unwrap();
+    let stored = settings
+        .root_key_last_used
+        .clone()
+        .expect("stored in the account's settings");
+    assert_eq!(
+        (stored.service.as_str(), stored.region.as_str()),
+        ("iam", "us-east-1")
+    );
+
+    // A use more than 90 days ago is no finding; one 89 days ago is.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (days, reported) in [(91, false), (89, true)] {
+        srv.app()
+            .store
+            .write(move |tx| {
+                tx.update_settings(one, |s| {
+                    s.root_access_keys[0].last_used = Some(localiam::store::model::KeyLastUsed {
+                        date: now - days * 86_400,
+                        service: "iam".into(),
+                        region: "us-east-1".into(),
+                    })
+                })
+            })
+            .await
+            .unwrap();
+        let f = root_recently_used(&findings_in(&srv, one).await);
+        assert_eq!(f.is_some(), reported, "{days} days: {f:?}");
+        if let Some(f) = f {
+            assert!(f["detail"].as_str().unwrap().contains("89 days ago"), "{f}");
+        }
+    }
     srv.stop().await;
 }
 
@@ -476,7 +648,11 @@ async fn outside_open_the_console_needs_the_root_credentials() {
         // A forged cookie is no session.
         b.cookie = Some("localiam_console=00ff".into());
         assert_eq!(b.get(HOME).await.status, 303);
+        // A login is a use of the root user: the credential report's `password_last_used`.
+        assert_eq!(root_row(&srv.iam()).await[4], "no_information");
         b.login().await;
+        let row = root_row(&srv.iam()).await;
+        assert!(row[4].ends_with("+00:00"), "{mode:?}: {row:?}");
         let r = b
             .post(
                 &format!("{HOME}/login"),
@@ -668,5 +844,49 @@ async fn lists_page_by_fifty_in_name_order() {
     // A search pages too, and finds only matches.
     let found = ok(&b.get(&format!("{base}?q=TEAM-05")).await, "search");
     assert_eq!(found.matches("/groups/team-05").count(), 3, "{found}");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn the_findings_page_counts_each_check_and_pages_by_200() {
+    let srv = TestServer::start().await;
+    let iam = srv.iam();
+    // 120 users with a key never used and a password without MFA: 240 findings.
+    for i in 0..120 {
+        let name = format!("worker-{i:03}");
+        iam.create_user().user_name(&name).send().await.unwrap();
+        iam.create_access_key()
+            .user_name(&name)
+            .send()
+            .await
+            .unwrap();
+        iam.create_login_profile()
+            .user_name(&name)
+            .password("Correct-Horse-9!")
+            .send()
+            .await
+            .unwrap();
+    }
+    let b = Browser::new(&srv);
+    let base = format!("{HOME}/a/{DEFAULT_ACCOUNT}/findings");
+    let first = ok(&b.get(&base).await, "page 1");
+    let rows = |page: &str| page.matches("<td class=\"mono\">").count();
+    // The counts by check (three checks: the root's use too), then 200 findings.
+    for count in [
+        "<td class=\"mono\">unused-access-key</td><td>Regularly review and remove unused users, roles, permissions, policies, and credentials</td><td class=\"num\">120</td>",
+        "<td class=\"mono\">password-without-mfa</td><td>Require multi-factor authentication (MFA)</td><td class=\"num\">120</td>",
+    ] {
+        assert!(first.contains(count), "{count} in {first}");
+    }
+    assert_eq!(rows(&first), 3 + 200);
+    assert!(first.contains("1–200 of 241"), "{first}");
+    let next = format!("href=\"{base}?from=200\"");
+    assert!(first.contains(&next), "{first}");
+    let second = ok(&b.get(&format!("{base}?from=200")).await, "page 2");
+    assert_eq!(rows(&second), 3 + 41);
+    assert!(second.contains("201–241 of 241") && !second.contains("next page"));
+    // Past the end: the counts, no findings.
+    let past = ok(&b.get(&format!("{base}?from=5000")).await, "past the end");
+    assert_eq!(rows(&past), 3);
     srv.stop().await;
 }

@@ -6,7 +6,7 @@ use crate::api::{Ctx, Registry};
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::ApiError;
 use crate::protocol::iam;
-use crate::state::{App, KnownKey};
+use crate::state::{App, KnownKey, LastUsed};
 use crate::store::model::{
     AccessKey, Account, AccountSettings, KeyLastUsed, Role, RoleLastUsed, SessionKind, User,
 };
@@ -331,12 +331,25 @@ async fn get_access_key_last_used(
 /// stored one.
 pub fn key_last_used(app: &App, key: &AccessKey) -> Option<KeyLastUsed> {
     match app.last_used.pending(&key.access_key_id) {
-        Some(p) => Some(KeyLastUsed {
-            date: p.date.unix_timestamp(),
-            service: p.service,
-            region: p.region,
-        }),
+        Some(p) => Some(stored_use(p)),
         None => key.last_used.clone(),
+    }
+}
+
+/// The last use of the default account's configured root key (`--root-access-key`, which is no
+/// key of the model): the use not yet written to the store, else the stored one.
+pub fn configured_root_key_last_used(app: &App, account: &Account) -> Option<KeyLastUsed> {
+    match app.last_used.pending(&app.config.root_access_key) {
+        Some(p) => Some(stored_use(p)),
+        None => account.settings()?.root_key_last_used.clone(),
+    }
+}
+
+fn stored_use(used: LastUsed) -> KeyLastUsed {
+    KeyLastUsed {
+        date: used.date.unix_timestamp(),
+        service: used.service,
+        region: used.region,
     }
 }
 
@@ -426,10 +439,20 @@ pub async fn flush_last_used(app: &App) {
         return;
     }
     let written = pending.clone();
+    let root_key = app.config.root_access_key.clone();
+    let default_account = app.config.account_id.clone();
     let result = app
         .store
         .write(move |tx| {
             for (key_id, used) in pending {
+                if key_id == root_key {
+                    // The configured root key is no key of the model: its account's settings.
+                    let last = stored_use(used);
+                    tx.update_settings(&default_account, |s: &mut AccountSettings| {
+                        s.root_key_last_used = Some(last)
+                    })?;
+                    continue;
+                }
                 let Some(loc) = tx.model().key(&key_id).cloned() else {
                     continue;
                 };
@@ -462,11 +485,7 @@ pub async fn flush_last_used(app: &App) {
                     },
                     None => Owner::Root,
                 };
-                let last = KeyLastUsed {
-                    date: used.date.unix_timestamp(),
-                    service: used.service,
-                    region: used.region,
-                };
+                let last = stored_use(used);
                 change_owned(tx, &loc.account_id, &owner, |keys: &mut Vec<AccessKey>| {
                     for k in keys.iter_mut() {
                         if k.access_key_id == key_id {

@@ -8,11 +8,13 @@
 //!
 //! The CSV has AWS's 22 columns in AWS's order, the root user's row (`<root_account>`) first, then
 //! the users in name order, with `N/A`, `no_information` and `not_supported` where AWS writes
-//! them. A user's active keys come first (`access_key_1`), as recorded on AWS.
+//! them. A user's active keys come first (`access_key_1`), as recorded on AWS. The root row's
+//! keys are the default account's configured root key and the root's own access keys, with
+//! their last use; its `password_last_used` is the root user's last login to the web console.
 
 use http::StatusCode;
 
-use crate::api::access_keys::key_last_used;
+use crate::api::access_keys::{configured_root_key_last_used, key_last_used};
 use crate::api::login_profiles::password_rules;
 use crate::api::{Ctx, Registry};
 use crate::error::ApiError;
@@ -214,7 +216,8 @@ fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
         keys.push(KeyColumns {
             active: true,
             last_rotated: Some(app.started.unix_timestamp()),
-            last_used: None,
+            last_used: configured_root_key_last_used(app, account)
+                .map(|u| (u.date, u.region, u.service)),
         });
     }
     let mut certs: &[SigningCertificate] = &[];
@@ -227,7 +230,11 @@ fn root_row(app: &App, account: &Account, account_id: &str) -> Vec<String> {
         format!("arn:aws:iam::{account_id}:root"),
         time(app.started.unix_timestamp()),
         "not_supported".to_string(),
-        "no_information".to_string(),
+        // AWS's column for the root user's console sign-ins: here, logins to the web console.
+        account
+            .settings()
+            .and_then(|s| s.root_console_last_used)
+            .map_or_else(|| "no_information".to_string(), time),
         "not_supported".to_string(),
         "not_supported".to_string(),
     ];

@@ -95,7 +95,17 @@ pub async fn authenticate(
     if strict {
         sigv4::check_clock(&signed, now)?;
     }
-    if key.principal.entity_id.is_some() {
+    // Every long-term key's use is recorded: users', and the root user's (its keys in the model
+    // and the default account's configured one, throttled: see `root_key_due`). STS sessions
+    // are recorded only for the user or role they belong to.
+    let record = match key.principal.entity_id {
+        Some(_) => true,
+        None if Arc::ptr_eq(&key, &app.root_key) => {
+            app.last_used.root_key_due(now.unix_timestamp())
+        }
+        None => key.session_token.is_none(),
+    };
+    if record {
         app.last_used.record(
             &signed.access_key_id,
             LastUsed {

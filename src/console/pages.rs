@@ -203,10 +203,19 @@ pub async fn account(
 ) -> Markup {
     let model = app.store.read();
     let a = model.account(&id);
+    let root_keys = a.settings().map_or(0, |s| s.root_access_keys.len())
+        + usize::from(id == app.config.account_id);
+    let root_used = findings::root_last_used(&app, a, &id);
     layout(
         &caller,
         &format!("Account {id}"),
         html! {
+            p { "Root user " code { "arn:aws:iam::" (id) ":root" } ": " (root_keys) " access key(s); "
+                @match &root_used {
+                    Some((t, how)) => { "last used " (date(*t)) " (" (how) ")." },
+                    None => "never used.",
+                }
+            }
             ul.cards {
                 @for (k, t) in KINDS {
                     li { a href=(href(&["a", &id, k])) { span.count { (count(a, k)) } " " (t) } }
@@ -227,18 +236,24 @@ pub struct ListQuery {
     aws: Option<String>,
 }
 
-/// One page of `iter` (name order) whose names contain `q` (case-insensitively), and the marker
-/// of the next page. Walks no further than one page and one more match.
+/// One page of `iter` (name order, each entity with its lowercased name) whose names contain `q`
+/// (case-insensitively), and the marker of the next page. Walks no further than one page and one
+/// more match; a search compares the lowercased names the tables are keyed by (no entity is read
+/// and nothing is allocated per name), with the query lowercased once.
 pub fn page<'a, E: Entity>(
-    iter: impl Iterator<Item = &'a Arc<E>>,
+    iter: impl Iterator<Item = (&'a str, &'a Arc<E>)>,
     q: &str,
 ) -> (Vec<&'a Arc<E>>, Option<String>) {
     let q = q.to_lowercase();
-    let mut it = iter.filter(|e| contains_ci(e.name(), &q));
-    let items: Vec<&Arc<E>> = it.by_ref().take(PAGE).collect();
-    let next = (items.len() == PAGE && it.next().is_some())
-        .then(|| items.last().map(|e| e.name().to_lowercase()))
-        .flatten();
+    let finder = memchr::memmem::Finder::new(q.as_bytes());
+    let mut it = iter.filter(|(name, _)| q.is_empty() || finder.find(name.as_bytes()).is_some());
+    let mut items = Vec::with_capacity(PAGE);
+    let mut last = "";
+    for (name, e) in it.by_ref().take(PAGE) {
+        items.push(e);
+        last = name;
+    }
+    let next = (items.len() == PAGE && it.next().is_some()).then(|| last.to_string());
     (items, next)
 }
 
@@ -250,20 +265,6 @@ pub fn entity_link(account: &str, kind: &str, name: &str) -> String {
 /// The console page of a managed policy (an AWS managed one with `?aws=1`).
 pub fn policy_link(account: &str, p: &ManagedPolicy) -> String {
     policy_href(account, p)
-}
-
-/// Whether `name` contains `q` (lowercase) case-insensitively, without allocating for ASCII.
-fn contains_ci(name: &str, q: &str) -> bool {
-    if q.is_empty() {
-        return true;
-    }
-    if q.is_ascii() && name.is_ascii() {
-        name.as_bytes()
-            .windows(q.len())
-            .any(|w| w.eq_ignore_ascii_case(q.as_bytes()))
-    } else {
-        name.to_lowercase().contains(q)
-    }
 }
 
 fn policy_href(account: &str, p: &ManagedPolicy) -> String {
@@ -292,7 +293,7 @@ pub async fn list(
     let aws = lq.aws.is_some() && kind == "policies";
     let (table, next): (Markup, Option<String>) = match kind.as_str() {
         "users" => {
-            let (rows, next) = page(a.users.after(after), &lq.q);
+            let (rows, next) = page(a.users.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Name" } th { "Path" } th { "ID" } th { "Created" } th.num { "Keys" } th.num { "Groups" } th { "Password" } th.num { "MFA" } } }
@@ -308,7 +309,7 @@ pub async fn list(
             )
         }
         "groups" => {
-            let (rows, next) = page(a.groups.after(after), &lq.q);
+            let (rows, next) = page(a.groups.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Name" } th { "Path" } th { "ID" } th { "Created" } th.num { "Policies" } } }
@@ -322,7 +323,7 @@ pub async fn list(
             )
         }
         "roles" => {
-            let (rows, next) = page(a.roles.after(after), &lq.q);
+            let (rows, next) = page(a.roles.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Name" } th { "Path" } th { "ID" } th { "Created" } th { "Last used" } th { "Description" } } }
@@ -338,9 +339,9 @@ pub async fn list(
         }
         "policies" => {
             let (rows, next) = if aws {
-                page(catalogue().range(from), &lq.q)
+                page(catalogue().keyed_range(from), &lq.q)
             } else {
-                page(a.policies.after(after), &lq.q)
+                page(a.policies.keyed_after(after), &lq.q)
             };
             (
                 html! {
@@ -358,7 +359,7 @@ pub async fn list(
             )
         }
         "instance-profiles" => {
-            let (rows, next) = page(a.instance_profiles.after(after), &lq.q);
+            let (rows, next) = page(a.instance_profiles.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Name" } th { "Path" } th { "ID" } th { "Created" } th { "Roles" } } }
@@ -374,7 +375,7 @@ pub async fn list(
             )
         }
         "saml-providers" => {
-            let (rows, next) = page(a.saml_providers.after(after), &lq.q);
+            let (rows, next) = page(a.saml_providers.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Name" } th { "ARN" } th { "Entity ID" } th { "Created" } th { "Valid until" } } }
@@ -387,7 +388,7 @@ pub async fn list(
             )
         }
         "oidc-providers" => {
-            let (rows, next) = page(a.oidc_providers.after(after), &lq.q);
+            let (rows, next) = page(a.oidc_providers.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "URL" } th { "ARN" } th { "Client IDs" } th { "Created" } } }
@@ -400,7 +401,7 @@ pub async fn list(
             )
         }
         _ => {
-            let (rows, next) = page(a.mfa_devices.after(after), &lq.q);
+            let (rows, next) = page(a.mfa_devices.keyed_after(after), &lq.q);
             (
                 html! { table {
                     thead { tr { th { "Serial number" } th { "User" } th { "Created" } th { "Enabled" } } }
@@ -687,19 +688,41 @@ pub async fn entity(
     }
 }
 
-/// `GET …/a/{account}/findings`.
+/// Findings shown per page of the findings page (all of them in `GET /_localiam/findings`).
+const FINDINGS_PAGE: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FindingsQuery {
+    /// How many findings the previous pages showed.
+    #[serde(default)]
+    from: usize,
+}
+
+/// `GET …/a/{account}/findings[?from=N]`: how many findings of each check, then a page of them.
 pub async fn findings_page(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    Query(fq): Query<FindingsQuery>,
 ) -> Markup {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let list = findings::findings(&app, &id, now);
+    let mut counts: Vec<(&str, &str, usize)> = Vec::new();
+    for f in &list {
+        match counts.iter_mut().find(|(c, _, _)| *c == f.check) {
+            Some((_, _, n)) => *n += 1,
+            None => counts.push((f.check, f.practice, 1)),
+        }
+    }
+    let from = fq.from.min(list.len());
+    let shown = &list[from..(from + FINDINGS_PAGE).min(list.len())];
+    let base = href(&["a", &id, "findings"]);
     let link = |f: &findings::Finding| match f.kind {
         "user" => Some(href(&["a", &id, "users", &f.name])),
         "group" => Some(href(&["a", &id, "groups", &f.name])),
         "role" => Some(href(&["a", &id, "roles", &f.name])),
         "policy" => Some(href(&["a", &id, "policies", &f.name])),
+        "root" => Some(href(&["a", &id])),
         _ => None,
     };
     layout(
@@ -709,13 +732,30 @@ pub async fn findings_page(
             p { "AWS's " a href="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html" { "IAM security best practices" }
                 ", checked against this account (JSON: " code { "GET /_localiam/findings" } ")." }
             @if list.is_empty() { p.valid { "No findings." } } @else {
+                @if counts.len() > 1 || list.len() > FINDINGS_PAGE {
+                    table {
+                        thead { tr { th { "Check" } th { "Practice" } th.num { "Findings" } } }
+                        tbody { @for (check, practice, n) in &counts { tr {
+                            td.mono { (check) } td { (practice) } td.num { (n) }
+                        } } }
+                    }
+                }
                 table {
                     thead { tr { th { "Practice" } th { "Check" } th { "Entity" } th { "Detail" } } }
-                    tbody { @for f in &list { tr {
+                    tbody { @for f in shown { tr {
                         td { (f.practice) } td.mono { (f.check) }
                         td { (f.kind) " " @match link(f) { Some(h) => a href=(h) { (f.name) }, None => (f.name) } }
                         td { (f.detail) }
                     } } }
+                }
+                @if list.len() > FINDINGS_PAGE {
+                    p.pager {
+                        @if !shown.is_empty() { (from + 1) "–" (from + shown.len()) " of " (list.len()) " " }
+                        @if from > 0 { a href=(base) { "« first page" } " " }
+                        @if from + FINDINGS_PAGE < list.len() {
+                            a href=(query_href(&base, &[("from", &(from + FINDINGS_PAGE).to_string())])) { "next page »" }
+                        }
+                    }
                 }
             }
         },

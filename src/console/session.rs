@@ -177,6 +177,21 @@ pub async fn login(State(app): State<App>, axum::Form(f): axum::Form<Login>) -> 
     let Some(token) = app.console.open() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // A use of the root user: the credential report's `password_last_used` (a login is rare
+    // enough to be written at once).
+    let account = app.config.account_id.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let recorded = app
+        .store
+        .write(move |tx| {
+            tx.update_settings(&account, |s: &mut crate::store::model::AccountSettings| {
+                s.root_console_last_used = Some(now)
+            })
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "could not record the root user's console login");
+    }
     let cookie = format!(
         "{COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}",
         super::HOME,

@@ -75,7 +75,7 @@ pub async fn trust(
     let model = app.store.read();
     let a = model.account(&id);
     let (roles, next) = if tq.role.is_empty() {
-        page(a.roles.after(tq.after.as_deref()), "")
+        page(a.roles.keyed_after(tq.after.as_deref()), "")
     } else {
         (a.roles.get(&tq.role).into_iter().collect(), None)
     };

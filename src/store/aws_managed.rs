@@ -144,12 +144,23 @@ impl Catalogue {
 
     /// The policies in name order from `from` (a lowercased name).
     pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<ManagedPolicy>> {
+        self.keyed_range(from).map(|(_, p)| p)
+    }
+
+    /// [`Catalogue::range`] with each policy's lowercased name.
+    pub fn keyed_range(
+        &self,
+        from: Bound<&str>,
+    ) -> impl Iterator<Item = (&str, &Arc<ManagedPolicy>)> {
         let start = match from {
             Bound::Unbounded => 0,
             Bound::Included(n) => self.names.partition_point(|x| x.as_str() < n),
             Bound::Excluded(n) => self.names.partition_point(|x| x.as_str() <= n),
         };
-        self.policies[start..].iter()
+        self.names[start..]
+            .iter()
+            .map(String::as_str)
+            .zip(&self.policies[start..])
     }
 }
 

@@ -1191,6 +1191,14 @@ pub struct AccountSettings {
     /// When GenerateCredentialReport last started a report (unix seconds).
     #[serde(default)]
     pub credential_report: Option<i64>,
+    /// The last use of the default account's configured root key (`--root-access-key`, not one
+    /// of `root_access_keys`), written by the background flush like every key's last use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key_last_used: Option<KeyLastUsed>,
+    /// When the root user last logged in to the web console (unix seconds): the credential
+    /// report's `password_last_used`, AWS's column for the root user's console sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_console_last_used: Option<i64>,
     /// The version of the tokens STS's global endpoint issues (SetSecurityTokenServicePreferences:
     /// 1 for `v1Token`, 2 for `v2Token`); `None` is AWS's default, 1.
     #[serde(default)]
@@ -1775,10 +1783,21 @@ impl<E: Entity> Table<E> {
 
     /// The entities in name order from `from` (a lowercased name).
     pub fn range(&self, from: Bound<&str>) -> impl Iterator<Item = &Arc<E>> {
+        self.keyed_range(from).map(|(_, e)| e)
+    }
+
+    /// The entities in name order after `marker` (a lowercased name), each with its lowercased
+    /// name: the map's key, read from the tree node without following a pointer to the entity
+    /// (a search over every name stays in the tree).
+    pub fn keyed_after(&self, marker: Option<&str>) -> impl Iterator<Item = (&str, &Arc<E>)> {
+        self.keyed_range(marker.map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
+    fn keyed_range(&self, from: Bound<&str>) -> impl Iterator<Item = (&str, &Arc<E>)> {
         let from = from.map(key);
         self.by_name
             .range::<_, Key>((from, Bound::Unbounded))
-            .map(|(_, e)| e)
+            .map(|(k, e)| (k.as_str(), e))
     }
 
     /// One page of the entities whose path starts with `path_prefix` (case-sensitive), in name
