@@ -634,6 +634,14 @@ async fn run_target(
     })
 }
 
+fn enforce_tag(key: &str, value: &str) -> Result<aws_sdk_iam::types::Tag> {
+    aws_sdk_iam::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .map_err(|e| format!("Tag: {e}").into())
+}
+
 /// How many alternating slices the `enforce` workload and the `getuser` beside it are measured in.
 const ENFORCE_SLICES: u32 = 6;
 
@@ -654,15 +662,15 @@ async fn measure_enforce(
     let cpu = spawned.pid().map_or(ServerCpu::Unknown, ServerCpu::Process);
     let root = iam_client(&endpoint, &Key::new(ROOT_KEY.0, ROOT_KEY.1));
     let user = "bench-enforce";
-    root.create_user()
+    // The tags the `open` user has by now: `team` (see `Prepared`) and, after `mixed`, `bench`.
+    let mut create = root
+        .create_user()
         .user_name(user)
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("team")
-                .value("bench")
-                .build()
-                .map_err(sdk_error("Tag"))?,
-        )
+        .tags(enforce_tag("team", "bench")?);
+    if s.workloads.contains(&Workload::Mixed) {
+        create = create.tags(enforce_tag("bench", "v0")?);
+    }
+    create
         .send()
         .await
         .map_err(sdk_error("CreateUser (enforce)"))?;
@@ -1101,6 +1109,15 @@ impl Prepared {
             .map_err(sdk_error("CreateAccessKey"))?;
         let key = key.access_key().ok_or("CreateAccessKey: no key")?;
         let user_key = Key::new(key.access_key_id(), key.secret_access_key());
+        if s.workloads.contains(&Workload::Enforce) {
+            // The `enforce` user's tag, so that both answer GetUser with the same shape.
+            root.tag_user()
+                .user_name(&user)
+                .tags(enforce_tag("team", "bench")?)
+                .send()
+                .await
+                .map_err(sdk_error("TagUser"))?;
+        }
 
         if s.workloads.contains(&Workload::Simulate) {
             let policy = root

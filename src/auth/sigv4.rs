@@ -698,22 +698,22 @@ pub fn check_clock(auth: &SignedAuth, now: OffsetDateTime) -> Result<(), SigV4Er
             return Err(SigV4Error::request_expired());
         }
     }
-    let date = BasicDate::of(auth.amz_date);
-    let now_s = BasicDate::of(now);
+    // The dates are written only for the error.
+    let (date, now_s) = (|| BasicDate::of(auth.amz_date), || BasicDate::of(now));
     if auth.amz_date < now - MAX_CLOCK_SKEW {
         return Err(SigV4Error::signature_does_not_match_with(format!(
             "Signature expired: {} is now earlier than {} ({} - 15 min.)",
-            date.as_str(),
+            date().as_str(),
             BasicDate::of(now - MAX_CLOCK_SKEW).as_str(),
-            now_s.as_str()
+            now_s().as_str()
         )));
     }
     if auth.amz_date > now + MAX_CLOCK_SKEW {
         return Err(SigV4Error::signature_does_not_match_with(format!(
             "Signature not yet current: {} is still later than {} ({} + 15 min.)",
-            date.as_str(),
+            date().as_str(),
             BasicDate::of(now + MAX_CLOCK_SKEW).as_str(),
-            now_s.as_str()
+            now_s().as_str()
         )));
     }
     Ok(())
