@@ -93,19 +93,16 @@ pub struct Record {
 /// the number of values, and each value's length and bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Packed {
-    bytes: Box<[u8]>,
+    /// Kept as built (a boxed slice would be shrunk, a copy on every decision).
+    bytes: Vec<u8>,
     resource_len: u32,
 }
 
 impl Packed {
     pub fn new(resource: &str, context: &Context) -> Packed {
         let resource = clip(resource);
-        let size = resource.len()
-            + context
-                .iter()
-                .map(|(k, v)| 8 + k.len() + v.iter().map(|v| 4 + v.len()).sum::<usize>())
-                .sum::<usize>();
-        let mut bytes = Vec::with_capacity(size);
+        // One pass: room for the usual context, grown if a larger one needs it.
+        let mut bytes = Vec::with_capacity(resource.len() + 96);
         bytes.extend_from_slice(resource.as_bytes());
         let put = |b: &mut Vec<u8>, s: &str| {
             let s = clip(s);
@@ -120,7 +117,7 @@ impl Packed {
             }
         }
         Packed {
-            bytes: bytes.into_boxed_slice(),
+            bytes,
             resource_len: len32(resource.len()),
         }
     }

@@ -146,13 +146,16 @@ fn fill_prefix(format: &str, account_id: &str) -> String {
     out
 }
 
-/// Fills an ARN format from the request (and the entity it names, for its path).
-fn resource_arn(
+/// Fills an ARN format from the request (and the entity it names, for its path). `tags` is set to
+/// the tags of the entity when it was looked up for its path (so that `aws:ResourceTag/*` need not
+/// look it up again), and left `None` when it was not.
+fn resource_arn<'a>(
     format: &str,
-    account: &Account,
+    account: &'a Account,
     account_id: &str,
     ctx: &Ctx,
     params: &Params,
+    tags: &mut Option<&'a [Tag]>,
 ) -> String {
     if format.is_empty() {
         return "*".to_string();
@@ -192,11 +195,9 @@ fn resource_arn(
             let name = params.get("UserName").or_else(|| {
                 (ctx.principal.kind == CallerKind::User).then_some(ctx.principal.name.as_str())
             });
-            named(
-                name,
-                name.and_then(|n| account.users.get(n))
-                    .map(|u| u.path.as_str()),
-            )
+            let user = name.and_then(|n| account.users.get(n));
+            *tags = Some(user.map_or(&[], |u| u.tags.as_slice()));
+            named(name, user.map(|u| u.path.as_str()))
         }
         "${GroupNameWithPath}" => {
             let name = params.get("GroupName");
@@ -208,29 +209,23 @@ fn resource_arn(
         }
         "${RoleNameWithPath}" => {
             let name = params.get("RoleName");
-            named(
-                name,
-                name.and_then(|n| account.roles.get(n))
-                    .map(|r| r.path.as_str()),
-            )
+            let role = name.and_then(|n| account.roles.get(n));
+            *tags = Some(role.map_or(&[], |r| r.tags.as_slice()));
+            named(name, role.map(|r| r.path.as_str()))
         }
         "${InstanceProfileNameWithPath}" => {
             let name = params.get("InstanceProfileName");
-            named(
-                name,
-                name.and_then(|n| account.instance_profiles.get(n))
-                    .map(|p| p.path.as_str()),
-            )
+            let profile = name.and_then(|n| account.instance_profiles.get(n));
+            *tags = Some(profile.map_or(&[], |p| p.tags.as_slice()));
+            named(name, profile.map(|p| p.path.as_str()))
         }
         "${PolicyNameWithPath}" => named(params.get("PolicyName"), None),
         "${MfaTokenIdWithPath}" => named(params.get("VirtualMFADeviceName"), None),
         "${CertificateNameWithPath}" => {
             let name = params.get("ServerCertificateName");
-            named(
-                name,
-                name.and_then(|n| account.server_certificates.get(n))
-                    .map(|c| c.path.as_str()),
-            )
+            let cert = name.and_then(|n| account.server_certificates.get(n));
+            *tags = Some(cert.map_or(&[], |c| c.tags.as_slice()));
+            named(name, cert.map(|c| c.path.as_str()))
         }
         "${SamlProviderName}" => named(params.get("Name"), None),
         "${OidcProviderName}" => params
@@ -552,6 +547,7 @@ fn request_context(
     plan: &Plan,
     params: &Params,
     resource: &str,
+    target_tags: Option<&[Tag]>,
 ) -> Context {
     let needed = plan.needed();
     if needed.keys.is_empty() {
@@ -604,7 +600,7 @@ fn request_context(
             session.and_then(|s| s.source_identity.clone())
         });
     }
-    if needed.any_with_prefix("aws:RequestTag/") || needed.has("aws:TagKeys") {
+    if plan.reads_request_tags {
         let tags = request_tags(params);
         for (k, v) in &tags {
             let key = format!("aws:RequestTag/{k}");
@@ -620,9 +616,10 @@ fn request_context(
             }
         }
     }
-    if needed.any_with_prefix("aws:ResourceTag/") || needed.any_with_prefix("iam:ResourceTag/") {
-        let account = model.account(&ctx.principal.account_id);
-        for t in resource_tags(account, resource) {
+    if plan.reads_resource_tags {
+        let tags = target_tags
+            .unwrap_or_else(|| resource_tags(model.account(&ctx.principal.account_id), resource));
+        for t in tags {
             for prefix in ["aws:ResourceTag/", "iam:ResourceTag/"] {
                 if needed.has_parts(prefix, &t.key) {
                     let mut key = String::with_capacity(prefix.len() + t.key.len());
@@ -695,6 +692,10 @@ pub struct Plan {
     base: Arc<Context>,
     /// The request keys ([`Rk`]) the policies read, one bit each.
     wanted: u32,
+    /// Whether the policies read `aws:RequestTag/*` or `aws:TagKeys`.
+    reads_request_tags: bool,
+    /// Whether the policies read `aws:ResourceTag/*` or `iam:ResourceTag/*`.
+    reads_resource_tags: bool,
 }
 
 impl Plan {
@@ -726,6 +727,10 @@ impl Plan {
                 .iter()
                 .filter(|k| wanted.has(k.name()))
                 .fold(0, |bits, k| bits | k.bit()),
+            reads_request_tags: wanted.any_with_prefix("aws:RequestTag/")
+                || wanted.has("aws:TagKeys"),
+            reads_resource_tags: wanted.any_with_prefix("aws:ResourceTag/")
+                || wanted.any_with_prefix("iam:ResourceTag/"),
             needed,
             principal,
             base: Arc::new(base),
@@ -890,7 +895,7 @@ pub fn caller_allows(
     let Some(policies) = &plan.policies else {
         return Ok(true);
     };
-    let context = request_context(model, ctx, &plan, &Params::default(), resource);
+    let context = request_context(model, ctx, &plan, &Params::default(), resource, None);
     let request = Request {
         principal: &plan.principal,
         action,
@@ -1024,20 +1029,28 @@ fn policies_decide(
         return Ok(None);
     }
     let account = model.account(ctx.account());
+    let mut target_tags = None;
     let given = arn_parameter(operation)
         .and_then(|p| params.get(p))
         .filter(|a| a.starts_with("arn:"));
     let resource = match (given, list_resource(operation)) {
         (Some(arn), _) => arn.to_string(),
         (None, Some(kind)) => format!("arn:aws:iam::{}:{kind}/", ctx.account()),
-        (None, None) => resource_arn(facts.arn_format, account, ctx.account(), ctx, params),
+        (None, None) => resource_arn(
+            facts.arn_format,
+            account,
+            ctx.account(),
+            ctx,
+            params,
+            &mut target_tags,
+        ),
     };
     let action: &'static str = facts.action;
     let plan = plan_for(app, &model, ctx)?;
     let Some(policies) = &plan.policies else {
         return Ok(None);
     };
-    let context = request_context(&model, ctx, &plan, params, &resource);
+    let context = request_context(&model, ctx, &plan, params, &resource, target_tags);
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
     let (decision, verdict) = decide(
         app,
@@ -1109,7 +1122,7 @@ pub fn identity_allows(
     let Some(policies) = &plan.policies else {
         return Ok(());
     };
-    let mut context = request_context(&model, ctx, &plan, &Params::default(), resource);
+    let mut context = request_context(&model, ctx, &plan, &Params::default(), resource, None);
     extra(&mut context);
     decide(
         app,

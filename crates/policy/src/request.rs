@@ -242,7 +242,7 @@ impl Eq for ContextEntry {}
 
 /// `key` lower-cased, copied only when it is not already.
 fn lowered(key: Cow<'static, str>) -> Cow<'static, str> {
-    if key.is_ascii() && !key.bytes().any(|b| b.is_ascii_uppercase()) {
+    if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
         key
     } else {
         Cow::Owned(key.to_lowercase())
