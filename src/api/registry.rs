@@ -60,9 +60,9 @@ impl Service {
     }
     /// The service a bare action name belongs to, when the request does not say.
     pub fn of_action(action: &str) -> Option<Service> {
-        if sts::OPERATIONS.contains(&action) {
+        if Service::Sts.operation(action).is_some() {
             Some(Service::Sts)
-        } else if iam::OPERATIONS.contains(&action) {
+        } else if Service::Iam.operation(action).is_some() {
             Some(Service::Iam)
         } else {
             None
@@ -121,7 +121,8 @@ type Erased =
 /// Implemented operations by service and name.
 #[derive(Default)]
 pub struct Registry {
-    ops: HashMap<(Service, &'static str), Erased>,
+    /// Looked up on every request: foldhash, not SipHash (the keys are the model's names).
+    ops: HashMap<(Service, &'static str), Erased, foldhash::fast::RandomState>,
 }
 
 impl Registry {
@@ -205,5 +206,24 @@ impl Registry {
 
     pub fn is_implemented(&self, service: Service, action: &str) -> bool {
         self.ops.contains_key(&(service, action))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Service::operation` (and `of_action`) search the generated lists by bisection.
+    #[test]
+    fn the_operation_lists_are_sorted_and_found() {
+        for service in [Service::Iam, Service::Sts] {
+            let ops = service.operations();
+            assert!(ops.windows(2).all(|w| w[0] < w[1]));
+            for op in ops {
+                assert_eq!(Service::of_action(op), Some(service), "{op}");
+            }
+        }
+        assert_eq!(Service::of_action("getuser"), None);
+        assert_eq!(Service::of_action(""), None);
     }
 }

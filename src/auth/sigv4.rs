@@ -327,7 +327,7 @@ pub fn parse_auth_for(req: &RequestParts<'_>, services: &[&str]) -> Result<Auth,
             ))
         }
         (Some(value), false) => {
-            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = text(value.as_bytes());
             parse_header_auth(req, &value)?
         }
         (None, true) => parse_query_auth(req)?,
@@ -404,7 +404,7 @@ fn parse_header_auth(req: &RequestParts<'_>, value: &str) -> Result<SignedAuth, 
     let security_token = req
         .headers
         .get(H_SECURITY_TOKEN)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        .map(|v| text(v.as_bytes()).into_owned());
     let auth = SignedAuth {
         access_key_id: scope.access_key_id.to_owned(),
         scope_date: scope.date.to_owned(),
@@ -598,18 +598,27 @@ fn check_scope(auth: &SignedAuth, services: &[&str]) -> Result<(), SigV4Error> {
     Ok(())
 }
 
+/// A header's bytes as text: borrowed when they are UTF-8 (the usual case, checked by the fast
+/// validator), replacement characters otherwise.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The request date from `X-Amz-Date`, else `Date`: `None` when neither header is present,
 /// `Some(Err)` when the present one cannot be parsed; on success also the raw text.
 fn header_date(headers: &HeaderMap) -> Option<Result<(OffsetDateTime, String), SigV4Error>> {
     if let Some(v) = headers.get(H_AMZ_DATE) {
-        let raw = String::from_utf8_lossy(v.as_bytes());
+        let raw = text(v.as_bytes());
         return Some(match parse_basic_date(raw.trim()) {
             Some(d) => Ok((d, raw.trim().to_owned())),
             None => Err(bad_date(&raw)),
         });
     }
     let v = headers.get(http::header::DATE)?;
-    let raw = String::from_utf8_lossy(v.as_bytes());
+    let raw = text(v.as_bytes());
     Some(match parse_http_date(raw.trim()) {
         Some(d) => Ok((d, BasicDate::of(d).as_str().to_owned())),
         None => Err(bad_date(&raw)),
