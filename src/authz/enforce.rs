@@ -776,6 +776,40 @@ impl Plan {
     }
 }
 
+thread_local! {
+    /// The last plan this worker thread used, with its access key and the model it was built for
+    /// (kept by a `Weak`, so its address is not reused while it is here): a caller's repeated
+    /// calls find it without the shared cache's lock or a reference count.
+    static LAST_PLAN: std::cell::RefCell<Option<(String, std::sync::Weak<Model>, Arc<Plan>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with the caller's plan for `model` ([`plan_for`], through the thread's last plan).
+fn with_plan<R>(
+    app: &App,
+    model: &Arc<Model>,
+    ctx: &Ctx,
+    f: impl FnOnce(&Plan) -> R,
+) -> Result<R, ApiError> {
+    let Some(key) = ctx.principal.access_key_id.as_deref() else {
+        return plan_for(app, model, ctx).map(|plan| f(&plan));
+    };
+    LAST_PLAN.with(|last| {
+        if let Ok(last) = last.try_borrow() {
+            if let Some((k, built_for, plan)) = last.as_ref() {
+                if k == key && std::ptr::eq(built_for.as_ptr(), Arc::as_ptr(model)) {
+                    return Ok(f(plan));
+                }
+            }
+        }
+        let plan = plan_for(app, model, ctx)?;
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some((key.to_string(), Arc::downgrade(model), plan.clone()));
+        }
+        Ok(f(&plan))
+    })
+}
+
 /// The caller's plan for `model`: cached per access key, built directly for a caller without one.
 fn plan_for(app: &App, model: &Arc<Model>, ctx: &Ctx) -> Result<Arc<Plan>, ApiError> {
     match ctx.principal.access_key_id.as_deref() {
@@ -1046,21 +1080,23 @@ fn policies_decide(
         ),
     };
     let action: &'static str = facts.action;
-    let plan = plan_for(app, &model, ctx)?;
-    let Some(policies) = &plan.policies else {
+    let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
+    let decided = with_plan(app, &model, ctx, |plan| {
+        let policies = plan.policies.as_ref()?;
+        let context = request_context(&model, ctx, plan, params, &resource, target_tags);
+        Some(decide(
+            app,
+            ctx,
+            plan,
+            policies,
+            Cow::Borrowed(action),
+            resource,
+            context,
+        ))
+    })?;
+    let Some((decision, verdict)) = decided else {
         return Ok(None);
     };
-    let context = request_context(&model, ctx, &plan, params, &resource, target_tags);
-    let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
-    let (decision, verdict) = decide(
-        app,
-        ctx,
-        &plan,
-        policies,
-        Cow::Borrowed(action),
-        resource,
-        context,
-    );
     Ok(Some((
         decision,
         match verdict {
