@@ -75,14 +75,17 @@ pub struct AppliedPolicies {
     pub boundary: Option<Vec<AppliedPolicy>>,
 }
 
+/// Policies as the evaluator takes them, on the stack (a principal has a few).
+pub type PolicyRefs<'a> = smallvec::SmallVec<[PolicyRef<'a>; 8]>;
+
 impl AppliedPolicies {
     /// The identity-based policies as the evaluator takes them.
-    pub fn identity_refs(&self) -> Vec<PolicyRef<'_>> {
+    pub fn identity_refs(&self) -> PolicyRefs<'_> {
         self.identity.iter().map(AppliedPolicy::as_ref).collect()
     }
 
     /// The boundary as the evaluator takes it.
-    pub fn boundary_refs(&self) -> Option<Vec<PolicyRef<'_>>> {
+    pub fn boundary_refs(&self) -> Option<PolicyRefs<'_>> {
         self.boundary
             .as_ref()
             .map(|b| b.iter().map(AppliedPolicy::as_ref).collect())

@@ -40,16 +40,6 @@ pub struct Caller {
     pub context_keys: ContextKeys,
 }
 
-impl Caller {
-    /// A caller whose decision considered no stored policy (a trust policy's refusal).
-    pub fn named(principal: &str) -> Arc<Caller> {
-        Arc::new(Caller {
-            principal: principal.to_string(),
-            ..Caller::default()
-        })
-    }
-}
-
 /// A matched statement as served.
 #[derive(Debug, Clone, Serialize)]
 pub struct Matched<'r> {
@@ -62,8 +52,6 @@ pub struct Matched<'r> {
     /// The policy it is in (index in the decision's considered policies).
     #[serde(skip)]
     pub index: usize,
-    #[serde(skip)]
-    pub of: Option<&'r AppliedPolicy>,
 }
 
 /// One decision.
@@ -191,7 +179,6 @@ impl Record {
                 sid: of.and_then(|p| p.policy.statements().get(statement)?.sid()),
                 effect: h.effect,
                 index,
-                of,
             }
         })
     }
@@ -486,7 +473,10 @@ mod tests {
         Record {
             time: 0,
             request_id: RequestId::default(),
-            caller: Caller::named("p"),
+            caller: Arc::new(Caller {
+                principal: "p".into(),
+                ..Caller::default()
+            }),
             action: action.to_string().into(),
             packed: Packed::new(resource, &Context::default()),
             decision,

@@ -336,7 +336,7 @@ pub fn authorize(app: &App, req: &AuthorizeRequest) -> Result<Value, BadRequest>
             "matched": [],
         }));
     };
-    let identity: Vec<PolicyRef<'_>> = applied.identity_refs();
+    let identity = applied.identity_refs();
     let boundary = applied.boundary_refs();
     let session = resolved.session.as_ref().map(|s| s.identity_refs());
     let mut input = EvalInput::new(request, &identity);

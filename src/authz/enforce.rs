@@ -20,13 +20,11 @@ use crate::auth::PrincipalKind as CallerKind;
 use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::policy::{
-    access_denied_message, evaluate, Context, Decision, EvalInput, PolicyRef, Principal, Request,
+    access_denied_message, evaluate, Context, Decision, EvalInput, Principal, Request,
 };
 use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
-
-use smallvec::SmallVec;
 
 use super::decisions::{Caller, ContextKeys, Hit, Packed, Record, RequestId};
 use super::{role_policies, user_policies, AppliedPolicies, AppliedPolicy};
@@ -488,54 +486,43 @@ impl Rk {
         1 << self as u32
     }
 
+    /// Each key as AWS spells it and lower-cased (as the context keeps it), in `ALL`'s order.
+    const NAMES: [(&'static str, &'static str); 19] = [
+        ("aws:SourceIp", "aws:sourceip"),
+        ("aws:CurrentTime", "aws:currenttime"),
+        ("aws:EpochTime", "aws:epochtime"),
+        ("aws:SecureTransport", "aws:securetransport"),
+        ("aws:RequestedRegion", "aws:requestedregion"),
+        ("aws:MultiFactorAuthPresent", "aws:multifactorauthpresent"),
+        ("aws:MultiFactorAuthAge", "aws:multifactorauthage"),
+        ("aws:TokenIssueTime", "aws:tokenissuetime"),
+        ("aws:SourceIdentity", "aws:sourceidentity"),
+        ("iam:PolicyARN", "iam:policyarn"),
+        ("iam:PermissionsBoundary", "iam:permissionsboundary"),
+        ("iam:AWSServiceName", "iam:awsservicename"),
+        (
+            "iam:ServiceSpecificCredentialServiceName",
+            "iam:servicespecificcredentialservicename",
+        ),
+        (
+            "iam:ServiceSpecificCredentialAgeDays",
+            "iam:servicespecificcredentialagedays",
+        ),
+        ("iam:DelegationDuration", "iam:delegationduration"),
+        ("iam:NotificationChannel", "iam:notificationchannel"),
+        ("iam:TemplateArn", "iam:templatearn"),
+        ("iam:DelegationRequestOwner", "iam:delegationrequestowner"),
+        ("iam:OrganizationsPolicyId", "iam:organizationspolicyid"),
+    ];
+
     /// The key lower-cased, as the context keeps it.
     fn lower(self) -> &'static str {
-        match self {
-            Rk::SourceIp => "aws:sourceip",
-            Rk::CurrentTime => "aws:currenttime",
-            Rk::EpochTime => "aws:epochtime",
-            Rk::SecureTransport => "aws:securetransport",
-            Rk::RequestedRegion => "aws:requestedregion",
-            Rk::MultiFactorAuthPresent => "aws:multifactorauthpresent",
-            Rk::MultiFactorAuthAge => "aws:multifactorauthage",
-            Rk::TokenIssueTime => "aws:tokenissuetime",
-            Rk::SourceIdentity => "aws:sourceidentity",
-            Rk::PolicyArn => "iam:policyarn",
-            Rk::PermissionsBoundary => "iam:permissionsboundary",
-            Rk::AwsServiceName => "iam:awsservicename",
-            Rk::CredentialServiceName => "iam:servicespecificcredentialservicename",
-            Rk::CredentialAgeDays => "iam:servicespecificcredentialagedays",
-            Rk::DelegationDuration => "iam:delegationduration",
-            Rk::NotificationChannel => "iam:notificationchannel",
-            Rk::TemplateArn => "iam:templatearn",
-            Rk::DelegationRequestOwner => "iam:delegationrequestowner",
-            Rk::OrganizationsPolicyId => "iam:organizationspolicyid",
-        }
+        Rk::NAMES[self as usize].1
     }
 
     /// The key as AWS spells it.
     fn name(self) -> &'static str {
-        match self {
-            Rk::SourceIp => "aws:SourceIp",
-            Rk::CurrentTime => "aws:CurrentTime",
-            Rk::EpochTime => "aws:EpochTime",
-            Rk::SecureTransport => "aws:SecureTransport",
-            Rk::RequestedRegion => "aws:RequestedRegion",
-            Rk::MultiFactorAuthPresent => "aws:MultiFactorAuthPresent",
-            Rk::MultiFactorAuthAge => "aws:MultiFactorAuthAge",
-            Rk::TokenIssueTime => "aws:TokenIssueTime",
-            Rk::SourceIdentity => "aws:SourceIdentity",
-            Rk::PolicyArn => "iam:PolicyARN",
-            Rk::PermissionsBoundary => "iam:PermissionsBoundary",
-            Rk::AwsServiceName => "iam:AWSServiceName",
-            Rk::CredentialServiceName => "iam:ServiceSpecificCredentialServiceName",
-            Rk::CredentialAgeDays => "iam:ServiceSpecificCredentialAgeDays",
-            Rk::DelegationDuration => "iam:DelegationDuration",
-            Rk::NotificationChannel => "iam:NotificationChannel",
-            Rk::TemplateArn => "iam:TemplateArn",
-            Rk::DelegationRequestOwner => "iam:DelegationRequestOwner",
-            Rk::OrganizationsPolicyId => "iam:OrganizationsPolicyId",
-        }
+        Rk::NAMES[self as usize].0
     }
 }
 
@@ -780,9 +767,12 @@ thread_local! {
     /// The last plan this worker thread used, with its access key and the model it was built for
     /// (kept by a `Weak`, so its address is not reused while it is here): a caller's repeated
     /// calls find it without the shared cache's lock or a reference count.
-    static LAST_PLAN: std::cell::RefCell<Option<(String, std::sync::Weak<Model>, Arc<Plan>)>> =
+    static LAST_PLAN: std::cell::RefCell<Option<LastPlan>> =
         const { std::cell::RefCell::new(None) };
 }
+
+/// A plan with its access key and the model it was built for.
+type LastPlan = (String, std::sync::Weak<Model>, Arc<Plan>);
 
 /// Runs `f` with the caller's plan for `model` ([`plan_for`], through the thread's last plan).
 fn with_plan<R>(
@@ -903,13 +893,12 @@ fn evaluate_caller<R>(
     request: Request<'_>,
     f: impl FnOnce(&crate::policy::Evaluation<'_>) -> R,
 ) -> R {
-    // On the stack: a caller has a few policies.
-    fn refs(list: &[AppliedPolicy]) -> SmallVec<[PolicyRef<'_>; 8]> {
-        list.iter().map(AppliedPolicy::as_ref).collect()
-    }
-    let identity = refs(&policies.applied.identity);
-    let boundary = policies.applied.boundary.as_deref().map(refs);
-    let session = policies.session.as_ref().map(|s| refs(&s.identity));
+    let identity = policies.applied.identity_refs();
+    let boundary = policies.applied.boundary_refs();
+    let session = policies
+        .session
+        .as_ref()
+        .map(AppliedPolicies::identity_refs);
     let mut input = EvalInput::new(request, &identity);
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
@@ -1218,7 +1207,14 @@ mod tests {
 
     #[test]
     fn request_keys_are_lower_cased_as_named() {
-        for k in Rk::ALL {
+        assert_eq!(Rk::SourceIp.name(), "aws:SourceIp");
+        assert_eq!(Rk::PolicyArn.name(), "iam:PolicyARN");
+        assert_eq!(
+            Rk::OrganizationsPolicyId.name(),
+            "iam:OrganizationsPolicyId"
+        );
+        for (i, k) in Rk::ALL.into_iter().enumerate() {
+            assert_eq!(k as usize, i);
             assert_eq!(k.lower(), k.name().to_lowercase());
             assert!(k.bit() != 0 && Rk::ALL.iter().filter(|o| o.bit() == k.bit()).count() == 1);
         }

@@ -365,13 +365,8 @@ impl Context {
     }
 
     fn set(&mut self, key: &str, values: Values) -> &mut Context {
-        self.set_at(key, values);
+        self.set_lower(Cow::Owned(key.to_lowercase()), values);
         self
-    }
-
-    /// Sets `key`; answers the index of its entry.
-    fn set_at(&mut self, key: &str, values: Values) -> usize {
-        self.set_lower(Cow::Owned(key.to_lowercase()), values)
     }
 
     /// Sets `key` to one value, like [`Context::insert`], taking a key that is usually lower-case
@@ -385,6 +380,7 @@ impl Context {
         self
     }
 
+    /// Sets the lower-cased key `lower`; answers the index of its entry.
     fn set_lower(&mut self, lower: Cow<'static, str>, values: Values) -> usize {
         match self
             .entries
