@@ -36,8 +36,9 @@ pub struct Hit {
 pub struct Caller {
     pub principal: String,
     pub considered: Vec<AppliedPolicy>,
-    /// The context keys the policies read, as written there.
-    pub context_keys: ContextKeys,
+    /// The context keys the policies read, as written there (without case-insensitive
+    /// duplicates).
+    pub context_keys: Vec<String>,
 }
 
 /// A matched statement as served.
@@ -197,7 +198,7 @@ impl Record {
     /// beyond them (STS's keys on AssumeRole).
     pub fn context_keys(&self) -> Vec<&str> {
         let read = &self.caller.context_keys;
-        let mut keys: Vec<&str> = read.iter().collect();
+        let mut keys: Vec<&str> = read.iter().map(String::as_str).collect();
         for (k, _) in self.packed.context() {
             if !read.iter().any(|r| r.eq_ignore_ascii_case(k)) {
                 keys.push(k);
@@ -221,18 +222,6 @@ impl Serialize for Record {
             #[serde(skip_serializing_if = "Option::is_none")]
             arn: Option<&'a str>,
         }
-        struct List<I>(std::cell::Cell<Option<I>>);
-        impl<I: Iterator<Item = T>, T: Serialize> Serialize for List<I> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                match self.0.take() {
-                    Some(items) => s.collect_seq(items),
-                    None => s.collect_seq(std::iter::empty::<T>()),
-                }
-            }
-        }
-        fn list<I: Iterator>(items: I) -> List<I> {
-            List(std::cell::Cell::new(Some(items)))
-        }
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("time", &self.time)?;
         m.serialize_entry("request_id", &self.request_id.to_string())?;
@@ -244,26 +233,22 @@ impl Serialize for Record {
             m.serialize_entry("reason", reason)?;
         }
         m.serialize_entry("enforced", &self.enforced)?;
-        m.serialize_entry("matched", &list(self.matched()))?;
-        m.serialize_entry(
-            "considered",
-            &list(self.caller.considered.iter().map(|p| Considered {
+        m.serialize_entry("matched", &self.matched().collect::<Vec<_>>())?;
+        let considered: Vec<Considered<'_>> = self
+            .caller
+            .considered
+            .iter()
+            .map(|p| Considered {
                 policy: &p.id,
                 source: p.simulator_type,
                 arn: p.arn.as_deref(),
-            })),
-        )?;
+            })
+            .collect();
+        m.serialize_entry("considered", &considered)?;
         m.serialize_entry("context_keys", &self.context_keys())?;
-        m.serialize_entry("context", &ContextJson(self.context()))?;
+        let context: BTreeMap<&str, Vec<&str>> = self.context().into_iter().collect();
+        m.serialize_entry("context", &context)?;
         m.end()
-    }
-}
-
-struct ContextJson<'a>(Vec<(&'a str, Vec<&'a str>)>);
-
-impl Serialize for ContextJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -281,34 +266,6 @@ impl RequestId {
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// Context keys kept as one shared string (a caller's keys are the same for many decisions),
-/// served as a JSON list.
-#[derive(Debug, Clone, Default)]
-pub struct ContextKeys(std::sync::Arc<str>);
-
-impl ContextKeys {
-    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> ContextKeys {
-        let mut out = String::new();
-        for k in keys {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(k);
-        }
-        ContextKeys(out.into())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.split('\n').filter(|k| !k.is_empty())
-    }
-}
-
-impl Serialize for ContextKeys {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
     }
 }
 

@@ -26,7 +26,7 @@ use crate::protocol::query::Params;
 use crate::state::App;
 use crate::store::model::{Account, Model, Session, SessionKind, Tag};
 
-use super::decisions::{Caller, ContextKeys, Hit, Packed, Record, RequestId};
+use super::decisions::{Caller, Hit, Packed, Record, RequestId};
 use super::{role_policies, user_policies, AppliedPolicies, AppliedPolicy};
 
 /// One action of the Service Authorization Reference.
@@ -672,7 +672,6 @@ pub struct Plan {
     /// What its decisions record of the caller: its ARN, every policy considered and the
     /// context keys they read.
     caller: Arc<Caller>,
-    needed: Vec<String>,
     principal: Principal,
     /// The context keys derived from the principal that the policies read (`aws:username`,
     /// `aws:PrincipalTag/…`): the base of every request context of this plan.
@@ -703,29 +702,33 @@ impl Plan {
                     .collect()
             })
             .unwrap_or_default();
+        let bits = Rk::ALL
+            .iter()
+            .filter(|k| wanted.has(k.name()))
+            .fold(0, |bits, k| bits | k.bit());
+        let reads_request_tags =
+            wanted.any_with_prefix("aws:RequestTag/") || wanted.has("aws:TagKeys");
+        let reads_resource_tags = wanted.any_with_prefix("aws:ResourceTag/")
+            || wanted.any_with_prefix("iam:ResourceTag/");
         Ok(Plan {
             policies,
             caller: Arc::new(Caller {
                 principal: ctx.principal.arn.clone(),
                 considered,
-                context_keys: ContextKeys::new(needed.iter().map(String::as_str)),
+                context_keys: needed,
             }),
-            wanted: Rk::ALL
-                .iter()
-                .filter(|k| wanted.has(k.name()))
-                .fold(0, |bits, k| bits | k.bit()),
-            reads_request_tags: wanted.any_with_prefix("aws:RequestTag/")
-                || wanted.has("aws:TagKeys"),
-            reads_resource_tags: wanted.any_with_prefix("aws:ResourceTag/")
-                || wanted.any_with_prefix("iam:ResourceTag/"),
-            needed,
+            wanted: bits,
+            reads_request_tags,
+            reads_resource_tags,
             principal,
             base: Arc::new(base),
         })
     }
 
     fn needed(&self) -> Needed<'_> {
-        Needed { keys: &self.needed }
+        Needed {
+            keys: &self.caller.context_keys,
+        }
     }
 
     /// Whether the policies read the request key `k`.
@@ -753,7 +756,7 @@ impl Plan {
                 .iter()
                 .zip(before.considered.iter())
                 .all(|(a, b)| same(a, b))
-            && now.context_keys.iter().eq(before.context_keys.iter())
+            && now.context_keys == before.context_keys
         {
             self.caller = previous.caller.clone();
         }
