@@ -175,11 +175,7 @@ pub fn policy_eval(data: &[u8]) {
             resource: &resource,
             context: &ctx,
         };
-        let refs = [PolicyRef {
-            id: "fuzzed",
-            source: SourceType::UserInline,
-            policy: &policy,
-        }];
+        let refs = [PolicyRef::new("fuzzed", SourceType::UserInline, &policy)];
         let mut input = EvalInput::new(request, &refs);
         let _ = evaluate(&input);
         input.boundary = Some(&refs);

@@ -57,11 +57,7 @@ impl AppliedPolicy {
 
     /// The evaluator's view of it.
     pub fn as_ref(&self) -> PolicyRef<'_> {
-        PolicyRef {
-            id: &self.id,
-            source: self.source,
-            policy: &self.policy,
-        }
+        PolicyRef::new(&self.id, self.source, &self.policy)
     }
 }
 

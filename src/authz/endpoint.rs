@@ -342,11 +342,9 @@ pub fn authorize(app: &App, req: &AuthorizeRequest) -> Result<Value, BadRequest>
     let mut input = EvalInput::new(request, &identity);
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
-    input.resource_policy = resource_policy.as_ref().map(|p| PolicyRef {
-        id: "resource_policy",
-        source: SourceType::ResourcePolicy,
-        policy: p,
-    });
+    input.resource_policy = resource_policy
+        .as_ref()
+        .map(|p| PolicyRef::new("resource_policy", SourceType::ResourcePolicy, p));
     input.resource_account = resource
         .split(':')
         .nth(4)

@@ -53,11 +53,7 @@ fn decisions(c: &mut Criterion) {
     let mut group = c.benchmark_group("decide");
     for n in [1usize, 10, 100] {
         let policy = Policy::parse(&policy_text(n)).unwrap();
-        let refs = [PolicyRef {
-            id: "p",
-            source: SourceType::CustomerManaged,
-            policy: &policy,
-        }];
+        let refs = [PolicyRef::new("p", SourceType::CustomerManaged, &policy)];
         // A request that reaches the end of the list (implicit deny: every statement tried)
         // and one that is allowed through a variable-bearing statement.
         let requests = [

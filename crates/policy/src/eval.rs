@@ -79,6 +79,23 @@ pub struct PolicyRef<'a> {
     pub id: &'a str,
     pub source: SourceType,
     pub policy: &'a Policy,
+    /// When given, only these statements (indices into the policy's statements, from
+    /// [`Policy::statements_for`] for the request's action) are considered, and their actions
+    /// are taken as matching: a caller that decides many requests for one action finds the
+    /// statements that can apply once. `None`: every statement, actions compared.
+    pub only: Option<&'a [u32]>,
+}
+
+impl<'a> PolicyRef<'a> {
+    /// A policy, every statement considered.
+    pub fn new(id: &'a str, source: SourceType, policy: &'a Policy) -> PolicyRef<'a> {
+        PolicyRef {
+            id,
+            source,
+            policy,
+            only: None,
+        }
+    }
 }
 
 /// Everything that applies to one request.
@@ -457,8 +474,13 @@ fn scan<'a>(
     out: &mut Collector<'a>,
 ) -> SetResult {
     // Lower-casing the action once pays from a few statements on (the patterns are stored
-    // lower-cased); below that, comparing case-insensitively is cheaper.
-    let statements: usize = policies.iter().map(|p| p.policy.statements().len()).sum();
+    // lower-cased); below that, comparing case-insensitively is cheaper. Statements given by
+    // `only` are not compared at all.
+    let statements: usize = policies
+        .iter()
+        .filter(|p| p.only.is_none())
+        .map(|p| p.policy.statements().len())
+        .sum();
     if statements < LOWER_ACTION_FROM {
         return scan_with(policies, req, principal_check, out, |st| {
             st.matches_action(req.action)
@@ -485,14 +507,12 @@ fn scan_with<'a>(
     for pref in policies {
         let policy: &'a Policy = pref.policy;
         let (source_id, source) = (pref.id, pref.source);
-        for (index, st) in policy.statements().iter().enumerate() {
-            if !action_matches(st) {
-                continue;
-            }
+        // A statement whose action matches.
+        let mut consider = |index: usize, st: &'a Statement<'a>| {
             let grant = match principal_check {
                 Some(has_boundary) => match st.principal_grant(req.principal, has_boundary) {
                     Some(g) => Some(g),
-                    None => continue,
+                    None => return,
                 },
                 None => None,
             };
@@ -500,14 +520,14 @@ fn scan_with<'a>(
             // does not match: the statement needed them.
             let resource = resource.get_or_insert_with(|| SplitArn::new(req.resource));
             if !st.matches_resource(resource, req.context, &mut out.missing) {
-                continue;
+                return;
             }
             let mut ok = true;
             for c in st.conditions.iter() {
                 ok &= c.evaluate(req.context, &mut out.missing);
             }
             if !ok {
-                continue;
+                return;
             }
             match st.effect {
                 Effect::Allow => {
@@ -525,6 +545,24 @@ fn scan_with<'a>(
                 start: st.start,
                 end: st.end,
             });
+        };
+        let statements = policy.statements();
+        match pref.only {
+            Some(only) => {
+                for &i in only {
+                    let i = i as usize;
+                    if let Some(st) = statements.get(i) {
+                        consider(i, st);
+                    }
+                }
+            }
+            None => {
+                for (i, st) in statements.iter().enumerate() {
+                    if action_matches(st) {
+                        consider(i, st);
+                    }
+                }
+            }
         }
     }
     r
@@ -662,11 +700,7 @@ pub enum TrustDecision {
 /// use [`evaluate`] with the trust policy as `resource_policy` and the role's account as
 /// `resource_account`.
 pub fn trust_check(trust: &Policy, request: &Request<'_>) -> TrustDecision {
-    let refs = [PolicyRef {
-        id: "trust",
-        source: SourceType::ResourcePolicy,
-        policy: trust,
-    }];
+    let refs = [PolicyRef::new("trust", SourceType::ResourcePolicy, trust)];
     let mut out = Collector {
         matched: Vec::new(),
         missing: Vec::new(),

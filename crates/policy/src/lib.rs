@@ -12,7 +12,7 @@
 //! let alice = Principal::user("arn:aws:iam::123456789012:user/alice", "AIDAEXAMPLE");
 //! let mut ctx = Context::new();
 //! ctx.add_principal_keys(&alice);
-//! let refs = [PolicyRef { id: "inline", source: SourceType::UserInline, policy: &policy }];
+//! let refs = [PolicyRef::new("inline", SourceType::UserInline, &policy)];
 //! let request = Request { principal: &alice, action: "iam:GetUser",
 //!     resource: "arn:aws:iam::123456789012:user/alice", context: &ctx };
 //! let eval = evaluate(&EvalInput::new(request, &refs));

@@ -237,6 +237,16 @@ impl Policy {
     pub fn statements(&self) -> &[Statement<'_>] {
         self.cell.borrow_dependent().statements
     }
+    /// The indices of the statements whose `Action` / `NotAction` covers `action`: the only
+    /// statements that can apply to a request for it (see [`crate::PolicyRef::only`]).
+    pub fn statements_for(&self, action: &str) -> Vec<u32> {
+        self.statements()
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| st.matches_action(action))
+            .filter_map(|(i, _)| u32::try_from(i).ok())
+            .collect()
+    }
     /// The context keys the policy uses (condition keys and policy-variable keys), as written,
     /// in order of first appearance, without case-insensitive duplicates.
     pub fn context_keys(&self) -> &[&str] {
@@ -329,7 +339,16 @@ fn collect_keys<'a>(arena: &'a Arena, statements: &[Statement<'a>]) -> &'a [&'a 
         }
     };
     for s in statements {
-        if let ResourceSpec::Resource(r) | ResourceSpec::NotResource(r) = s.resources {
+        s.each_key(&mut add);
+    }
+    out.into_bump_slice()
+}
+
+impl<'a> Statement<'a> {
+    /// Every context key the statement reads (its resources' and conditions' variables, its
+    /// condition keys), with duplicates.
+    fn each_key(&self, mut add: impl FnMut(vars::LowerKeyOf<'a>)) {
+        if let ResourceSpec::Resource(r) | ResourceSpec::NotResource(r) = self.resources {
             for p in r.iter() {
                 match p {
                     ResPat::Tmpl(ArnTemplate::Whole(t)) => vars::var_keys(t).for_each(&mut add),
@@ -344,12 +363,17 @@ fn collect_keys<'a>(arena: &'a Arena, statements: &[Statement<'a>]) -> &'a [&'a 
                 }
             }
         }
-        for c in s.conditions.iter() {
+        for c in self.conditions.iter() {
             add((c.key, c.key_lower));
             c.variable_keys().into_iter().for_each(&mut add);
         }
     }
-    out.into_bump_slice()
+
+    /// The context keys the statement reads, as written (duplicates possible): those of
+    /// [`Policy::context_keys`] that come from this statement.
+    pub fn each_context_key(&self, mut f: impl FnMut(&'a str)) {
+        self.each_key(|(key, _)| f(key));
+    }
 }
 
 /// Reads statements into an arena.

@@ -22,11 +22,7 @@ fn matched_statements_carry_source_and_positions() {
     assert_eq!(policy.statements()[1].end_position(), pos(10, 76));
     let alice = Principal::user(ALICE, "AIDA1");
     let ctx = Context::new();
-    let refs = [PolicyRef {
-        id: "MyPolicy",
-        source: SourceType::UserInline,
-        policy: &policy,
-    }];
+    let refs = [PolicyRef::new("MyPolicy", SourceType::UserInline, &policy)];
     let req = Request {
         principal: &alice,
         action: "s3:DeleteObject",
@@ -59,16 +55,12 @@ fn per_source_decisions() {
     .unwrap();
     let alice = Principal::user(ALICE, "AIDA1");
     let ctx = Context::new();
-    let id = [PolicyRef {
-        id: "i",
-        source: SourceType::CustomerManaged,
-        policy: &identity,
-    }];
-    let b = [PolicyRef {
-        id: "b",
-        source: SourceType::PermissionsBoundary,
-        policy: &boundary,
-    }];
+    let id = [PolicyRef::new("i", SourceType::CustomerManaged, &identity)];
+    let b = [PolicyRef::new(
+        "b",
+        SourceType::PermissionsBoundary,
+        &boundary,
+    )];
     let req = Request {
         principal: &alice,
         action: "iam:CreateUser",
@@ -249,11 +241,11 @@ fn the_root_user_is_limited_by_session_policies_only() {
     .unwrap();
     let root = Principal::root("111122223333");
     let ctx = Context::new();
-    let session_refs = [PolicyRef {
-        id: "SessionPolicy",
-        source: SourceType::SessionPolicy,
-        policy: &session,
-    }];
+    let session_refs = [PolicyRef::new(
+        "SessionPolicy",
+        SourceType::SessionPolicy,
+        &session,
+    )];
     let decide = |action: &str, with_session: bool| {
         let req = Request {
             principal: &root,

@@ -123,10 +123,17 @@ fn refs<'a>(
     list.iter()
         .flatten()
         .enumerate()
-        .map(|(i, p)| PolicyRef {
-            id: &ids[i],
-            source,
-            policy: p,
+        .map(|(i, p)| PolicyRef::new(&ids[i], source, p))
+        .collect()
+}
+
+/// `refs`, each with its statements for the action in `lists` (`PolicyRef::only`).
+fn with_only<'a>(refs: &[PolicyRef<'a>], lists: &'a [Vec<u32>]) -> Vec<PolicyRef<'a>> {
+    refs.iter()
+        .zip(lists)
+        .map(|(r, l)| PolicyRef {
+            only: Some(l.as_slice()),
+            ..*r
         })
         .collect()
 }
@@ -194,6 +201,36 @@ fn corpus() {
                     resource_account: group.get("resource_account").and_then(Value::as_str),
                 };
                 let eval = evaluate(&input);
+                // The same, each policy's statements for the action found first.
+                {
+                    let action = request.action;
+                    let lists: Vec<Vec<Vec<u32>>> = [&id_refs, &b_refs, &s_refs, &r_refs]
+                        .iter()
+                        .map(|refs| {
+                            refs.iter()
+                                .map(|r| r.policy.statements_for(action))
+                                .collect()
+                        })
+                        .collect();
+                    let (i2, b2, s2, r2) = (
+                        with_only(&id_refs, &lists[0]),
+                        with_only(&b_refs, &lists[1]),
+                        with_only(&s_refs, &lists[2]),
+                        with_only(&r_refs, &lists[3]),
+                    );
+                    let narrowed = EvalInput {
+                        identity: &i2,
+                        boundary: input.boundary.map(|_| b2.as_slice()),
+                        session: input.session.map(|_| s2.as_slice()),
+                        resource_policy: r2.first().copied(),
+                        ..input
+                    };
+                    if evaluate(&narrowed) != eval {
+                        failures.push(format!(
+                            "{label}: the evaluation differs with the statements for the action given"
+                        ));
+                    }
+                }
                 let want = case["decision"].as_str().expect("decision");
                 if eval.decision.as_str() != want {
                     failures.push(format!(

@@ -131,11 +131,7 @@ fn decide(doc: &str, action: &str, resource: &str, ctx: &Context) -> Decision {
     let alice = Principal::user("arn:aws:iam::111122223333:user/alice", "AIDAALICE");
     let mut ctx = ctx.clone();
     ctx.add_principal_keys(&alice);
-    let refs = [PolicyRef {
-        id: "p",
-        source: SourceType::UserInline,
-        policy: &policy,
-    }];
+    let refs = [PolicyRef::new("p", SourceType::UserInline, &policy)];
     let request = Request {
         principal: &alice,
         action,
