@@ -12,8 +12,10 @@ set -euo pipefail
 n=${1:-2000}
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BIN:-$here/target/release/localiam}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# KEEP=DIR keeps the callgrind files there (for callgrind_annotate).
+work=${KEEP:-$(mktemp -d)}
+mkdir -p "$work"
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 # The load benchmark's policy, so that both measure the same thing.
 python3 - "$here/examples/loadtest.rs" > "$work/policy.json" <<'PY'
 import re, sys
