@@ -548,3 +548,97 @@ async fn not_action_source_ip_and_external_id() {
         .unwrap();
     srv.stop().await;
 }
+
+/// A caller's repeated calls reuse what its policies say about each action (the statements that
+/// can apply, the context they read) only while its policies and its own keys are unchanged: a
+/// tag, a new policy or a write elsewhere between two calls gives the decision AWS would.
+#[tokio::test]
+async fn repeated_calls_follow_changes_to_policies_and_tags() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let root = srv.iam();
+    let blue_only = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Blue", "Effect": "Allow", "Action": "iam:GetUser",
+         "Resource": "arn:aws:iam::*:user/${aws:username}",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}},
+        {"Sid": "Net", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]})
+    .to_string();
+    let tess = user(&srv, "tess", "/", Some(&blue_only)).await;
+    let get = || async { tess.iam(&srv).get_user().user_name("tess").send().await };
+    let denied = "User: arn:aws:iam::000000000000:user/tess is not authorized to perform: iam:GetUser on resource: arn:aws:iam::000000000000:user/tess because no identity-based policy allows the iam:GetUser action";
+    assert_err(get().await, "AccessDenied", 403, denied);
+    assert_err(get().await, "AccessDenied", 403, denied);
+    tess.iam(&srv).list_roles().send().await.unwrap();
+
+    // Tagged: the same call is allowed, then refused again once the tag is gone.
+    root.tag_user()
+        .user_name("tess")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("blue")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    get().await.unwrap();
+    get().await.unwrap();
+    // A write that does not concern her changes nothing.
+    root.create_user().user_name("other").send().await.unwrap();
+    get().await.unwrap();
+    root.untag_user()
+        .user_name("tess")
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    assert_err(get().await, "AccessDenied", 403, denied);
+
+    // The decision lists the context keys of the statements for its action only.
+    let (_, v) = get_json(
+        &srv,
+        "/_localiam/decisions?principal=arn:aws:iam::000000000000:user/tess&action=iam:GetUser",
+    )
+    .await;
+    let d = &v["decisions"][0];
+    assert_eq!(d["decision"], "ImplicitDeny", "{d}");
+    assert_eq!(
+        d["context_keys"],
+        serde_json::json!(["aws:username", "aws:PrincipalTag/team"]),
+        "{d}"
+    );
+    assert!(d["context"].get("aws:sourceip").is_none(), "{d}");
+
+    // A new policy: what the old one said about GetUser is forgotten.
+    root.put_user_policy()
+        .user_name("tess")
+        .policy_name("p")
+        .policy_document(allow("iam:GetUser", "*"))
+        .send()
+        .await
+        .unwrap();
+    get().await.unwrap();
+    assert_code(
+        tess.iam(&srv).list_roles().send().await,
+        "AccessDenied",
+        403,
+    );
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:Get*", "Resource": "*"}]})
+    .to_string();
+    root.put_user_policy()
+        .user_name("tess")
+        .policy_name("d")
+        .policy_document(deny)
+        .send()
+        .await
+        .unwrap();
+    assert_err(
+        get().await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::000000000000:user/tess is not authorized to perform: iam:GetUser on resource: arn:aws:iam::000000000000:user/tess with an explicit deny in an identity-based policy",
+    );
+}

@@ -31,7 +31,8 @@ pub struct Hit {
 
 /// What the decisions of one caller share (built once per authorization plan, not per call):
 /// its ARN, every policy considered (identity, boundary and session policies, in the evaluator's
-/// order, with their documents as they were) and the context keys those policies read.
+/// order, with their documents as they were) and the context keys read by their statements for
+/// the action.
 #[derive(Debug, Default)]
 pub struct Caller {
     pub principal: String,
@@ -90,8 +91,15 @@ pub struct Packed {
 impl Packed {
     pub fn new(resource: &str, context: &Context) -> Packed {
         let resource = clip(resource);
-        // One pass: room for the usual context, grown if a larger one needs it.
-        let mut bytes = Vec::with_capacity(resource.len() + 96);
+        // Sized first: one allocation, never grown.
+        let size = resource.len()
+            + context
+                .iter()
+                .map(|(k, values)| {
+                    8 + clip(k).len() + values.iter().map(|v| 4 + clip(v).len()).sum::<usize>()
+                })
+                .sum::<usize>();
+        let mut bytes = Vec::with_capacity(size);
         bytes.extend_from_slice(resource.as_bytes());
         let put = |b: &mut Vec<u8>, s: &str| {
             let s = clip(s);
@@ -193,9 +201,9 @@ impl Record {
         self.packed.context()
     }
 
-    /// The context keys the decision read: those the caller's policies use (conditions and policy
-    /// variables, as written there), whether the request had them or not, and any a call adds
-    /// beyond them (STS's keys on AssumeRole).
+    /// The context keys the decision read: those the statements for its action use (conditions
+    /// and policy variables, as written there), whether the request had them or not, and any a
+    /// call adds beyond them (STS's keys on AssumeRole).
     pub fn context_keys(&self) -> Vec<&str> {
         let read = &self.caller.context_keys;
         let mut keys: Vec<&str> = read.iter().map(String::as_str).collect();

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use crate::api::{Ctx, Service};
 use crate::auth::PrincipalKind as CallerKind;
@@ -36,6 +36,8 @@ struct ActionFacts {
     arn_format: &'static str,
     /// `iam:CreateUser`
     action: &'static str,
+    /// Its place in the table (a plan keeps what it found for each action there).
+    index: usize,
 }
 
 /// Actions newer than the reference data `actions.tsv` is generated from: (service, action, ARN
@@ -52,27 +54,25 @@ type ActionTable =
     HashMap<(&'static str, &'static str), &'static ActionFacts, foldhash::fast::FixedState>;
 
 static ACTIONS: LazyLock<ActionTable> = LazyLock::new(|| {
-    include_str!("actions.tsv")
+    let rows = include_str!("actions.tsv")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .filter_map(|l| {
             let mut f = l.split('\t');
             let (service, action, _rtype, arn) = (f.next()?, f.next()?, f.next()?, f.next()?);
-            let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
-            let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
-                arn_format: arn,
-                action: full,
-            }));
-            Some(((service, action), facts))
+            Some((service, action, arn))
         })
-        .chain(NEWER_ACTIONS.iter().map(|&(service, action, arn)| {
+        .chain(NEWER_ACTIONS.iter().copied());
+    rows.enumerate()
+        .map(|(index, (service, action, arn))| {
             let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
             let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
                 arn_format: arn,
                 action: full,
+                index,
             }));
             ((service, action), facts)
-        }))
+        })
         .collect()
 });
 
@@ -531,7 +531,7 @@ impl Rk {
 fn request_context(
     model: &Model,
     ctx: &Ctx,
-    plan: &Plan,
+    plan: &Keys,
     params: &Params,
     resource: &str,
     target_tags: Option<&[Tag]>,
@@ -665,33 +665,121 @@ fn tag_keys_param(params: &Params) -> Option<Vec<String>> {
 }
 
 /// What authorizing a caller's calls needs from one model snapshot (cached per access key in
-/// [`crate::authz::PlanCache`]): its policies, the context keys they read, and the caller as the
-/// evaluator sees it. `policies` is `None` for the root user.
+/// [`crate::authz::PlanCache`]): its policies, the caller as the evaluator sees it, and what its
+/// policies say about each action, found on the action's first call. `policies` is `None` for the
+/// root user.
 pub struct Plan {
     policies: Option<CallerPolicies>,
-    /// What its decisions record of the caller: its ARN, every policy considered and the
-    /// context keys they read.
-    caller: Arc<Caller>,
     principal: Principal,
-    /// The context keys derived from the principal that the policies read (`aws:username`,
-    /// `aws:PrincipalTag/…`): the base of every request context of this plan.
+    /// The context every policy reads: what plans for successive models compare to share their
+    /// actions' findings.
+    keys: Keys,
+    /// What the policies say about each action of [`ACTIONS`] (by [`ActionFacts::index`]).
+    actions: Arc<[OnceLock<Box<ForAction>>]>,
+}
+
+/// What a request context must hold for a set of statements, and what decisions made with it
+/// record of the caller.
+struct Keys {
+    /// Its ARN, every policy considered and the context keys the statements read.
+    caller: Arc<Caller>,
+    /// The context keys derived from the principal that the statements read (`aws:username`,
+    /// `aws:PrincipalTag/…`): the base of every request context.
     base: Arc<Context>,
-    /// The request keys ([`Rk`]) the policies read, one bit each.
+    /// The request keys ([`Rk`]) the statements read, one bit each.
     wanted: u32,
-    /// Whether the policies read `aws:RequestTag/*` or `aws:TagKeys`.
+    /// Whether the statements read `aws:RequestTag/*` or `aws:TagKeys`.
     reads_request_tags: bool,
-    /// Whether the policies read `aws:ResourceTag/*` or `iam:ResourceTag/*`.
+    /// Whether the statements read `aws:ResourceTag/*` or `iam:ResourceTag/*`.
     reads_resource_tags: bool,
+}
+
+impl Keys {
+    fn new(
+        principal: &Principal,
+        arn: &str,
+        considered: Vec<AppliedPolicy>,
+        needed: Vec<String>,
+    ) -> Keys {
+        let wanted = Needed { keys: &needed };
+        let mut base = Context::new();
+        base.add_principal_keys_if(principal, |k| wanted.has(k));
+        let bits = Rk::ALL
+            .iter()
+            .filter(|k| wanted.has(k.name()))
+            .fold(0, |bits, k| bits | k.bit());
+        let reads_request_tags =
+            wanted.any_with_prefix("aws:RequestTag/") || wanted.has("aws:TagKeys");
+        let reads_resource_tags = wanted.any_with_prefix("aws:ResourceTag/")
+            || wanted.any_with_prefix("iam:ResourceTag/");
+        Keys {
+            caller: Arc::new(Caller {
+                principal: arn.to_string(),
+                considered,
+                context_keys: needed,
+            }),
+            base: Arc::new(base),
+            wanted: bits,
+            reads_request_tags,
+            reads_resource_tags,
+        }
+    }
+
+    fn needed(&self) -> Needed<'_> {
+        Needed {
+            keys: &self.caller.context_keys,
+        }
+    }
+
+    /// Whether the statements read the request key `k`.
+    fn wants(&self, k: Rk) -> bool {
+        self.wanted & k.bit() != 0
+    }
+}
+
+/// What a caller's policies say about one action: the statements whose `Action` covers it (the
+/// only ones its requests need to evaluate) and the context those read.
+struct ForAction {
+    /// Per policy considered, in [`Caller::considered`]'s order: its statements for the action.
+    only: Vec<Vec<u32>>,
+    keys: Keys,
+}
+
+impl ForAction {
+    fn new(plan: &Plan, action: &str) -> ForAction {
+        let considered = &plan.keys.caller.considered;
+        let only: Vec<Vec<u32>> = considered
+            .iter()
+            .map(|p| p.policy.statements_for(action))
+            .collect();
+        let mut needed: Vec<String> = Vec::new();
+        for (p, only) in considered.iter().zip(&only) {
+            let statements = p.policy.statements();
+            for st in only.iter().filter_map(|&i| statements.get(i as usize)) {
+                st.each_context_key(|k| {
+                    if !needed.iter().any(|e| e.eq_ignore_ascii_case(k)) {
+                        needed.push(k.to_string());
+                    }
+                });
+            }
+        }
+        ForAction {
+            keys: Keys::new(
+                &plan.principal,
+                &plan.keys.caller.principal,
+                considered.clone(),
+                needed,
+            ),
+            only,
+        }
+    }
 }
 
 impl Plan {
     fn build(app: &App, model: &Model, ctx: &Ctx) -> Result<Plan, ApiError> {
         let policies = caller_policies(app, model, ctx)?;
         let needed = policies.as_ref().map(needed_keys).unwrap_or_default();
-        let wanted = Needed { keys: &needed };
-        let principal = caller_principal(model, ctx, &wanted);
-        let mut base = Context::new();
-        base.add_principal_keys_if(&principal, |k| wanted.has(k));
+        let principal = caller_principal(model, ctx, &Needed { keys: &needed });
         let considered = policies
             .as_ref()
             .map(|p| {
@@ -702,43 +790,34 @@ impl Plan {
                     .collect()
             })
             .unwrap_or_default();
-        let bits = Rk::ALL
-            .iter()
-            .filter(|k| wanted.has(k.name()))
-            .fold(0, |bits, k| bits | k.bit());
-        let reads_request_tags =
-            wanted.any_with_prefix("aws:RequestTag/") || wanted.has("aws:TagKeys");
-        let reads_resource_tags = wanted.any_with_prefix("aws:ResourceTag/")
-            || wanted.any_with_prefix("iam:ResourceTag/");
         Ok(Plan {
             policies,
-            caller: Arc::new(Caller {
-                principal: ctx.principal.arn.clone(),
-                considered,
-                context_keys: needed,
-            }),
-            wanted: bits,
-            reads_request_tags,
-            reads_resource_tags,
+            keys: Keys::new(&principal, &ctx.principal.arn, considered, needed),
             principal,
-            base: Arc::new(base),
+            actions: (0..ACTIONS.len()).map(|_| OnceLock::new()).collect(),
         })
     }
 
-    fn needed(&self) -> Needed<'_> {
-        Needed {
-            keys: &self.caller.context_keys,
+    /// Runs `f` with what the policies say about `action`: found on the action's first call
+    /// when it is one of [`ACTIONS`], else now.
+    fn with_action<R>(&self, action: &str, f: impl FnOnce(&ForAction) -> R) -> R {
+        match action.split_once(':').and_then(|k| ACTIONS.get(&k)) {
+            Some(facts) => self.with_facts(facts, f),
+            None => f(&ForAction::new(self, action)),
         }
     }
 
-    /// Whether the policies read the request key `k`.
-    fn wants(&self, k: Rk) -> bool {
-        self.wanted & k.bit() != 0
+    /// [`Plan::with_action`] for an action of [`ACTIONS`].
+    fn with_facts<R>(&self, facts: &ActionFacts, f: impl FnOnce(&ForAction) -> R) -> R {
+        match self.actions.get(facts.index) {
+            Some(cell) => f(cell.get_or_init(|| Box::new(ForAction::new(self, facts.action)))),
+            None => f(&ForAction::new(self, facts.action)),
+        }
     }
 
     /// Shares what did not change since `previous` (the caller's plan for an earlier model): the
-    /// decisions recorded from both then keep one list of the policies considered and one set of
-    /// context keys.
+    /// decisions recorded from both then keep one list of the policies considered, and what the
+    /// policies say about each action is found once.
     fn share_with(&mut self, previous: &Plan) {
         let same = |a: &AppliedPolicy, b: &AppliedPolicy| {
             Arc::ptr_eq(&a.policy, &b.policy)
@@ -748,20 +827,25 @@ impl Plan {
                 && a.document.as_ref().map(|d| d.as_ptr())
                     == b.document.as_ref().map(|d| d.as_ptr())
         };
-        let (now, before) = (&self.caller, &previous.caller);
-        if now.principal == before.principal
+        let (now, before) = (&self.keys.caller, &previous.keys.caller);
+        let same_caller = now.principal == before.principal
             && now.considered.len() == before.considered.len()
             && now
                 .considered
                 .iter()
                 .zip(before.considered.iter())
                 .all(|(a, b)| same(a, b))
-            && now.context_keys == before.context_keys
-        {
-            self.caller = previous.caller.clone();
+            && now.context_keys == before.context_keys;
+        if same_caller {
+            self.keys.caller = previous.keys.caller.clone();
         }
-        if self.base == previous.base {
-            self.base = previous.base.clone();
+        let same_base = self.keys.base == previous.keys.base;
+        if same_base {
+            self.keys.base = previous.keys.base.clone();
+        }
+        // The actions' findings depend on the policies and the principal's keys only.
+        if same_caller && same_base {
+            self.actions = previous.actions.clone();
         }
     }
 }
@@ -894,14 +978,27 @@ fn caller_policies(
 fn evaluate_caller<R>(
     policies: &CallerPolicies,
     request: Request<'_>,
+    only: Option<&[Vec<u32>]>,
     f: impl FnOnce(&crate::policy::Evaluation<'_>) -> R,
 ) -> R {
-    let identity = policies.applied.identity_refs();
-    let boundary = policies.applied.boundary_refs();
-    let session = policies
+    let mut identity = policies.applied.identity_refs();
+    let mut boundary = policies.applied.boundary_refs();
+    let mut session = policies
         .session
         .as_ref()
         .map(AppliedPolicies::identity_refs);
+    // The statements for the action, listed per policy in the order the caller's considered
+    // policies are (identity, boundary, then the session's).
+    if let Some(only) = only {
+        let mut lists = only.iter();
+        for r in identity
+            .iter_mut()
+            .chain(boundary.iter_mut().flatten())
+            .chain(session.iter_mut().flatten())
+        {
+            r.only = lists.next().map(Vec::as_slice);
+        }
+    }
     let mut input = EvalInput::new(request, &identity);
     input.boundary = boundary.as_deref();
     input.session = session.as_deref();
@@ -921,14 +1018,15 @@ pub fn caller_allows(
     let Some(policies) = &plan.policies else {
         return Ok(true);
     };
-    let context = request_context(model, ctx, &plan, &Params::default(), resource, None);
+    let fa = ForAction::new(&plan, action);
+    let context = request_context(model, ctx, &fa.keys, &Params::default(), resource, None);
     let request = Request {
         principal: &plan.principal,
         action,
         resource,
         context: &context,
     };
-    Ok(evaluate_caller(policies, request, |e| {
+    Ok(evaluate_caller(policies, request, Some(&fa.only), |e| {
         e.decision == Decision::Allow
     }))
 }
@@ -940,6 +1038,7 @@ fn decide(
     app: &App,
     ctx: &Ctx,
     plan: &Plan,
+    fa: &ForAction,
     policies: &CallerPolicies,
     action: Cow<'static, str>,
     resource: String,
@@ -953,14 +1052,15 @@ fn decide(
     };
     // Where a matched statement's policy is among those considered.
     let index_of = |id: &str| -> u16 {
-        plan.caller
+        fa.keys
+            .caller
             .considered
             .iter()
             .position(|p| std::ptr::eq(p.id.as_ptr(), id.as_ptr()))
             .and_then(|i| u16::try_from(i).ok())
             .unwrap_or(u16::MAX)
     };
-    let (denial, record) = evaluate_caller(policies, request, |eval| {
+    let (denial, record) = evaluate_caller(policies, request, Some(&fa.only), |eval| {
         let allowed = eval.decision == Decision::Allow;
         let denial = (!allowed)
             .then(|| access_denied_message(&ctx.principal.arn, &action, &resource, eval.reason));
@@ -982,7 +1082,7 @@ fn decide(
     app.decisions.record(Record {
         time: ctx.now.unix_timestamp(),
         request_id: RequestId::parse(&ctx.request_id),
-        caller: plan.caller.clone(),
+        caller: fa.keys.caller.clone(),
         decision,
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
@@ -1075,16 +1175,19 @@ fn policies_decide(
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
     let decided = with_plan(app, &model, ctx, |plan| {
         let policies = plan.policies.as_ref()?;
-        let context = request_context(&model, ctx, plan, params, &resource, target_tags);
-        Some(decide(
-            app,
-            ctx,
-            plan,
-            policies,
-            Cow::Borrowed(action),
-            resource,
-            context,
-        ))
+        Some(plan.with_facts(facts, |fa| {
+            let context = request_context(&model, ctx, &fa.keys, params, &resource, target_tags);
+            decide(
+                app,
+                ctx,
+                plan,
+                fa,
+                policies,
+                Cow::Borrowed(action),
+                resource,
+                context,
+            )
+        }))
     })?;
     let Some((decision, verdict)) = decided else {
         return Ok(None);
@@ -1150,18 +1253,22 @@ pub fn identity_allows(
     let Some(policies) = &plan.policies else {
         return Ok(());
     };
-    let mut context = request_context(&model, ctx, &plan, &Params::default(), resource, None);
-    extra(&mut context);
-    decide(
-        app,
-        ctx,
-        &plan,
-        policies,
-        Cow::Owned(action.to_string()),
-        resource.to_string(),
-        context,
-    )
-    .1
+    plan.with_action(action, |fa| {
+        let mut context =
+            request_context(&model, ctx, &fa.keys, &Params::default(), resource, None);
+        extra(&mut context);
+        decide(
+            app,
+            ctx,
+            &plan,
+            fa,
+            policies,
+            Cow::Owned(action.to_string()),
+            resource.to_string(),
+            context,
+        )
+        .1
+    })
 }
 
 #[cfg(test)]
