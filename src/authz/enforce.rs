@@ -674,7 +674,8 @@ pub struct Plan {
     /// The context every policy reads: what plans for successive models compare to share their
     /// actions' findings.
     keys: Keys,
-    /// What the policies say about each action of [`ACTIONS`] (by [`ActionFacts::index`]).
+    /// What the policies say about each action of [`ACTIONS`] (by [`ActionFacts::index`]); empty
+    /// in a plan that is not cached (then found on every call).
     actions: Arc<[OnceLock<Box<ForAction>>]>,
 }
 
@@ -794,7 +795,8 @@ impl Plan {
             policies,
             keys: Keys::new(&principal, &ctx.principal.arn, considered, needed),
             principal,
-            actions: (0..ACTIONS.len()).map(|_| OnceLock::new()).collect(),
+            // Made by `plan_for` unless shared with the previous plan.
+            actions: Arc::new([]),
         })
     }
 
@@ -894,6 +896,9 @@ fn plan_for(app: &App, model: &Arc<Model>, ctx: &Ctx) -> Result<Arc<Plan>, ApiEr
             Plan::build(app, model, ctx).map(|mut plan| {
                 if let Some(previous) = previous {
                     plan.share_with(previous);
+                }
+                if plan.actions.is_empty() {
+                    plan.actions = (0..ACTIONS.len()).map(|_| OnceLock::new()).collect();
                 }
                 plan
             })
