@@ -110,8 +110,11 @@ async fn the_servers_text_log_is_the_default_formatters() {
         .await
         .expect("GetCallerIdentity");
     let raw = server.raw();
-    raw.post_form(&[("Action", "No\nSuch\u{1b}Action"), ("Version", "2010-05-08")])
-        .await;
+    raw.post_form(&[
+        ("Action", "No\nSuch\u{1b}Action"),
+        ("Version", "2010-05-08"),
+    ])
+    .await;
     let many: Vec<(String, String)> = (0..30).map(|i| (format!("P{i}"), "v".into())).collect();
     let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(raw.post_form(&many).await.status, 400);
@@ -127,10 +130,22 @@ async fn the_servers_text_log_is_the_default_formatters() {
     assert_eq!(default, ours);
     // The server's request lines are among them, decisions and all.
     let requests = |needle: &str| ours.iter().filter(|l| l.contains(needle)).count();
-    assert!(requests("  INFO localiam::http: request request_id=") >= 9, "{ours:#?}");
-    assert!(requests(" decision=\"ImplicitDeny\" status=403 ") >= 1, "{ours:#?}");
+    assert!(
+        requests("  INFO localiam::http: request request_id=") >= 9,
+        "{ours:#?}"
+    );
+    assert!(
+        requests(" decision=\"ImplicitDeny\" status=403 ") >= 1,
+        "{ours:#?}"
+    );
     assert!(requests(" action=<unknown> ") >= 1, "{ours:#?}");
-    assert!(requests(" action=\"<unknown>\" principal=\"\" status=400 ") >= 1, "{ours:#?}");
+    assert!(
+        requests(" action=\"<unknown>\" principal=\"\" status=400 ") >= 1,
+        "{ours:#?}"
+    );
     // And lines in spans (the SDK clients').
-    assert!(requests(" DEBUG IAM.GetUser{rpc.service=\"IAM\" ") >= 1, "{ours:#?}");
+    assert!(
+        requests(" DEBUG IAM.GetUser{rpc.service=\"IAM\" ") >= 1,
+        "{ours:#?}"
+    );
 }
