@@ -14,6 +14,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod ids;
 pub mod jwt;
+pub mod log_format;
 pub mod log_writer;
 pub mod metrics;
 pub mod protocol;
