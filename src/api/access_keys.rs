@@ -355,7 +355,7 @@ fn stored_use(used: LastUsed) -> KeyLastUsed {
 
 /// What the signature check needs of a key localiam issued; `None` when it does not know the key.
 pub fn load_known_key(app: &App, key_id: &str) -> Option<KnownKey> {
-    let model = app.store.read();
+    let model = app.store.peek();
     let loc = model.key(key_id)?;
     let acct = model.account(&loc.account_id);
     if loc.session {

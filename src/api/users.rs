@@ -124,7 +124,7 @@ async fn get_user(
             ))
         }
     };
-    let model = app.store.read();
+    let model = app.store.peek();
     let user = require_user(model.account(ctx.account()), name)?;
     Ok(iam::GetUserResponse {
         user: user_shape(&user, nonempty_tags(&user.tags)),

@@ -1132,7 +1132,7 @@ fn policies_decide(
     operation: &str,
     params: &Params,
 ) -> Result<Option<(&'static str, Result<(), ApiError>)>, ApiError> {
-    let model = app.store.read();
+    let model = app.store.peek();
     // The root user is never limited, except through delegated credentials.
     if ctx.principal.is_root() && session_of(&model, ctx).is_none_or(|s| s.session_policy.is_none())
     {

@@ -154,6 +154,13 @@ impl Store {
         self.current.load_full()
     }
 
+    /// [`Store::read`] for a short synchronous look (not across an `.await`): arc_swap lends the
+    /// model through the thread's own slots, without the shared reference count that every
+    /// worker thread would otherwise increment and decrement on every request.
+    pub fn peek(&self) -> arc_swap::Guard<Arc<Model>> {
+        self.current.load()
+    }
+
     /// Runs `f` as one all-or-nothing call on the model: its changes are committed to SQLite
     /// (with those of the calls that wait with it) before this returns and before anyone can see
     /// them. When `f` fails nothing of it stays; when the commit fails the call fails with
