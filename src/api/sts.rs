@@ -415,7 +415,7 @@ pub(crate) fn settle(
                 document: Some(document),
             });
         app.decisions.record(crate::authz::decisions::Record {
-            time: ctx.now.unix_timestamp(),
+            time_ns: crate::authz::decisions::Record::time_of(ctx.now),
             request_id: crate::authz::decisions::RequestId::parse(&ctx.request_id),
             caller: std::sync::Arc::new(crate::authz::decisions::Caller {
                 principal: ctx.principal.arn.clone(),

@@ -3,7 +3,7 @@
 //! principal did (`GET /_localiam/decisions/policy`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -33,7 +33,7 @@ pub struct Hit {
 /// its ARN, every policy considered (identity, boundary and session policies, in the evaluator's
 /// order, with their documents as they were) and the context keys read by their statements for
 /// the action.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Caller {
     pub principal: String,
     pub considered: Vec<AppliedPolicy>,
@@ -59,8 +59,8 @@ pub struct Matched<'r> {
 /// One decision.
 #[derive(Debug, Clone)]
 pub struct Record {
-    /// Unix seconds.
-    pub time: i64,
+    /// When the request came, in Unix nanoseconds.
+    pub time_ns: i64,
     pub request_id: RequestId,
     pub caller: Arc<Caller>,
     pub action: std::borrow::Cow<'static, str>,
@@ -171,6 +171,16 @@ fn len32(n: usize) -> u32 {
 }
 
 impl Record {
+    /// `time_ns` of a request that came at `at` (saturated past the year 2262).
+    pub fn time_of(at: time::OffsetDateTime) -> i64 {
+        i64::try_from(at.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+    }
+
+    /// When the request came, in Unix seconds.
+    pub fn time(&self) -> i64 {
+        self.time_ns.div_euclid(1_000_000_000)
+    }
+
     pub fn principal(&self) -> &str {
         &self.caller.principal
     }
@@ -231,7 +241,7 @@ impl Serialize for Record {
             arn: Option<&'a str>,
         }
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("time", &self.time)?;
+        m.serialize_entry("time", &self.time())?;
         m.serialize_entry("request_id", &self.request_id.to_string())?;
         m.serialize_entry("principal", self.principal())?;
         m.serialize_entry("action", &*self.action)?;
@@ -277,12 +287,33 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// The ring of recent decisions.
-#[derive(Default)]
+/// The ring of recent decisions, in shards: each thread records into its own shard (picked once
+/// per thread), so that recording touches no lock, counter or memory that another core is writing
+/// at the same time. Each shard keeps its share of [`CAPACITY`]; a query merges them, newest first.
 pub struct DecisionLog {
-    ring: Mutex<VecDeque<Record>>,
+    shards: Box<[Mutex<Shard>]>,
+}
+
+#[derive(Default)]
+struct Shard {
+    ring: VecDeque<Record>,
     /// Decisions since start by result (`DECISIONS` order), for the metrics; never cleared.
-    tallies: [AtomicU64; 3],
+    tallies: [u64; 3],
+}
+
+impl Default for DecisionLog {
+    /// A shard per core (the server's worker threads).
+    fn default() -> Self {
+        DecisionLog::with_shards(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+/// Threads numbered in the order they first record (their shard is that number modulo the shard
+/// count).
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static THREAD: usize = THREADS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The results a decision can have.
@@ -302,64 +333,88 @@ pub struct Filter {
 }
 
 impl DecisionLog {
+    /// A log of `shards` shards (at least one).
+    pub fn with_shards(shards: usize) -> DecisionLog {
+        DecisionLog {
+            shards: (0..shards.clamp(1, 64))
+                .map(|_| Mutex::new(Shard::default()))
+                .collect(),
+        }
+    }
+
+    /// How many decisions one shard keeps.
+    fn shard_capacity(&self) -> usize {
+        CAPACITY.div_ceil(self.shards.len())
+    }
+
     pub fn record(&self, r: Record) {
+        let shard = THREAD.with(|t| *t) % self.shards.len();
+        self.record_in(shard, r);
+    }
+
+    fn record_in(&self, shard: usize, r: Record) {
+        let capacity = self.shard_capacity();
+        let Some(Ok(mut shard)) = self.shards.get(shard).map(Mutex::lock) else {
+            return;
+        };
         if let Some(t) = DECISIONS
             .iter()
             .position(|d| *d == r.decision)
-            .and_then(|i| self.tallies.get(i))
+            .and_then(|i| shard.tallies.get_mut(i))
         {
-            t.fetch_add(1, Ordering::Relaxed);
+            *t += 1;
         }
-        let evicted = match self.ring.lock() {
-            Ok(mut ring) => {
-                let evicted = if ring.len() >= CAPACITY {
-                    ring.pop_front()
-                } else {
-                    None
-                };
-                ring.push_back(r);
-                evicted
-            }
-            Err(_) => None,
+        let evicted = if shard.ring.len() >= capacity {
+            shard.ring.pop_front()
+        } else {
+            None
         };
+        shard.ring.push_back(r);
+        drop(shard);
         // Freed after the lock is released.
         drop(evicted);
     }
 
     /// How many decisions of each result were made since start.
     pub fn tallies(&self) -> [(&'static str, u64); 3] {
-        std::array::from_fn(|i| (DECISIONS[i], self.tallies[i].load(Ordering::Relaxed)))
+        let mut sums = [0u64; 3];
+        for shard in self.shards.iter().filter_map(|s| s.lock().ok()) {
+            for (sum, t) in sums.iter_mut().zip(shard.tallies) {
+                *sum += t;
+            }
+        }
+        std::array::from_fn(|i| (DECISIONS[i], sums[i]))
     }
 
     pub fn clear(&self) {
-        if let Ok(mut ring) = self.ring.lock() {
-            ring.clear();
+        for mut shard in self.shards.iter().filter_map(|s| s.lock().ok()) {
+            shard.ring.clear();
         }
     }
 
-    /// The recorded decisions the filter keeps, newest first.
+    /// The recorded decisions the filter keeps, newest first (by the time their requests came).
     pub fn query(&self, f: &Filter) -> Vec<Record> {
-        let Ok(ring) = self.ring.lock() else {
-            return Vec::new();
-        };
-        ring.iter()
-            .rev()
-            .filter(|r| f.principal.as_deref().is_none_or(|p| r.principal() == p))
-            .filter(|r| {
-                f.action
+        let keep = |r: &&Record| {
+            f.principal.as_deref().is_none_or(|p| r.principal() == p)
+                && f.action
                     .as_deref()
                     .is_none_or(|a| r.action.eq_ignore_ascii_case(a))
-            })
-            .filter(|r| {
-                f.decision.as_deref().is_none_or(|d| {
+                && f.decision.as_deref().is_none_or(|d| {
                     r.decision.eq_ignore_ascii_case(d)
                         || (d.eq_ignore_ascii_case("deny") && r.decision != "Allow")
                 })
-            })
-            .filter(|r| f.since.is_none_or(|s| r.time >= s))
-            .take(f.limit.unwrap_or(CAPACITY))
-            .cloned()
-            .collect()
+                && f.since.is_none_or(|s| r.time() >= s)
+        };
+        let limit = f.limit.unwrap_or(CAPACITY);
+        let mut out: Vec<Record> = Vec::new();
+        for shard in self.shards.iter().filter_map(|s| s.lock().ok()) {
+            // Each shard's newest first; the merged list is cut to the limit below.
+            out.extend(shard.ring.iter().rev().filter(keep).take(limit).cloned());
+        }
+        // Stable: a shard's records of the same instant keep their order.
+        out.sort_by_key(|r| std::cmp::Reverse(r.time_ns));
+        out.truncate(limit);
+        out
     }
 }
 
@@ -436,7 +491,7 @@ mod tests {
 
     fn rec(action: &str, resource: &str, decision: &'static str) -> Record {
         Record {
-            time: 0,
+            time_ns: 0,
             request_id: RequestId::default(),
             caller: Arc::new(Caller {
                 principal: "p".into(),
@@ -495,23 +550,58 @@ mod tests {
 
     #[test]
     fn the_ring_is_bounded_and_filters() {
-        let log = DecisionLog::default();
+        let log = DecisionLog::with_shards(3);
+        // One shard busier than the others: each keeps its share, and a query merges them newest
+        // first.
         for i in 0..CAPACITY + 5 {
             let mut r = rec(
                 "iam:GetUser",
                 "x",
                 if i % 2 == 0 { "Allow" } else { "ImplicitDeny" },
             );
-            r.time = i64::try_from(i).unwrap();
-            log.record(r);
+            r.time_ns = i64::try_from(i).unwrap();
+            log.record_in(if i % 4 == 0 { 1 } else { i % 3 }, r);
         }
         let all = log.query(&Filter::default());
-        assert_eq!(all.len(), CAPACITY);
-        assert_eq!(all[0].time, i64::try_from(CAPACITY + 4).unwrap());
+        assert!(all.len() <= CAPACITY, "{}", all.len());
+        assert!(all.len() >= CAPACITY * 3 / 4, "{}", all.len());
+        assert_eq!(all[0].time_ns, i64::try_from(CAPACITY + 4).unwrap());
+        assert!(all.windows(2).all(|w| w[0].time_ns > w[1].time_ns));
         let denied = log.query(&Filter {
             decision: Some("deny".into()),
+            limit: Some(10),
             ..Filter::default()
         });
+        assert_eq!(denied.len(), 10);
         assert!(denied.iter().all(|r| r.decision != "Allow"));
+        assert!(denied.windows(2).all(|w| w[0].time_ns > w[1].time_ns));
+        let tallies = log.tallies();
+        assert_eq!(
+            tallies[0].1 + tallies[2].1,
+            u64::try_from(CAPACITY + 5).unwrap()
+        );
+        assert_eq!(tallies[1].1, 0);
+        log.clear();
+        assert!(log.query(&Filter::default()).is_empty());
+    }
+
+    #[test]
+    fn threads_record_into_shards_and_a_query_sees_them_all() {
+        let log = DecisionLog::with_shards(2);
+        std::thread::scope(|s| {
+            for t in 0..4i64 {
+                let log = &log;
+                s.spawn(move || {
+                    for i in 0..10 {
+                        let mut r = rec("iam:GetUser", "x", "Allow");
+                        r.time_ns = t * 100 + i;
+                        log.record(r);
+                    }
+                });
+            }
+        });
+        let all = log.query(&Filter::default());
+        assert_eq!(all.len(), 40);
+        assert_eq!(all[0].time_ns, 309);
     }
 }

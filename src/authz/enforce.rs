@@ -532,6 +532,7 @@ fn request_context(
     model: &Model,
     ctx: &Ctx,
     plan: &Keys,
+    base: Arc<Context>,
     params: &Params,
     resource: &str,
     target_tags: Option<&[Tag]>,
@@ -541,7 +542,7 @@ fn request_context(
         return Context::new();
     }
     // The keys derived from the principal are the plan's, built once.
-    let mut c = Context::with_base(plan.base.clone());
+    let mut c = Context::with_base(base);
     let want = |key: &str| needed.has(key);
     let put = |c: &mut Context, key: Rk, value: &dyn Fn() -> Option<String>| {
         if plan.wants(key) {
@@ -860,32 +861,81 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// A plan with its access key and the model it was built for.
-type LastPlan = (String, std::sync::Weak<Model>, Arc<Plan>);
+/// A plan with its access key, the model it was built for, and the thread's own copies of what
+/// the decisions of its last action share.
+struct LastPlan {
+    key: String,
+    built_for: std::sync::Weak<Model>,
+    plan: Arc<Plan>,
+    mine: Option<Mine>,
+}
 
-/// Runs `f` with the caller's plan for `model` ([`plan_for`], through the thread's last plan).
+/// A thread's own copies of an action's caller and base context (its [`Keys`]): the decisions
+/// the thread records and the contexts it builds count references on these, not on the ones
+/// every worker thread shares, whose reference count would move between cores on every call.
+struct Mine {
+    /// The action's [`ActionFacts::index`].
+    action: usize,
+    caller: Arc<Caller>,
+    base: Arc<Context>,
+}
+
+impl Mine {
+    /// The caller and base context for `fa` (the action `index`): the thread's copies when it has
+    /// a slot for them (made on first use), else the shared ones.
+    fn of(
+        slot: Option<&mut Option<Mine>>,
+        index: usize,
+        fa: &ForAction,
+    ) -> (Arc<Caller>, Arc<Context>) {
+        match slot {
+            None => (fa.keys.caller.clone(), fa.keys.base.clone()),
+            Some(slot) => {
+                if slot.as_ref().is_some_and(|m| m.action != index) {
+                    *slot = None;
+                }
+                let m = slot.get_or_insert_with(|| Mine {
+                    action: index,
+                    caller: Arc::new(Caller::clone(&fa.keys.caller)),
+                    base: Arc::new(Context::clone(&fa.keys.base)),
+                });
+                (m.caller.clone(), m.base.clone())
+            }
+        }
+    }
+}
+
+/// Runs `f` with the caller's plan for `model` ([`plan_for`], through the thread's last plan)
+/// and, when it came through the thread's last plan, the slot of the thread's copies ([`Mine`]).
 fn with_plan<R>(
     app: &App,
     model: &Arc<Model>,
     ctx: &Ctx,
-    f: impl FnOnce(&Plan) -> R,
+    f: impl FnOnce(&Plan, Option<&mut Option<Mine>>) -> R,
 ) -> Result<R, ApiError> {
     let Some(key) = ctx.principal.access_key_id.as_deref() else {
-        return plan_for(app, model, ctx).map(|plan| f(&plan));
+        return plan_for(app, model, ctx).map(|plan| f(&plan, None));
     };
     LAST_PLAN.with(|last| {
-        if let Ok(last) = last.try_borrow() {
-            if let Some((k, built_for, plan)) = last.as_ref() {
-                if k == key && std::ptr::eq(built_for.as_ptr(), Arc::as_ptr(model)) {
-                    return Ok(f(plan));
-                }
-            }
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return plan_for(app, model, ctx).map(|plan| f(&plan, None));
+        };
+        let current = last.as_ref().is_some_and(|l| {
+            l.key == key && std::ptr::eq(l.built_for.as_ptr(), Arc::as_ptr(model))
+        });
+        if !current {
+            let plan = plan_for(app, model, ctx)?;
+            *last = Some(LastPlan {
+                key: key.to_string(),
+                built_for: Arc::downgrade(model),
+                plan,
+                mine: None,
+            });
         }
-        let plan = plan_for(app, model, ctx)?;
-        if let Ok(mut last) = last.try_borrow_mut() {
-            *last = Some((key.to_string(), Arc::downgrade(model), plan.clone()));
+        match last.as_mut() {
+            Some(l) => Ok(f(&l.plan, Some(&mut l.mine))),
+            None => plan_for(app, model, ctx).map(|plan| f(&plan, None)),
         }
-        Ok(f(&plan))
     })
 }
 
@@ -1024,7 +1074,15 @@ pub fn caller_allows(
         return Ok(true);
     };
     let fa = ForAction::new(&plan, action);
-    let context = request_context(model, ctx, &fa.keys, &Params::default(), resource, None);
+    let context = request_context(
+        model,
+        ctx,
+        &fa.keys,
+        fa.keys.base.clone(),
+        &Params::default(),
+        resource,
+        None,
+    );
     let request = Request {
         principal: &plan.principal,
         action,
@@ -1044,6 +1102,7 @@ fn decide(
     ctx: &Ctx,
     plan: &Plan,
     fa: &ForAction,
+    caller: Arc<Caller>,
     policies: &CallerPolicies,
     action: Cow<'static, str>,
     resource: String,
@@ -1085,9 +1144,9 @@ fn decide(
     });
     let (decision, reason, hits) = record;
     app.decisions.record(Record {
-        time: ctx.now.unix_timestamp(),
+        time_ns: Record::time_of(ctx.now),
         request_id: RequestId::parse(&ctx.request_id),
-        caller: fa.keys.caller.clone(),
+        caller,
         decision,
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
@@ -1178,15 +1237,18 @@ fn policies_decide(
     };
     let action: &'static str = facts.action;
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
-    let decided = with_plan(app, &model, ctx, |plan| {
+    let decided = with_plan(app, &model, ctx, |plan, mine| {
         let policies = plan.policies.as_ref()?;
         Some(plan.with_facts(facts, |fa| {
-            let context = request_context(&model, ctx, &fa.keys, params, &resource, target_tags);
+            let (caller, base) = Mine::of(mine, facts.index, fa);
+            let context =
+                request_context(&model, ctx, &fa.keys, base, params, &resource, target_tags);
             decide(
                 app,
                 ctx,
                 plan,
                 fa,
+                caller,
                 policies,
                 Cow::Borrowed(action),
                 resource,
@@ -1259,14 +1321,22 @@ pub fn identity_allows(
         return Ok(());
     };
     plan.with_action(action, |fa| {
-        let mut context =
-            request_context(&model, ctx, &fa.keys, &Params::default(), resource, None);
+        let mut context = request_context(
+            &model,
+            ctx,
+            &fa.keys,
+            fa.keys.base.clone(),
+            &Params::default(),
+            resource,
+            None,
+        );
         extra(&mut context);
         decide(
             app,
             ctx,
             &plan,
             fa,
+            fa.keys.caller.clone(),
             policies,
             Cow::Owned(action.to_string()),
             resource.to_string(),

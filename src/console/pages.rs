@@ -799,7 +799,7 @@ fn decision_entry(r: &Record) -> Markup {
         details.decision {
             summary {
                 (badge(r.decision)) " "
-                span.muted { (date(r.time)) } " "
+                span.muted { (date(r.time())) } " "
                 span.mono { (r.action) } " on " span.mono { (r.resource()) } " by " span.mono { (r.principal()) }
             }
             dl {
