@@ -642,3 +642,32 @@ async fn repeated_calls_follow_changes_to_policies_and_tags() {
         "User: arn:aws:iam::000000000000:user/tess is not authorized to perform: iam:GetUser on resource: arn:aws:iam::000000000000:user/tess with an explicit deny in an identity-based policy",
     );
 }
+
+/// A context that only holds the caller's address and region is kept between calls (by the
+/// thread that built it) for that address and region only: a call signed for another region is
+/// decided with its own.
+#[tokio::test]
+async fn calls_from_another_region_are_decided_with_it() {
+    let srv = TestServer::start_auth(AuthMode::Enforce).await;
+    let home = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"},
+                       "IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]})
+    .to_string();
+    let rita = user(&srv, "rita", "/", Some(&home)).await;
+    let here = rita.iam(&srv);
+    let there = aws_sdk_iam::Client::from_conf(
+        here.config()
+            .to_builder()
+            .region(aws_sdk_iam::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    for _ in 0..3 {
+        here.get_user().user_name("rita").send().await.unwrap();
+        assert_code(
+            there.get_user().user_name("rita").send().await,
+            "AccessDenied",
+            403,
+        );
+    }
+}

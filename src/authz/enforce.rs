@@ -694,6 +694,10 @@ struct Keys {
     reads_request_tags: bool,
     /// Whether the statements read `aws:ResourceTag/*` or `iam:ResourceTag/*`.
     reads_resource_tags: bool,
+    /// Whether the request context is the same for every call from one address and region: the
+    /// statements read no request key but `aws:SourceIp`, `aws:SecureTransport` and
+    /// `aws:RequestedRegion` (a thread then keeps the context it built, see [`Mine`]).
+    same_per_address: bool,
 }
 
 impl Keys {
@@ -714,6 +718,8 @@ impl Keys {
             wanted.any_with_prefix("aws:RequestTag/") || wanted.has("aws:TagKeys");
         let reads_resource_tags = wanted.any_with_prefix("aws:ResourceTag/")
             || wanted.any_with_prefix("iam:ResourceTag/");
+        let per_address =
+            Rk::SourceIp.bit() | Rk::SecureTransport.bit() | Rk::RequestedRegion.bit();
         Keys {
             caller: Arc::new(Caller {
                 principal: arn.to_string(),
@@ -724,6 +730,9 @@ impl Keys {
             wanted: bits,
             reads_request_tags,
             reads_resource_tags,
+            same_per_address: bits & !per_address == 0
+                && !reads_request_tags
+                && !reads_resource_tags,
         }
     }
 
@@ -873,33 +882,49 @@ struct LastPlan {
 /// A thread's own copies of an action's caller and base context (its [`Keys`]): the decisions
 /// the thread records and the contexts it builds count references on these, not on the ones
 /// every worker thread shares, whose reference count would move between cores on every call.
+/// And the last request context it built for the action, when that is the same for every call
+/// from one address ([`Keys::same_per_address`]).
 struct Mine {
     /// The action's [`ActionFacts::index`].
     action: usize,
     caller: Arc<Caller>,
     base: Arc<Context>,
+    context: Option<(std::net::IpAddr, String, Arc<Context>)>,
 }
 
 impl Mine {
-    /// The caller and base context for `fa` (the action `index`): the thread's copies when it has
-    /// a slot for them (made on first use), else the shared ones.
-    fn of(
-        slot: Option<&mut Option<Mine>>,
+    /// The thread's copies for `fa` (the action `index`), made on first use; `None` without a
+    /// slot for them.
+    fn of<'m>(
+        slot: Option<&'m mut Option<Mine>>,
         index: usize,
         fa: &ForAction,
-    ) -> (Arc<Caller>, Arc<Context>) {
-        match slot {
-            None => (fa.keys.caller.clone(), fa.keys.base.clone()),
-            Some(slot) => {
-                if slot.as_ref().is_some_and(|m| m.action != index) {
-                    *slot = None;
-                }
-                let m = slot.get_or_insert_with(|| Mine {
-                    action: index,
-                    caller: Arc::new(Caller::clone(&fa.keys.caller)),
-                    base: Arc::new(Context::clone(&fa.keys.base)),
-                });
-                (m.caller.clone(), m.base.clone())
+    ) -> Option<&'m mut Mine> {
+        let slot = slot?;
+        if slot.as_ref().is_some_and(|m| m.action != index) {
+            *slot = None;
+        }
+        Some(slot.get_or_insert_with(|| Mine {
+            action: index,
+            caller: Arc::new(Caller::clone(&fa.keys.caller)),
+            base: Arc::new(Context::clone(&fa.keys.base)),
+            context: None,
+        }))
+    }
+
+    /// The context for a call from `ip` in `region`: the one built last for them, else `build`'s.
+    fn context(
+        &mut self,
+        ip: std::net::IpAddr,
+        region: &str,
+        build: impl FnOnce() -> Context,
+    ) -> Arc<Context> {
+        match &self.context {
+            Some((i, r, c)) if *i == ip && r == region => c.clone(),
+            _ => {
+                let c = Arc::new(build());
+                self.context = Some((ip, region.to_string(), c.clone()));
+                c
             }
         }
     }
@@ -1106,13 +1131,13 @@ fn decide(
     policies: &CallerPolicies,
     action: Cow<'static, str>,
     resource: String,
-    context: Context,
+    context: &Context,
 ) -> (&'static str, Result<(), ApiError>) {
     let request = Request {
         principal: &plan.principal,
         action: &action,
         resource: &resource,
-        context: &context,
+        context,
     };
     // Where a matched statement's policy is among those considered.
     let index_of = |id: &str| -> u16 {
@@ -1151,7 +1176,7 @@ fn decide(
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
         hits,
-        packed: Packed::new(&resource, &context),
+        packed: Packed::new(&resource, context),
         action,
     });
     let verdict = match denial {
@@ -1240,9 +1265,27 @@ fn policies_decide(
     let decided = with_plan(app, &model, ctx, |plan, mine| {
         let policies = plan.policies.as_ref()?;
         Some(plan.with_facts(facts, |fa| {
-            let (caller, base) = Mine::of(mine, facts.index, fa);
-            let context =
-                request_context(&model, ctx, &fa.keys, base, params, &resource, target_tags);
+            let mine = Mine::of(mine, facts.index, fa);
+            let (caller, base) = match &mine {
+                Some(m) => (m.caller.clone(), m.base.clone()),
+                None => (fa.keys.caller.clone(), fa.keys.base.clone()),
+            };
+            let build =
+                |base| request_context(&model, ctx, &fa.keys, base, params, &resource, target_tags);
+            let kept = match mine {
+                Some(m) if fa.keys.same_per_address => {
+                    Some(m.context(ctx.source_ip, &ctx.region, || build(base.clone())))
+                }
+                _ => None,
+            };
+            let built;
+            let context = match &kept {
+                Some(c) => &**c,
+                None => {
+                    built = build(base);
+                    &built
+                }
+            };
             decide(
                 app,
                 ctx,
@@ -1340,7 +1383,7 @@ pub fn identity_allows(
             policies,
             Cow::Owned(action.to_string()),
             resource.to_string(),
-            context,
+            &context,
         )
         .1
     })
