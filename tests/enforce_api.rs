@@ -670,4 +670,37 @@ async fn calls_from_another_region_are_decided_with_it() {
             403,
         );
     }
+    // Decisions made in a row with one context record each its own resource.
+    srv.iam().create_user().user_name("other").send().await.unwrap();
+    for name in ["rita", "other", "other", "rita"] {
+        here.get_user().user_name(name).send().await.unwrap();
+    }
+    let (_, v) = get_json(
+        &srv,
+        "/_localiam/decisions?principal=arn:aws:iam::000000000000:user/rita&limit=5",
+    )
+    .await;
+    let seen: Vec<(&str, &str)> = v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["resource"].as_str().unwrap(),
+                d["context"]["aws:requestedregion"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let user = |n: &str| format!("arn:aws:iam::000000000000:user/{n}");
+    let (rita, other) = (user("rita"), user("other"));
+    assert_eq!(
+        seen,
+        [
+            (rita.as_str(), "us-east-1"),
+            (other.as_str(), "us-east-1"),
+            (other.as_str(), "us-east-1"),
+            (rita.as_str(), "us-east-1"),
+            (rita.as_str(), "eu-west-1"),
+        ]
+    );
 }

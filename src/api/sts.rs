@@ -423,7 +423,10 @@ pub(crate) fn settle(
                 context_keys: Default::default(),
             }),
             action: format!("sts:{operation}").into(),
-            packed: crate::authz::decisions::Packed::new(&role_arn, &Default::default()),
+            packed: std::sync::Arc::new(crate::authz::decisions::Packed::new(
+                &role_arn,
+                &Default::default(),
+            )),
             decision: "ImplicitDeny",
             reason: Some(e.message.clone()),
             enforced: app.config.auth == AuthMode::Enforce,

@@ -64,8 +64,9 @@ pub struct Record {
     pub request_id: RequestId,
     pub caller: Arc<Caller>,
     pub action: std::borrow::Cow<'static, str>,
-    /// The resource and the request context, in one allocation (see [`Packed`]).
-    pub packed: Packed,
+    /// The resource and the request context, in one allocation (see [`Packed`]), shared by the
+    /// decisions a thread made in a row for the same resource and context.
+    pub packed: Arc<Packed>,
     /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
     pub decision: &'static str,
     /// AWS's message tail for a denial (`because no identity-based policy allows …`).
@@ -498,7 +499,7 @@ mod tests {
                 ..Caller::default()
             }),
             action: action.to_string().into(),
-            packed: Packed::new(resource, &Context::default()),
+            packed: Arc::new(Packed::new(resource, &Context::default())),
             decision,
             reason: None,
             enforced: true,

@@ -122,9 +122,10 @@ fn var_at(s: &str, last: bool) -> Option<usize> {
     }
 }
 
-/// `arn:${Partition}:iam::${Account}:user/` → `arn:aws:iam::123456789012:user/`, in one pass.
-fn fill_prefix(format: &str, account_id: &str) -> String {
-    let mut out = String::with_capacity(format.len() + account_id.len());
+/// `arn:${Partition}:iam::${Account}:user/` → `arn:aws:iam::123456789012:user/`, in one pass,
+/// with room for `more` bytes (the entity's path and name).
+fn fill_prefix(format: &str, account_id: &str, more: usize) -> String {
+    let mut out = String::with_capacity(format.len() + account_id.len() + more);
     let mut rest = format;
     while let Some(i) = var_at(rest, false) {
         out.push_str(&rest[..i]);
@@ -162,7 +163,8 @@ fn resource_arn<'a>(
         Some(i) => (&format[..i], &format[i..]),
         None => (format, ""),
     };
-    let prefix = fill_prefix(prefix, account_id);
+    // Room for a usual path and name, so that the ARN is built in one allocation.
+    let prefix = fill_prefix(prefix, account_id, 64);
     // Parameters that carry the resource's ARN themselves.
     let by_arn = match var {
         "${RoleNameWithPath}" => params.get("RoleArn"),
@@ -175,12 +177,12 @@ fn resource_arn<'a>(
     if let Some(arn) = by_arn.filter(|a| a.starts_with("arn:")) {
         return arn.to_string();
     }
-    let named = |name: Option<&str>, stored_path: Option<&str>| -> String {
+    // The prefix, the path and the name: `arn:aws:iam::123456789012:user/team/alice`.
+    let named = |prefix: String, name: Option<&str>, stored_path: Option<&str>| -> String {
         match name {
             Some(n) => {
                 let path = path_of(stored_path, params).trim_start_matches('/');
-                let mut arn = String::with_capacity(prefix.len() + path.len() + n.len());
-                arn.push_str(&prefix);
+                let mut arn = prefix;
                 arn.push_str(path);
                 arn.push_str(n);
                 arn
@@ -195,11 +197,12 @@ fn resource_arn<'a>(
             });
             let user = name.and_then(|n| account.users.get(n));
             *tags = Some(user.map_or(&[], |u| u.tags.as_slice()));
-            named(name, user.map(|u| u.path.as_str()))
+            named(prefix, name, user.map(|u| u.path.as_str()))
         }
         "${GroupNameWithPath}" => {
             let name = params.get("GroupName");
             named(
+                prefix,
                 name,
                 name.and_then(|n| account.groups.get(n))
                     .map(|g| g.path.as_str()),
@@ -209,23 +212,23 @@ fn resource_arn<'a>(
             let name = params.get("RoleName");
             let role = name.and_then(|n| account.roles.get(n));
             *tags = Some(role.map_or(&[], |r| r.tags.as_slice()));
-            named(name, role.map(|r| r.path.as_str()))
+            named(prefix, name, role.map(|r| r.path.as_str()))
         }
         "${InstanceProfileNameWithPath}" => {
             let name = params.get("InstanceProfileName");
             let profile = name.and_then(|n| account.instance_profiles.get(n));
             *tags = Some(profile.map_or(&[], |p| p.tags.as_slice()));
-            named(name, profile.map(|p| p.path.as_str()))
+            named(prefix, name, profile.map(|p| p.path.as_str()))
         }
-        "${PolicyNameWithPath}" => named(params.get("PolicyName"), None),
-        "${MfaTokenIdWithPath}" => named(params.get("VirtualMFADeviceName"), None),
+        "${PolicyNameWithPath}" => named(prefix, params.get("PolicyName"), None),
+        "${MfaTokenIdWithPath}" => named(prefix, params.get("VirtualMFADeviceName"), None),
         "${CertificateNameWithPath}" => {
             let name = params.get("ServerCertificateName");
             let cert = name.and_then(|n| account.server_certificates.get(n));
             *tags = Some(cert.map_or(&[], |c| c.tags.as_slice()));
-            named(name, cert.map(|c| c.path.as_str()))
+            named(prefix, name, cert.map(|c| c.path.as_str()))
         }
-        "${SamlProviderName}" => named(params.get("Name"), None),
+        "${SamlProviderName}" => named(prefix, params.get("Name"), None),
         "${OidcProviderName}" => params
             .get("Url")
             .map(|u| format!("{prefix}{}", u.trim_start_matches("https://")))
@@ -890,6 +893,8 @@ struct Mine {
     caller: Arc<Caller>,
     base: Arc<Context>,
     context: Option<(std::net::IpAddr, String, Arc<Context>)>,
+    /// The kept context packed with the resource of the last decision made with it.
+    packed: Option<Arc<Packed>>,
 }
 
 impl Mine {
@@ -909,6 +914,7 @@ impl Mine {
             caller: Arc::new(Caller::clone(&fa.keys.caller)),
             base: Arc::new(Context::clone(&fa.keys.base)),
             context: None,
+            packed: None,
         }))
     }
 
@@ -924,7 +930,21 @@ impl Mine {
             _ => {
                 let c = Arc::new(build());
                 self.context = Some((ip, region.to_string(), c.clone()));
+                self.packed = None;
                 c
+            }
+        }
+    }
+
+    /// The kept context (as [`Mine::context`] last gave it) packed with `resource`: as packed
+    /// for the previous decision when that was for the same resource.
+    fn packed(&mut self, resource: &str, context: &Context) -> Arc<Packed> {
+        match &self.packed {
+            Some(p) if p.resource() == resource => p.clone(),
+            _ => {
+                let p = Arc::new(Packed::new(resource, context));
+                self.packed = Some(p.clone());
+                p
             }
         }
     }
@@ -1132,6 +1152,7 @@ fn decide(
     action: Cow<'static, str>,
     resource: String,
     context: &Context,
+    packed: Option<Arc<Packed>>,
 ) -> (&'static str, Result<(), ApiError>) {
     let request = Request {
         principal: &plan.principal,
@@ -1176,7 +1197,7 @@ fn decide(
         reason,
         enforced: app.config.auth == AuthMode::Enforce,
         hits,
-        packed: Packed::new(&resource, context),
+        packed: packed.unwrap_or_else(|| Arc::new(Packed::new(&resource, context))),
         action,
     });
     let verdict = match denial {
@@ -1272,11 +1293,13 @@ fn policies_decide(
             };
             let build =
                 |base| request_context(&model, ctx, &fa.keys, base, params, &resource, target_tags);
-            let kept = match mine {
+            let (kept, packed) = match mine {
                 Some(m) if fa.keys.same_per_address => {
-                    Some(m.context(ctx.source_ip, &ctx.region, || build(base.clone())))
+                    let c = m.context(ctx.source_ip, &ctx.region, || build(base.clone()));
+                    let p = m.packed(&resource, &c);
+                    (Some(c), Some(p))
                 }
-                _ => None,
+                _ => (None, None),
             };
             let built;
             let context = match &kept {
@@ -1296,6 +1319,7 @@ fn policies_decide(
                 Cow::Borrowed(action),
                 resource,
                 context,
+                packed,
             )
         }))
     })?;
@@ -1384,6 +1408,7 @@ pub fn identity_allows(
             Cow::Owned(action.to_string()),
             resource.to_string(),
             &context,
+            None,
         )
         .1
     })
@@ -1428,7 +1453,7 @@ mod tests {
             assert_eq!(var_at(s, true), s.rfind("${"), "{s}");
         }
         assert_eq!(
-            fill_prefix("arn:${Partition}:iam::${Account}:user/${X", "123"),
+            fill_prefix("arn:${Partition}:iam::${Account}:user/${X", "123", 0),
             "arn:aws:iam::123:user/${X"
         );
     }
