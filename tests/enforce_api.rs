@@ -671,7 +671,12 @@ async fn calls_from_another_region_are_decided_with_it() {
         );
     }
     // Decisions made in a row with one context record each its own resource.
-    srv.iam().create_user().user_name("other").send().await.unwrap();
+    srv.iam()
+        .create_user()
+        .user_name("other")
+        .send()
+        .await
+        .unwrap();
     for name in ["rita", "other", "other", "rita"] {
         here.get_user().user_name(name).send().await.unwrap();
     }

@@ -656,6 +656,13 @@ fn request_context(
     c
 }
 
+/// The context of a check a call makes beyond its own authorization (on another action or
+/// resource than its own, without its parameters).
+fn check_context(model: &Model, ctx: &Ctx, keys: &Keys, resource: &str) -> Context {
+    let base = keys.base.clone();
+    request_context(model, ctx, keys, base, &Params::default(), resource, None)
+}
+
 /// `TagKeys.member.N` of an untag call.
 fn tag_keys_param(params: &Params) -> Option<Vec<String>> {
     let keys: Vec<String> = (1..)
@@ -1119,15 +1126,7 @@ pub fn caller_allows(
         return Ok(true);
     };
     let fa = ForAction::new(&plan, action);
-    let context = request_context(
-        model,
-        ctx,
-        &fa.keys,
-        fa.keys.base.clone(),
-        &Params::default(),
-        resource,
-        None,
-    );
+    let context = check_context(model, ctx, &fa.keys, resource);
     let request = Request {
         principal: &plan.principal,
         action,
@@ -1388,15 +1387,7 @@ pub fn identity_allows(
         return Ok(());
     };
     plan.with_action(action, |fa| {
-        let mut context = request_context(
-            &model,
-            ctx,
-            &fa.keys,
-            fa.keys.base.clone(),
-            &Params::default(),
-            resource,
-            None,
-        );
+        let mut context = check_context(&model, ctx, &fa.keys, resource);
         extra(&mut context);
         decide(
             app,
