@@ -124,6 +124,11 @@ impl Packed {
         self.str_at(0, self.resource_len as usize).unwrap_or("")
     }
 
+    /// Whether this was packed for `resource` (compared as bytes, without reading the text).
+    pub fn is_for(&self, resource: &str) -> bool {
+        self.bytes.get(..self.resource_len as usize) == Some(resource.as_bytes())
+    }
+
     /// The context: each key (lower-cased) with its values.
     pub fn context(&self) -> Vec<(&str, Vec<&str>)> {
         let mut out = Vec::new();

@@ -38,6 +38,51 @@ struct ActionFacts {
     action: &'static str,
     /// Its place in the table (a plan keeps what it found for each action there).
     index: usize,
+    /// `arn_format` up to its last variable (`arn:${Partition}:iam::${Account}:user/`)…
+    arn_prefix: &'static str,
+    /// …and that variable (`${UserNameWithPath}`; empty when there is none).
+    arn_var: &'static str,
+    /// What follows `arn:${Partition}:iam::${Account}:` in `arn_prefix` when that is all its
+    /// variables (`user/`): the usual IAM prefix, filled without a scan.
+    iam_tail: Option<&'static str>,
+}
+
+impl ActionFacts {
+    fn new(action: &'static str, arn_format: &'static str, index: usize) -> ActionFacts {
+        let (arn_prefix, arn_var) = match var_at(arn_format, true) {
+            Some(i) => arn_format.split_at(i),
+            None => (arn_format, ""),
+        };
+        let iam_tail = arn_prefix
+            .strip_prefix("arn:${Partition}:iam::${Account}:")
+            .filter(|tail| !tail.contains("${"));
+        ActionFacts {
+            arn_format,
+            action,
+            index,
+            arn_prefix,
+            arn_var,
+            iam_tail,
+        }
+    }
+
+    /// The resource ARN's text before its last variable, for `account_id`, with room for `more`
+    /// bytes.
+    fn arn_prefix_for(&self, account_id: &str, more: usize) -> String {
+        match self.iam_tail {
+            Some(tail) => {
+                const HEAD: &str = "arn:aws:iam::";
+                let mut out =
+                    String::with_capacity(HEAD.len() + account_id.len() + 1 + tail.len() + more);
+                out.push_str(HEAD);
+                out.push_str(account_id);
+                out.push(':');
+                out.push_str(tail);
+                out
+            }
+            None => fill_prefix(self.arn_prefix, account_id, more),
+        }
+    }
 }
 
 /// Actions newer than the reference data `actions.tsv` is generated from: (service, action, ARN
@@ -66,11 +111,8 @@ static ACTIONS: LazyLock<ActionTable> = LazyLock::new(|| {
     rows.enumerate()
         .map(|(index, (service, action, arn))| {
             let full: &'static str = Box::leak(format!("{service}:{action}").into_boxed_str());
-            let facts: &'static ActionFacts = Box::leak(Box::new(ActionFacts {
-                arn_format: arn,
-                action: full,
-                index,
-            }));
+            let facts: &'static ActionFacts =
+                Box::leak(Box::new(ActionFacts::new(full, arn, index)));
             ((service, action), facts)
         })
         .collect()
@@ -149,22 +191,19 @@ fn fill_prefix(format: &str, account_id: &str, more: usize) -> String {
 /// the tags of the entity when it was looked up for its path (so that `aws:ResourceTag/*` need not
 /// look it up again), and left `None` when it was not.
 fn resource_arn<'a>(
-    format: &str,
+    facts: &ActionFacts,
     account: &'a Account,
     account_id: &str,
     ctx: &Ctx,
     params: &Params,
     tags: &mut Option<&'a [Tag]>,
 ) -> String {
-    if format.is_empty() {
+    if facts.arn_format.is_empty() {
         return "*".to_string();
     }
-    let (prefix, var) = match var_at(format, true) {
-        Some(i) => (&format[..i], &format[i..]),
-        None => (format, ""),
-    };
+    let var = facts.arn_var;
     // Room for a usual path and name, so that the ARN is built in one allocation.
-    let prefix = fill_prefix(prefix, account_id, 64);
+    let prefix = facts.arn_prefix_for(account_id, 64);
     // Parameters that carry the resource's ARN themselves.
     let by_arn = match var {
         "${RoleNameWithPath}" => params.get("RoleArn"),
@@ -947,7 +986,7 @@ impl Mine {
     /// for the previous decision when that was for the same resource.
     fn packed(&mut self, resource: &str, context: &Context) -> Arc<Packed> {
         match &self.packed {
-            Some(p) if p.resource() == resource => p.clone(),
+            Some(p) if p.is_for(resource) => p.clone(),
             _ => {
                 let p = Arc::new(Packed::new(resource, context));
                 self.packed = Some(p.clone());
@@ -1271,14 +1310,7 @@ fn policies_decide(
     let resource = match (given, list_resource(operation)) {
         (Some(arn), _) => arn.to_string(),
         (None, Some(kind)) => format!("arn:aws:iam::{}:{kind}/", ctx.account()),
-        (None, None) => resource_arn(
-            facts.arn_format,
-            account,
-            ctx.account(),
-            ctx,
-            params,
-            &mut target_tags,
-        ),
+        (None, None) => resource_arn(facts, account, ctx.account(), ctx, params, &mut target_tags),
     };
     let action: &'static str = facts.action;
     let audited = (app.config.auth == AuthMode::Audit).then(|| resource.clone());
@@ -1488,5 +1520,23 @@ mod tests {
         );
         assert_eq!(list_resource("ListRoles"), Some("role"));
         assert!(ACTIONS[&("sts", "GetCallerIdentity")].arn_format.is_empty());
+        assert_eq!(facts.iam_tail, Some("user/"));
+        assert_eq!(facts.arn_var, "${UserNameWithPath}");
+        // The usual IAM prefix, filled without a scan, is what the general filling gives.
+        let mut usual = 0;
+        for facts in ACTIONS.values() {
+            usual += usize::from(facts.iam_tail.is_some());
+            assert_eq!(
+                facts.arn_prefix_for("123456789012", 0),
+                fill_prefix(facts.arn_prefix, "123456789012", 0),
+                "{}",
+                facts.action
+            );
+            assert_eq!(
+                format!("{}{}", facts.arn_prefix, facts.arn_var),
+                facts.arn_format
+            );
+        }
+        assert!(usual > 100, "{usual}");
     }
 }
