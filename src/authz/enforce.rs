@@ -397,9 +397,10 @@ fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The context keys the caller's policies use (condition keys and policy variables, as
-/// [`crate::policy::Policy::context_keys`] lists them): the request context is built with these
-/// only, so a call pays for the keys its policies read, and the decision log reports them.
+/// The context keys a set of statements uses (condition keys and policy variables, as
+/// [`crate::policy::Policy::context_keys`] lists them for a whole policy): the request context is
+/// built with these only, so a call pays for the keys the statements for its action read, and
+/// the decision log reports them.
 pub(crate) struct Needed<'p> {
     keys: &'p [String],
 }
@@ -470,8 +471,8 @@ fn ip_string(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// The request keys [`request_context`] supplies by name; a plan marks those its policies read
-/// ([`Plan::wanted`]), so that a call tests a bit instead of comparing names.
+/// The request keys [`request_context`] supplies by name; the statements for an action mark those
+/// they read ([`Keys::wanted`]), so that a call tests a bit instead of comparing names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rk {
     SourceIp,
