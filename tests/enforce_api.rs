@@ -190,13 +190,7 @@ async fn groups_conditions_and_tags() {
     d.create_role()
         .role_name("tagged")
         .assume_role_policy_document(&trust)
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("team")
-                .value("red")
-                .build()
-                .unwrap(),
-        )
+        .tags(iam_tag("team", "red"))
         .send()
         .await
         .unwrap();
@@ -362,13 +356,7 @@ async fn decisions_explain_denials_and_propose_a_least_privilege_policy() {
     b.get_user().user_name("u1").send().await.unwrap();
     b.tag_user()
         .user_name("u1")
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("k")
-                .value("v")
-                .build()
-                .unwrap(),
-        )
+        .tags(iam_tag("k", "v"))
         .send()
         .await
         .unwrap();
@@ -573,13 +561,7 @@ async fn repeated_calls_follow_changes_to_policies_and_tags() {
     // Tagged: the same call is allowed, then refused again once the tag is gone.
     root.tag_user()
         .user_name("tess")
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("team")
-                .value("blue")
-                .build()
-                .unwrap(),
-        )
+        .tags(iam_tag("team", "blue"))
         .send()
         .await
         .unwrap();

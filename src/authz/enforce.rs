@@ -574,27 +574,27 @@ impl Rk {
 fn request_context(
     model: &Model,
     ctx: &Ctx,
-    plan: &Keys,
+    keys: &Keys,
     base: Arc<Context>,
     params: &Params,
     resource: &str,
     target_tags: Option<&[Tag]>,
 ) -> Context {
-    let needed = plan.needed();
+    let needed = keys.needed();
     if needed.keys.is_empty() {
         return Context::new();
     }
-    // The keys derived from the principal are the plan's, built once.
+    // The keys derived from the principal are built once per caller (`base`).
     let mut c = Context::with_base(base);
     let want = |key: &str| needed.has(key);
     let put = |c: &mut Context, key: Rk, value: &dyn Fn() -> Option<String>| {
-        if plan.wants(key) {
+        if keys.wants(key) {
             if let Some(v) = value() {
                 c.insert_lowered(key.lower(), v);
             }
         }
     };
-    if plan.wants(Rk::SourceIp) {
+    if keys.wants(Rk::SourceIp) {
         c.insert_addr(
             Rk::SourceIp.lower(),
             ip_string(ctx.source_ip),
@@ -611,7 +611,7 @@ fn request_context(
     });
     put(&mut c, Rk::SecureTransport, &|| Some("false".into()));
     put(&mut c, Rk::RequestedRegion, &|| Some(ctx.region.clone()));
-    if plan.wanted & Rk::SESSION != 0 {
+    if keys.wanted & Rk::SESSION != 0 {
         let session = session_of(model, ctx);
         let mfa_at = session.and_then(|s| s.mfa_authenticated_at);
         put(&mut c, Rk::MultiFactorAuthPresent, &|| {
@@ -631,7 +631,7 @@ fn request_context(
             session.and_then(|s| s.source_identity.clone())
         });
     }
-    if plan.reads_request_tags {
+    if keys.reads_request_tags {
         let tags = request_tags(params);
         for (k, v) in &tags {
             let key = format!("aws:RequestTag/{k}");
@@ -647,7 +647,7 @@ fn request_context(
             }
         }
     }
-    if plan.reads_resource_tags {
+    if keys.reads_resource_tags {
         let tags = target_tags
             .unwrap_or_else(|| resource_tags(model.account(&ctx.principal.account_id), resource));
         for t in tags {

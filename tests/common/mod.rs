@@ -144,6 +144,15 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// Creates a customer managed policy and returns its ARN.
+/// An IAM tag.
+pub fn iam_tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
+    aws_sdk_iam::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .expect("a tag has a key and a value")
+}
+
 pub async fn create_policy(iam: &aws_sdk_iam::Client, name: &str, document: &str) -> String {
     let out = iam
         .create_policy()
