@@ -2,7 +2,7 @@
 //! WithEntities), ListPoliciesGrantingServiceAccess, GetHumanReadableSummary — reported from the
 //! IAM and STS calls localiam served and the `Allow`s of `/_localiam/authorize`.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{
     AccessAdvisorUsageGranularityType as Granularity, EntityDetails, JobStatusType,

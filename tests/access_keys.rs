@@ -1,7 +1,7 @@
 //! Access keys through the AWS SDK for Rust: lifecycle, limits, keys signing requests,
 //! GetCallerIdentity and GetAccessKeyLastUsed, deactivation and deletion.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::StatusType;
 use common::*;

@@ -3,7 +3,7 @@
 //! account keeps survives a restart. (The response shapes are compared whole with real AWS's by
 //! `tests/smoke/replay.py`.)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::primitives::DateTime;
 use aws_sdk_iam::types::{EntityType, ReportStateType, SummaryKeyType};

@@ -4,7 +4,7 @@
 //! OpenID documents); the root's signature passes. And `GET /_localiam/metrics` counts requests,
 //! decisions and entities.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! Authentication modes (design notes §3): signature checks, strict mode's errors, open mode's
 //! principals for unsigned requests and unknown keys.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! `POST /_localiam/authorize`: the policy evaluator for any service's action, for principals
 //! localiam holds, with their stored policies, an optional resource-based policy and a context.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -4,9 +4,8 @@
 //! refuses, and persistence of attachments across a restart. Against AWS's recordings where they speak
 //! (test_iam_managed_policies, test_iam_groups, test_iam_roles `.snapshot.json`).
 
-mod common;
-#[path = "recorded/mod.rs"]
-mod recorded;
+use crate::common;
+use crate::recordings as recorded;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! Malformed and hostile requests sent raw (unsigned, open mode): AWS's 4xx errors, never a 5xx.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,5 +1,5 @@
 //! README.md's compatibility table is generated from the operation registry and botocore's model.
-//! Regenerate with `LOCALIAM_BLESS=1 cargo test --test compat_table`.
+//! Regenerate with `LOCALIAM_BLESS=1 cargo test --test suite compat_table::`.
 
 use localiam::api::{registry, Service};
 
@@ -47,6 +47,6 @@ fn readme_compatibility_table_is_current() {
     }
     assert!(
         fresh == readme,
-        "README.md's compatibility table is stale: run LOCALIAM_BLESS=1 cargo test --test compat_table"
+        "README.md's compatibility table is stale: run LOCALIAM_BLESS=1 cargo test --test suite compat_table::"
     );
 }

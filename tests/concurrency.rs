@@ -3,7 +3,7 @@
 //! once it is acknowledged). Each scenario runs against the in-memory database and against a
 //! file database. Every client is its own SDK client with its own connections.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

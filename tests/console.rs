@@ -2,7 +2,7 @@
 //! (`GET /_localiam/findings`): what they show, that every value is escaped, and that outside
 //! `open` the console needs the root's credentials.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

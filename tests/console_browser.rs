@@ -7,7 +7,7 @@
 //! Needs `chromium` and `chromium-driver` (installed by `.ci/run`, which sets
 //! `LOCALIAM_REQUIRE_BROWSER=1`); without them and that variable the test says so and passes.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -16,10 +16,10 @@
 //!
 //! Each writer owns its names (`w3-u17`, `w3-g4`, `w3-p2`), so its acknowledged calls and the one
 //! call it had in flight determine its part of the state exactly. The writers' choices come from
-//! a seed printed at the start (`LOCALIAM_CRASH_SEED=… cargo test --test crash` repeats them; the
+//! a seed printed at the start (`LOCALIAM_CRASH_SEED=… cargo test --test suite crash::` repeats them; the
 //! kill moments depend on timing as well).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;

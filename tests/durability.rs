@@ -1,7 +1,7 @@
 //! Durability with a file database (design notes §6): what got a success response survives a
 //! clean restart, and also the process being killed.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

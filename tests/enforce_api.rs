@@ -2,7 +2,7 @@
 //! exactly what their policies allow, and are refused with AWS's messages; `audit` lets every
 //! call through.
 
-mod common;
+use crate::common;
 
 use common::*;
 use localiam::config::AuthMode;

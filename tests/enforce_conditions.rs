@@ -3,7 +3,7 @@
 //! `aws:MultiFactorAuthAge` on MFA-authenticated sessions, and AssumeRole across two accounts (the
 //! identity permission in the caller's account and the trust policy in the role's account).
 
-mod common;
+use crate::common;
 
 use common::*;
 use localiam::config::AuthMode;

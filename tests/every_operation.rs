@@ -5,7 +5,7 @@
 //! entities that do not exist, so `NoSuchEntity` is a fine answer; the point is that every
 //! operation has a real handler behind it (issue "The rest of IAM", item 7).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

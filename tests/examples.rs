@@ -4,7 +4,7 @@
 //! the pytest fixture. Each external tool's test skips when the tool is missing, unless `CI` or
 //! `LOCALIAM_REQUIRE_SMOKE` is set.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! IAM groups and membership through the AWS SDK for Rust, against AWS's recorded behaviour
 //! (test_iam_groups.snapshot.json, test_iam_users.snapshot.json::TestUserGroups).
 
-mod common;
+use crate::common;
 
 use common::*;
 

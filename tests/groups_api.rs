@@ -2,7 +2,7 @@
 //! quotas and AWS's errors (code, message, HTTP status), as recorded in
 //! test_iam_groups.snapshot.json and test_iam_users.snapshot.json.
 
-mod common;
+use crate::common;
 
 use common::*;
 

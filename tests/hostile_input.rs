@@ -19,7 +19,7 @@
 //! requests, about 25 s); `LOCALIAM_HOSTILE_FULL=1` sends every case under all eight (93,392
 //! requests; README, "Hostile input and fuzzing").
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

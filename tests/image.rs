@@ -5,7 +5,7 @@
 //! down. Also: `--help` and `--version`, the JSON request log, and the warning of `open` mode off
 //! loopback.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;

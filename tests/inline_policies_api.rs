@@ -1,7 +1,7 @@
 //! Inline policies of users and groups through the AWS SDK for Rust, against AWS's recorded behaviour
 //! (test_iam_users.snapshot.json, test_iam_groups.snapshot.json, test_iam.snapshot.json).
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! and parameter lists get their error; connections and requests in flight past their bound get
 //! 503 `ServiceUnavailable`; and a normal client meanwhile answers as fast as before.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

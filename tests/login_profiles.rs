@@ -1,7 +1,7 @@
 //! Login profiles (console passwords) through the AWS SDK for Rust, against AWS's recorded
 //! behaviour (test_iam_users.snapshot.json::TestUserLoginProfile).
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! Login profiles and ChangePassword through the AWS SDK for Rust: happy paths and AWS's errors
 //! (code, message, HTTP status), as recorded in test_iam_users.snapshot.json::TestUserLoginProfile.
 
-mod common;
+use crate::common;
 
 use common::*;
 

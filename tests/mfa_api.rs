@@ -2,7 +2,7 @@
 //! (RFC 6238): enabling needs two consecutive codes, a code is accepted once, and STS sessions
 //! created with a valid code are MFA-authenticated.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::AssignmentStatusType;
 use common::*;

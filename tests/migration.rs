@@ -1,7 +1,7 @@
 //! A database written by the previous version (schema 1: one table per kind of row) opens with
 //! this one and keeps its data: migration 0002 turns the rows into the model's records.
 
-mod common;
+use crate::common;
 
 use std::str::FromStr;
 

@@ -4,7 +4,7 @@
 //! audience, a wrong issuer, an expired token and a bad signature; trust conditions on `:sub` in
 //! `enforce`; and tokens of the account's own issuer (GetWebIdentityToken) accepted.
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::encoding::AsDer as _;
 use base64::Engine as _;

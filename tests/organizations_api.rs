@@ -4,7 +4,7 @@
 //! `GlobalEndpointTokenVersion`, and the temporary-delegation workflow across accounts, with STS's
 //! GetDelegatedAccessToken redeeming the exchange token. Both kinds of state survive a restart.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{
     DelegationPermission, PermissionCheckResultType, PermissionCheckStatusType, PolicyParameter,

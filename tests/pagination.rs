@@ -1,6 +1,6 @@
 //! MaxItems / Marker / IsTruncated paging and PathPrefix filtering, as AWS pages IAM lists.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

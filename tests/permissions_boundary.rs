@@ -1,7 +1,7 @@
 //! Permissions boundaries of users: CreateUser(PermissionsBoundary), PutUserPermissionsBoundary,
 //! DeleteUserPermissionsBoundary, as the Rust SDK sees them.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::PermissionsBoundaryAttachmentType;
 use common::*;

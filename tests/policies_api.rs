@@ -2,7 +2,7 @@
 //! ListEntitiesForPolicy, against AWS's recorded behaviour (test_iam_policies.snapshot.json,
 //! test_iam_managed_policies.snapshot.json, test_iam_users/groups.snapshot.json, create-policy-documents.json).
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{EntityType, PolicyScopeType, PolicyUsageType, Tag};
 use common::*;

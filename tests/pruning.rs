@@ -2,7 +2,7 @@
 //! chores run here with a clock of the test's own. Sessions an hour after they expire, delegation
 //! requests a day after they end; access advisor reports after a week, and past 1,000 per account.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{DelegationPermission, PolicyParameter, PolicyParameterTypeEnum};
 use common::*;

@@ -2,9 +2,8 @@
 //! `test_iam_groups.snapshot.json` through the AWS SDK for Rust, and compares code, HTTP status
 //! and message with the recordings (see `recorded/mod.rs` for the normalisation).
 
-mod common;
-#[path = "recorded/mod.rs"]
-mod recorded;
+use crate::common;
+use crate::recordings as recorded;
 
 use aws_sdk_iam::types::StatusType;
 use common::*;

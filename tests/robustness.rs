@@ -2,7 +2,7 @@
 //! `NotImplemented` for operations localiam does not implement), and markers localiam did not
 //! issue are AWS's "Invalid Marker.".
 
-mod common;
+use crate::common;
 
 use common::*;
 

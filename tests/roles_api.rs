@@ -3,7 +3,7 @@
 //! survives a restart. (The response shapes are compared whole with real AWS's by
 //! `tests/smoke/replay.py`.)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use common::*;

@@ -9,7 +9,7 @@
 //! canonicalizer; the documents sent differ from that form (namespace declarations moved, empty
 //! elements, attribute order), which localiam must canonicalize back.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::*;

@@ -11,7 +11,7 @@
 //! from a seed file (`--init`) holding a known access key and a password, and the scenario ends
 //! with a state export and its import, so those paths are searched too.
 
-mod common;
+use crate::common;
 
 use std::fmt::Debug;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! Seed files (`--init`), the state export and import (`GET`/`POST /_localiam/state`) and the
 //! reset back to the seed (`POST /_localiam/reset`, `/moto-api/reset`).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

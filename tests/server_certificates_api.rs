@@ -8,7 +8,7 @@
 //! The certificates and keys are fixtures made by `tests/data/server-certs/make.sh` (OpenSSL); the
 //! chain's root CA is RSA and its intermediate ECDSA, so both kinds of signature are verified.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use common::*;

@@ -2,7 +2,7 @@
 //! SimulatePrincipalPolicy, GetContextKeysForCustomPolicy, GetContextKeysForPrincipalPolicy.
 //! Each evaluation path is checked against what AWS documents for it.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{
     ContextEntry, ContextKeyTypeEnum, EvaluationResult, PolicyEvaluationDecisionType as D,

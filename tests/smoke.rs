@@ -2,7 +2,7 @@
 //! `tests/smoke/replay.py` (scenarios recorded on real AWS) against it. Skipped (with a message) only when python3, boto3 or the `aws` CLI is missing, unless
 //! `CI` or `LOCALIAM_REQUIRE_SMOKE` is set, in which case their absence fails the test.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

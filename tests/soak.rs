@@ -5,17 +5,17 @@
 
 #[allow(dead_code)]
 #[path = "../examples/soak.rs"]
-mod soak;
+mod run;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_mixed_requests_keep_memory_flat() {
-    let options = soak::Options {
+    let options = run::Options {
         requests: 20_000,
         warmup: 10_000,
         concurrency: 8,
         bin: Some(env!("CARGO_BIN_EXE_localiam").into()),
     };
-    let report = soak::run(&options).await.expect("soak run");
+    let report = run::run(&options).await.expect("soak run");
     report.print();
     assert!(report.requests >= 20_000, "{report:?}");
     assert!(report.rss.len() >= 10, "{report:?}");

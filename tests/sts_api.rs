@@ -2,7 +2,7 @@
 //! GetFederationToken credentials acting as their principals, chaining rules, session tags,
 //! wrong and expired tokens, and the trust policy decided in `enforce`/`audit` only.
 
-mod common;
+use crate::common;
 
 use aws_sdk_sts::types::Tag;
 use common::*;

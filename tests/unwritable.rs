@@ -18,7 +18,7 @@
 //! Each test prints `SKIPPED: …` and passes only when its mechanism is missing here (`chattr`
 //! without support for the attribute, `mount` not permitted).
 
-mod common;
+use crate::common;
 
 use std::fmt::Debug;
 use std::io::Write;

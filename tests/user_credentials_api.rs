@@ -5,7 +5,7 @@
 //!
 //! Fixtures: `tests/data/user_credentials` (see its README).
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{EncodingType, StatusType};
 use common::*;

@@ -1,7 +1,7 @@
 //! IAM users through the AWS SDK for Rust: CreateUser/GetUser/ListUsers/UpdateUser/DeleteUser and
 //! user tags, against AWS's recorded behaviour (test_iam_users.snapshot.json).
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use common::*;
