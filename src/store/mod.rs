@@ -10,7 +10,7 @@
 //!   batch fails and the published state stays as it was.
 //! * The record: one row per entity in `records (account, kind, id, body)`, the entity as JSON
 //!   (see [`model::Entity`]). At start every row is loaded into the model.
-//! * `:memory:` is an in-memory SQLite database with the same code path; a file is opened in WAL mode
+//! * `:memory:` is an in-memory SQLite database (the memdb VFS) with the same code path; a file is opened in WAL mode
 //!   with `synchronous=FULL`.
 
 pub mod aws_managed;
@@ -18,7 +18,6 @@ pub mod error;
 pub mod ids;
 pub mod model;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,7 +108,14 @@ impl Store {
     pub async fn open(db: &str) -> StoreResult<Store> {
         let in_memory = db == ":memory:" || db.is_empty();
         let opts = if in_memory {
-            SqliteConnectOptions::from_str("sqlite::memory:")?
+            // SQLite's memdb VFS: the database is one buffer in memory, private to this connection
+            // (a name without `/`), its journal in memory too. A plain `:memory:` database keeps
+            // its pages in the page cache, and there every commit scanned the whole cache: a write
+            // cost 12 µs at 20,000 records and 110 µs at 120,000.
+            SqliteConnectOptions::new()
+                .filename("localiam")
+                .vfs("memdb")
+                .create_if_missing(true)
         } else {
             SqliteConnectOptions::new()
                 .filename(db)
@@ -453,23 +459,20 @@ async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
             None => deletes.push([account, kind, id]),
         }
     }
-    let mut statements: Vec<(&str, Option<String>)> = Vec::with_capacity(3);
+    let mut statements: Vec<(std::borrow::Cow<'static, str>, Vec<&str>)> = Vec::new();
     if clear {
-        statements.push(("DELETE FROM records", None));
+        statements.push(("DELETE FROM records".into(), Vec::new()));
     }
-    if !puts.is_empty() {
+    for rows in puts.chunks(ROWS_PER_STATEMENT) {
         statements.push((
-            "INSERT INTO records (account, kind, id, body) \
-             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1) WHERE true \
-             ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
-            Some(to_json(&puts)?),
+            rows_sql(UPSERT, "(?,?,?,?)", rows.len(), UPSERT_END),
+            rows.iter().flatten().copied().collect(),
         ));
     }
-    if !deletes.is_empty() {
+    for rows in deletes.chunks(ROWS_PER_STATEMENT) {
         statements.push((
-            "DELETE FROM records WHERE (account, kind, id) IN \
-             (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))",
-            Some(to_json(&deletes)?),
+            rows_sql(DELETE, "(?,?,?)", rows.len(), ")"),
+            rows.iter().flatten().copied().collect(),
         ));
     }
     // One statement is a transaction of its own (one round trip to SQLite's thread); several are
@@ -481,10 +484,10 @@ async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
         if wrap {
             sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         }
-        for (sql, arg) in statements {
-            let mut q = sqlx::query(sql);
-            if let Some(arg) = arg {
-                q = q.bind(arg);
+        for (sql, args) in statements {
+            let mut q = sqlx::query(&sql);
+            for a in args {
+                q = q.bind(a);
             }
             q.execute(&mut *conn).await?;
         }
@@ -501,9 +504,41 @@ async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
     result
 }
 
-/// The JSON text of a batch's rows (the argument of the `json_each` statements).
-fn to_json<T: serde::Serialize>(rows: &T) -> StoreResult<String> {
-    serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// The most rows one statement writes (4 parameters each; SQLite allows 32,766). A batch of more
+/// takes several statements in one transaction.
+const ROWS_PER_STATEMENT: usize = 128;
+const UPSERT: &str = "INSERT INTO records (account, kind, id, body) VALUES ";
+const UPSERT_END: &str = " ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body";
+const DELETE: &str = "DELETE FROM records WHERE (account, kind, id) IN (VALUES ";
+
+/// The SQL of a statement for `n` rows: `head`, `n` times `row` separated by commas, `tail`. The
+/// rows are bound as parameters (no encoding of the bodies into another text for SQLite to parse),
+/// and the statement of each `n` is prepared once and cached by the connection. The statement of
+/// one row, a batch's usual size, is a constant.
+fn rows_sql(
+    head: &'static str,
+    row: &'static str,
+    n: usize,
+    tail: &'static str,
+) -> std::borrow::Cow<'static, str> {
+    match (n, head) {
+        (1, UPSERT) => std::borrow::Cow::Borrowed(
+            "INSERT INTO records (account, kind, id, body) VALUES (?,?,?,?) \
+             ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
+        ),
+        _ => {
+            let mut sql = String::with_capacity(head.len() + n * (row.len() + 1) + tail.len());
+            sql.push_str(head);
+            for i in 0..n {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(row);
+            }
+            sql.push_str(tail);
+            std::borrow::Cow::Owned(sql)
+        }
+    }
 }
 
 /// Lowercases a name (names compare case-insensitively).

@@ -2076,7 +2076,9 @@ pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
 /// The state of every account: one immutable snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    accounts: OrdMap<Key, Account>,
+    /// Each account behind its own `Arc`: the first change of a batch to an account copies the
+    /// map's node of pointers and that one account, not a node of whole accounts (792 bytes each).
+    accounts: OrdMap<Key, Arc<Account>>,
     keys: OrdMap<Key, KeyLoc>,
 }
 
@@ -2087,12 +2089,12 @@ impl Model {
     pub fn account(&self, account_id: &str) -> &Account {
         self.accounts
             .get(&key(account_id))
-            .unwrap_or(&EMPTY_ACCOUNT)
+            .map_or(&EMPTY_ACCOUNT, |a| a)
     }
 
     /// Every account that holds state, with its ID.
     pub fn accounts(&self) -> impl Iterator<Item = (&str, &Account)> {
-        self.accounts.iter().map(|(id, a)| (id.as_str(), a))
+        self.accounts.iter().map(|(id, a)| (id.as_str(), &**a))
     }
 
     /// Where an access key (user or root) is.
@@ -2271,9 +2273,11 @@ impl<'a> Tx<'a> {
     /// Removes an entity without recording it.
     fn unload<E: Entity>(&mut self, account_id: &str, id: &str) -> StoreResult<Arc<E>> {
         let Model { accounts, keys } = &mut *self.model;
-        let account = accounts
-            .get_mut(&key(account_id))
-            .ok_or(StoreError::NotFound)?;
+        let account = Arc::make_mut(
+            accounts
+                .get_mut(&key(account_id))
+                .ok_or(StoreError::NotFound)?,
+        );
         let old = E::table_mut(account)
             .remove_raw(id)
             .ok_or(StoreError::NotFound)?;
@@ -2330,7 +2334,7 @@ impl<'a> Tx<'a> {
     /// Puts an entity without recording it (loading from the database).
     pub(crate) fn load<E: Entity>(&mut self, old: Option<&Arc<E>>, new: Arc<E>) {
         let Model { accounts, keys } = &mut *self.model;
-        let account = accounts.entry(key(new.account_id())).or_default();
+        let account = Arc::make_mut(accounts.entry(key(new.account_id())).or_default());
         let table = E::table_mut(account);
         if let Some(old) = old {
             table.remove_raw(old.id());
