@@ -464,7 +464,7 @@ async fn persist(pool: &SqlitePool, ops: &[Op]) -> StoreResult<()> {
             None => deletes.push([account, kind, id]),
         }
     }
-    let mut statements: Vec<(std::borrow::Cow<'static, str>, Vec<&str>)> = Vec::new();
+    let mut statements: Vec<(String, Vec<&str>)> = Vec::new();
     if clear {
         statements.push(("DELETE FROM records".into(), Vec::new()));
     }
@@ -518,32 +518,18 @@ const DELETE: &str = "DELETE FROM records WHERE (account, kind, id) IN (VALUES "
 
 /// The SQL of a statement for `n` rows: `head`, `n` times `row` separated by commas, `tail`. The
 /// rows are bound as parameters (no encoding of the bodies into another text for SQLite to parse),
-/// and the statement of each `n` is prepared once and cached by the connection. The statement of
-/// one row, a batch's usual size, is a constant.
-fn rows_sql(
-    head: &'static str,
-    row: &'static str,
-    n: usize,
-    tail: &'static str,
-) -> std::borrow::Cow<'static, str> {
-    match (n, head) {
-        (1, UPSERT) => std::borrow::Cow::Borrowed(
-            "INSERT INTO records (account, kind, id, body) VALUES (?,?,?,?) \
-             ON CONFLICT (account, kind, id) DO UPDATE SET body = excluded.body",
-        ),
-        _ => {
-            let mut sql = String::with_capacity(head.len() + n * (row.len() + 1) + tail.len());
-            sql.push_str(head);
-            for i in 0..n {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(row);
-            }
-            sql.push_str(tail);
-            std::borrow::Cow::Owned(sql)
+/// and the statement of each `n` is prepared once and cached by the connection.
+fn rows_sql(head: &str, row: &str, n: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + n * (row.len() + 1) + tail.len());
+    sql.push_str(head);
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
         }
+        sql.push_str(row);
     }
+    sql.push_str(tail);
+    sql
 }
 
 /// Lowercases a name (names compare case-insensitively).
