@@ -580,6 +580,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_larger_than_one_statement_is_written_whole() {
+        // More puts and deletes than one statement takes (ROWS_PER_STATEMENT), in one call each,
+        // then read back from the file by a new store.
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        let db = db.to_str().unwrap();
+        let n = ROWS_PER_STATEMENT * 2 + 7;
+        let store = Store::open(db).await.unwrap();
+        let ids = store
+            .write(move |tx| {
+                (0..n)
+                    .map(|i| {
+                        Ok(tx
+                            .insert(User::new("1", &format!("u{i}"), "/"))?
+                            .user_id
+                            .clone())
+                    })
+                    .collect::<StoreResult<Vec<_>>>()
+            })
+            .await
+            .unwrap();
+        let gone = ROWS_PER_STATEMENT + 3;
+        store
+            .write(move |tx| {
+                for id in &ids[..gone] {
+                    tx.remove::<User>("1", id)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        store.close().await;
+        let again = Store::open(db).await.unwrap();
+        let model = again.read();
+        let users = &model.account("1").users;
+        assert_eq!(users.len(), n - gone);
+        assert!(users.get("u0").is_none());
+        assert!(users.get(&format!("u{}", n - 1)).is_some());
+        again.close().await;
+    }
+
+    #[tokio::test]
     async fn a_call_that_panics_is_undone_and_the_writer_goes_on() {
         let store = Store::open(":memory:").await.unwrap();
         let r = store
