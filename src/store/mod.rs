@@ -138,11 +138,11 @@ impl Store {
         MIGRATOR.run(&pool).await?;
         if in_memory {
             // The migrations leave a new database with ~107 free pages (438 KB: the tables of
-            // the first schema, dropped by the second), which an in-memory database keeps in
-            // its page cache for its whole life. Rebuilt, it holds two.
+            // the first schema, dropped by the second), which an in-memory database would keep
+            // for its whole life. Rebuilt, it holds two; but the memdb buffer stays as large as
+            // the migrations made it, so a copy of exactly the rebuilt database replaces it
+            // (a copy without the VACUUM would carry the free pages along).
             sqlx::query("VACUUM").execute(&pool).await?;
-            // The memdb buffer stays as large as the migrations made it (about 0.4 MiB more
-            // than the rebuilt database): a copy of exactly the database replaces it.
             let mut conn = pool.acquire().await?;
             let image = conn.serialize(None).await?;
             conn.deserialize(None, image, false).await?;
